@@ -1,0 +1,6 @@
+"""Backends: where a batch runs. All share the protocol in ``qvec.backends.base``."""
+
+from .base import Backend
+from .local import LocalBackend
+
+__all__ = ["Backend", "LocalBackend"]

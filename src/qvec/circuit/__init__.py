@@ -1,0 +1,12 @@
+"""The qubit circuit IR: gates, operations, parameters and Pauli-string observables."""
+
+from .circuit import Circuit
+from .gates import GATES, GateDefinition, gate_definition, gate_matrix
+from .observables import PauliString, parse_observable
+from .operation import Operation
+from .parameters import Angle, ParameterBatch, bind_parameters
+
+__all__ = [
+    "Angle", "Circuit", "GATES", "GateDefinition", "Operation", "ParameterBatch", "PauliString",
+    "bind_parameters", "gate_definition", "gate_matrix", "parse_observable",
+]
