@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import torch
 
+from qvec.errors import InputError
+
 from .gates import gate_definition
 from .operation import Operation
 from .parameters import Angle, ParamValue, angle_key, check_angle
@@ -29,7 +31,7 @@ class Circuit:
 
     def __init__(self, n_qubits: int, operations: Sequence[Operation] = ()) -> None:
         if isinstance(n_qubits, bool) or not isinstance(n_qubits, int) or n_qubits < 1:
-            raise ValueError(f"n_qubits must be a positive integer, got {n_qubits!r}")
+            raise InputError(f"n_qubits must be a positive integer, got {n_qubits!r}")
         self.n_qubits = n_qubits
         self._operations: list[Operation] = []
         for op in operations:
@@ -41,14 +43,15 @@ class Circuit:
         definition = gate_definition(gate)
         wires = tuple(wires)
         if len(wires) != definition.n_qubits:
-            raise ValueError(f"gate {gate!r} acts on {definition.n_qubits} qubit(s), got wires {wires}")
+            raise InputError(f"gate {gate!r} acts on {definition.n_qubits} qubit(s), got wires {wires}")
         for wire in wires:
             if isinstance(wire, bool) or not isinstance(wire, int) or not 0 <= wire < self.n_qubits:
-                raise ValueError(f"qubit {wire!r} of gate {gate!r} is out of range for a {self.n_qubits}-qubit circuit")
-        if len(set(wires)) != len(wires):
-            raise ValueError(f"gate {gate!r} names qubit {wires[0] if wires.count(wires[0]) > 1 else wires[1]} twice in wires {wires}")
+                raise InputError(f"qubit {wire!r} of gate {gate!r} is out of range for a {self.n_qubits}-qubit circuit")
+        repeated = [wire for wire in wires if wires.count(wire) > 1]
+        if repeated:
+            raise InputError(f"gate {gate!r} names qubit {repeated[0]} twice in wires {wires}")
         if len(angles) != definition.n_params:
-            raise ValueError(f"gate {gate!r} takes {definition.n_params} angle(s), got {len(angles)}")
+            raise InputError(f"gate {gate!r} takes {definition.n_params} angle(s), got {len(angles)}")
         checked = tuple(check_angle(a, f"angle {i} of {gate} on qubits {wires}") for i, a in enumerate(angles))
         self._operations.append(Operation(gate, wires, checked))
         return self

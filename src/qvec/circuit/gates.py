@@ -15,6 +15,8 @@ from typing import Callable
 
 import torch
 
+from qvec.errors import InputError
+
 __all__ = ["GateDefinition", "GATES", "gate_definition", "gate_matrix"]
 
 MatrixBuilder = Callable[[torch.Tensor], torch.Tensor]
@@ -174,17 +176,17 @@ GATES: dict[str, GateDefinition] = {g.name: g for g in _definitions()}
 
 
 def gate_definition(name: str) -> GateDefinition:
-    """The definition of gate ``name``; a ``ValueError`` naming it if there is none."""
+    """The definition of gate ``name``; an ``InputError`` naming it if there is none."""
     try:
         return GATES[name]
     except KeyError:
-        raise ValueError(f"unknown gate {name!r}; known gates: {' '.join(GATES)}") from None
+        raise InputError(f"unknown gate {name!r}; known gates: {' '.join(GATES)}") from None
 
 
 def gate_matrix(name: str, *angles: float, dtype: torch.dtype = torch.complex128) -> torch.Tensor:
     """The matrix of one gate with concrete angles, for inspection and tests."""
     gate = gate_definition(name)
     if len(angles) != gate.n_params:
-        raise ValueError(f"gate {name!r} takes {gate.n_params} angle(s), got {len(angles)}")
+        raise InputError(f"gate {name!r} takes {gate.n_params} angle(s), got {len(angles)}")
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     return gate.build(torch.tensor(angles, dtype=real).reshape(gate.n_params)).to(dtype)

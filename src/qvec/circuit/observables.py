@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qvec.errors import InputError
+
 __all__ = ["PauliString", "parse_observable"]
 
 _TERM = re.compile(r"([IXYZ])(\d+)\Z")
@@ -37,18 +39,18 @@ def parse_observable(text: str | PauliString, n_qubits: int) -> PauliString:
         terms = text.terms
     else:
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"observable must be a Pauli string such as 'Z0 X1', got {text!r}")
+            raise InputError(f"observable must be a Pauli string such as 'Z0 X1', got {text!r}")
         terms = []
         for token in text.split():
             match = _TERM.match(token.upper())
             if match is None:
-                raise ValueError(f"bad term {token!r} in observable {text!r}: expected a letter I, X, Y or Z and a qubit index, such as 'Z0'")
+                raise InputError(f"bad term {token!r} in observable {text!r}: expected a letter I, X, Y or Z and a qubit index, such as 'Z0'")
             if match.group(1) != "I":
                 terms.append((int(match.group(2)), match.group(1)))
     qubits = [q for q, _ in terms]
     for qubit in qubits:
         if qubit >= n_qubits:
-            raise ValueError(f"observable {str(text)!r} acts on qubit {qubit}, but the circuit has {n_qubits} qubit(s)")
+            raise InputError(f"observable {str(text)!r} acts on qubit {qubit}, but the circuit has {n_qubits} qubit(s)")
     if len(set(qubits)) != len(qubits):
-        raise ValueError(f"observable {str(text)!r} names a qubit twice")
+        raise InputError(f"observable {str(text)!r} names a qubit twice")
     return PauliString(tuple(sorted(terms)))

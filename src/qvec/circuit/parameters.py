@@ -8,10 +8,13 @@ circuit and fixes the batch size B.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Union
 
 import torch
+
+from qvec.errors import InputError
 
 __all__ = ["Angle", "ParameterBatch", "check_angle", "bind_parameters", "angle_key"]
 
@@ -20,33 +23,34 @@ ParamValue = Union[float, int, torch.Tensor]
 
 
 def _check_tensor(value: torch.Tensor, what: str) -> torch.Tensor:
+    """Check a scalar or 1-D real tensor of finite angles; integer tensors become float64."""
     if value.dim() > 1:
-        raise ValueError(f"{what} must be a scalar or a 1-D tensor of per-row values, got shape {tuple(value.shape)}")
+        raise InputError(f"{what} must be a scalar or a 1-D tensor of per-row values, got shape {tuple(value.shape)}")
     if value.is_complex() or not (value.is_floating_point() or value.dtype in (torch.int32, torch.int64)):
-        raise ValueError(f"{what} must be a real tensor, got dtype {value.dtype}")
+        raise InputError(f"{what} must be a real tensor, got dtype {value.dtype}")
     bad = ~torch.isfinite(value.detach())
     if bool(bad.any()):
         row = int(bad.reshape(-1).nonzero()[0])
         where = f" at row {row}" if value.dim() == 1 else ""
-        raise ValueError(f"{what} is {value.detach().reshape(-1)[row].item()}{where}; angles must be finite")
-    return value
+        raise InputError(f"{what} is {value.detach().reshape(-1)[row].item()}{where}; angles must be finite")
+    return value if value.is_floating_point() else value.to(torch.float64)
 
 
 def check_angle(value: Angle, what: str) -> Angle:
     """Validate one gate angle; ``what`` names it in the error (e.g. "angle 0 of rx on qubit 2")."""
     if isinstance(value, bool):
-        raise ValueError(f"{what} must be a number, a parameter name or a tensor, got {value!r}")
+        raise InputError(f"{what} must be a number, a parameter name or a tensor, got {value!r}")
     if isinstance(value, str):
         if not value.isidentifier():
-            raise ValueError(f"{what}: parameter name {value!r} is not an identifier")
+            raise InputError(f"{what}: parameter name {value!r} is not an identifier")
         return value
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Real):
         if not math.isfinite(value):
-            raise ValueError(f"{what} is {value}; angles must be finite")
+            raise InputError(f"{what} is {value}; angles must be finite")
         return float(value)
     if isinstance(value, torch.Tensor):
         return _check_tensor(value, what)
-    raise ValueError(f"{what} must be a number, a parameter name or a tensor, got {type(value).__name__}")
+    raise InputError(f"{what} must be a number, a parameter name or a tensor, got {type(value).__name__}")
 
 
 def angle_key(value: Angle) -> object:
@@ -71,7 +75,7 @@ def _batch_size(lengths: dict[str, int]) -> int:
     distinct = sorted(set(lengths.values()))
     if len(distinct) > 1:
         listing = ", ".join(f"{name!r} has {n}" for name, n in lengths.items())
-        raise ValueError(f"per-row parameters must all have the same number of rows: {listing}")
+        raise InputError(f"per-row parameters must all have the same number of rows: {listing}")
     return distinct[0] if distinct else 1
 
 
@@ -89,15 +93,15 @@ def bind_parameters(
     unknown = [name for name in params if name not in names]
     if unknown:
         known = ", ".join(names) or "none"
-        raise ValueError(f"unknown parameter {unknown[0]!r}; the circuit's parameters are: {known}")
+        raise InputError(f"unknown parameter {unknown[0]!r}; the circuit's parameters are: {known}")
     missing = [name for name in names if name not in params]
     if missing:
-        raise ValueError(f"missing value for parameter {missing[0]!r}")
+        raise InputError(f"missing value for parameter {missing[0]!r}")
     values: dict[str, torch.Tensor] = {}
     for name in names:
         raw = params[name]
-        if isinstance(raw, bool) or not isinstance(raw, (int, float, torch.Tensor)):
-            raise ValueError(f"parameter {name!r} must be a number or a tensor, got {type(raw).__name__}")
+        if isinstance(raw, bool) or not isinstance(raw, (numbers.Real, torch.Tensor)):
+            raise InputError(f"parameter {name!r} must be a number or a tensor, got {type(raw).__name__}")
         tensor = raw if isinstance(raw, torch.Tensor) else torch.tensor(float(raw), dtype=torch.float64)
         values[name] = _check_tensor(tensor, f"parameter {name!r}")
     lengths = {name: int(v.shape[0]) for name, v in values.items() if v.dim() == 1}
