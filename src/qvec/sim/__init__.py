@@ -1,0 +1,50 @@
+"""The batched qubit statevector engine: one vectorized pass for B parameter rows.
+
+Verbs, each in its own module: ``program`` (compile and fuse), ``matrices`` (build gate
+matrices), ``apply`` (kernels), ``simulate`` (bind, plan, chunk), ``measure`` (readouts),
+``sampling`` (shots).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from qvec.circuit import Circuit
+from qvec.circuit.observables import parse_observable
+from qvec.circuit.parameters import ParamValue
+
+from .measure import pauli_expectations, probabilities
+from .memory import memory_budget, set_memory_budget
+from .sampling import counts, sample_basis_states
+from .simulate import Simulation, prepare, simulate
+
+__all__ = [
+    "Simulation", "counts", "expval", "memory_budget", "prepare", "probs", "sample", "set_memory_budget", "simulate",
+]
+
+Params = Mapping[str, ParamValue] | None
+
+
+def expval(circuit: Circuit, observables: Sequence[str], params: Params = None, *,
+           dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
+    """Expectation values ``[B, len(observables)]`` of Pauli strings (float32, or float64 for complex128)."""
+    if isinstance(observables, str):
+        observables = [observables]
+    strings = [parse_observable(o, circuit.n_qubits) for o in observables]
+    simulation = prepare(circuit, params, dtype=dtype, device=device)
+    return simulation.map_rows(lambda state: pauli_expectations(state, strings, circuit.n_qubits))
+
+
+def probs(circuit: Circuit, params: Params = None, *, dtype: torch.dtype = torch.complex64,
+          device: Any = None) -> torch.Tensor:
+    """Basis-state probabilities ``[B, 2**n]``, qubit 0 the least significant bit."""
+    return prepare(circuit, params, dtype=dtype, device=device).map_rows(probabilities)
+
+
+def sample(circuit: Circuit, shots: int, params: Params = None, *, seed: int | None = None,
+           dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
+    """Measured basis states ``[B, shots]`` as integers; the same seed gives the same samples."""
+    with torch.no_grad():
+        return sample_basis_states(probs(circuit, params, dtype=dtype, device=device), shots, seed)

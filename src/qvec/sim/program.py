@@ -1,0 +1,133 @@
+"""Compile a circuit into a fused program: the structure of a simulation, without numbers.
+
+Runs of single-qubit gates are fused into one 2x2 per qubit and gathered into layers
+(gates on distinct qubits); consecutive constant gates that permute basis states with phases
+(cx, cz, swap, ccx, ...) are merged into one ``Monomial``. The program depends only on the
+circuit's structure and on which angles are per-row, so it is cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from qvec.circuit.gates import gate_definition
+
+__all__ = ["GateSpec", "LayerSpec", "GateStepSpec", "MonomialSpec", "Program", "compile_program"]
+
+# (gate name, wires, per-angle source) where a source is ("const", value) | ("name", str) | ("tensor", i)
+GateSpec = tuple[str, tuple[int, ...], tuple[tuple[str, object], ...]]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Fused single-qubit runs on distinct qubits: ``runs[i]`` lists the op indices on ``wires[i]``."""
+
+    wires: tuple[int, ...]
+    runs: tuple[tuple[int, ...], ...]
+    per_row: bool
+
+
+@dataclass(frozen=True)
+class GateStepSpec:
+    """One multi-qubit gate with angles (its matrix is built at run time)."""
+
+    op_index: int
+    wires: tuple[int, ...]
+    per_row: bool
+
+
+@dataclass(frozen=True, eq=False)
+class MonomialSpec:
+    """Constant gates merged into ``new[:, y] = phase[y] * old[:, source[y]]`` over the register."""
+
+    source: np.ndarray
+    phase: np.ndarray | None
+    per_row: bool = False
+
+
+Step = LayerSpec | GateStepSpec | MonomialSpec
+
+
+@dataclass(frozen=True)
+class Program:
+    n_qubits: int
+    gates: tuple[GateSpec, ...]
+    steps: tuple[Step, ...]
+    row_ops: frozenset[int]
+
+
+def _is_monomial(matrix: np.ndarray) -> bool:
+    return bool(((np.abs(matrix) > 1e-12).sum(axis=1) == 1).all())
+
+
+def _monomial_of(name: str, wires: tuple[int, ...], n_qubits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Source index and phase of a monomial gate acting on the full register."""
+    matrix = _constant_matrix(name)
+    column = np.abs(matrix).argmax(axis=1)
+    y = np.arange(2**n_qubits)
+    local_row = np.zeros_like(y)
+    for wire in wires:
+        local_row = (local_row << 1) | ((y >> wire) & 1)
+    local_col = column[local_row]
+    x = y.copy()
+    for position, wire in enumerate(reversed(wires)):
+        bit = (local_col >> position) & 1
+        x = (x & ~(1 << wire)) | (bit << wire)
+    return x, matrix[local_row, local_col]
+
+
+def _constant_matrix(name: str) -> np.ndarray:
+    return gate_definition(name).build(torch.zeros(0, dtype=torch.float64)).numpy()
+
+
+def _compose(step: MonomialSpec | None, source: np.ndarray, phase: np.ndarray) -> MonomialSpec:
+    if step is None:
+        return MonomialSpec(source, phase)
+    previous_phase = step.phase if step.phase is not None else np.ones(len(source))
+    return MonomialSpec(step.source[source], phase * previous_phase[source])
+
+
+def _finish(step: MonomialSpec) -> MonomialSpec:
+    trivial_phase = step.phase is not None and np.allclose(step.phase, 1)
+    return MonomialSpec(step.source, None if trivial_phase else step.phase)
+
+
+@lru_cache(maxsize=256)
+def compile_program(n_qubits: int, gates: tuple[GateSpec, ...], row_ops: frozenset[int]) -> Program:
+    """Fuse ``gates`` into layers, multi-qubit gate steps and merged monomials."""
+    steps: list[Step] = []
+    pending: dict[int, list[int]] = {}
+    monomial: MonomialSpec | None = None
+
+    def flush_layer() -> None:
+        if pending:
+            wires = tuple(sorted(pending))
+            runs = tuple(tuple(pending[w]) for w in wires)
+            steps.append(LayerSpec(wires, runs, any(i in row_ops for run in runs for i in run)))
+            pending.clear()
+
+    def flush_monomial() -> None:
+        nonlocal monomial
+        if monomial is not None:
+            steps.append(_finish(monomial))
+            monomial = None
+
+    for index, (name, wires, sources) in enumerate(gates):
+        definition = gate_definition(name)
+        if definition.n_qubits == 1:
+            flush_monomial()
+            pending.setdefault(wires[0], []).append(index)
+            continue
+        flush_layer()
+        if definition.n_params == 0 and _is_monomial(_constant_matrix(name)):
+            monomial = _compose(monomial, *_monomial_of(name, wires, n_qubits))
+            continue
+        flush_monomial()
+        steps.append(GateStepSpec(index, wires, index in row_ops))
+    flush_layer()
+    flush_monomial()
+    return Program(n_qubits, gates, tuple(steps), row_ops)

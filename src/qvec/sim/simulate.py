@@ -1,0 +1,197 @@
+"""Run a circuit on a batch: bind parameters, compile, build shared numbers once, execute rows in chunks."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import torch
+from torch.utils.checkpoint import checkpoint
+
+from qvec.circuit import Circuit
+from qvec.circuit.parameters import ParameterBatch, ParamValue, bind_parameters
+from qvec.errors import InputError
+
+from .apply import Dense, Gate, Layer, Monomial, Step, apply_step
+from .matrices import GateMatrices, build_gate_matrices, fuse_runs
+from .memory import rows_per_chunk
+from .program import GateStepSpec, LayerSpec, MonomialSpec, Program, compile_program
+
+__all__ = ["Simulation", "prepare", "simulate"]
+
+# Merging a shared segment into one dense operator pays when the batch is large against 2**n:
+# a GEMM element costs about this fraction of a memory-bound gate-application element (CPU).
+GEMM_ELEMENT_COST = 0.05
+DENSE_MAX_QUBITS = 12
+# Working copies of a state row held during a forward pass, and extra ones per step under autograd.
+ROW_COPIES = 4
+ROW_COPIES_PER_STEP_WITH_GRAD = 2
+
+
+def _real_dtype(dtype: torch.dtype) -> torch.dtype:
+    if dtype not in (torch.complex64, torch.complex128):
+        raise InputError(f"dtype must be torch.complex64 or torch.complex128, but was {dtype}")
+    return torch.float64 if dtype == torch.complex128 else torch.float32
+
+
+def _compile(circuit: Circuit, batch: ParameterBatch, tensors: list[torch.Tensor]) -> Program:
+    """The cached program for this circuit's structure and this batch's per-row angles."""
+    tensor_index = {id(t): i for i, t in enumerate(tensors)}
+    gates, row_ops = [], set()
+    for index, op in enumerate(circuit.operations):
+        sources = []
+        for angle in op.angles:
+            if isinstance(angle, str):
+                sources.append(("name", angle))
+                per_row = batch.values[angle].dim() == 1
+            elif isinstance(angle, torch.Tensor):
+                sources.append(("tensor", tensor_index[id(angle)]))
+                per_row = angle.dim() == 1
+            else:
+                sources.append(("const", angle))
+                per_row = False
+            if per_row:
+                row_ops.add(index)
+        gates.append((op.gate, op.wires, tuple(sources)))
+    return compile_program(circuit.n_qubits, tuple(gates), frozenset(row_ops))
+
+
+def _slice_batch(batch: ParameterBatch, tensors: list[torch.Tensor], rows: slice) -> tuple[ParameterBatch, list[torch.Tensor]]:
+    values = {k: v[rows] if v.dim() == 1 else v for k, v in batch.values.items()}
+    n_rows = len(range(*rows.indices(batch.batch_size)))
+    return ParameterBatch(n_rows, values), [t[rows] if t.dim() == 1 else t for t in tensors]
+
+
+def _is_per_row(spec: object) -> bool:
+    return isinstance(spec, (LayerSpec, GateStepSpec)) and spec.per_row
+
+
+class Simulation:
+    """A bound, compiled circuit with its shared steps built once; yields row states chunk by chunk."""
+
+    def __init__(self, circuit: Circuit, params: Mapping[str, ParamValue] | None, dtype: torch.dtype, device: Any) -> None:
+        self.real = _real_dtype(dtype)
+        self.dtype = dtype
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.n_qubits = circuit.n_qubits
+        self.tensors = circuit.tensor_angles()
+        self.batch = bind_parameters(circuit.parameters, params, self.tensors)
+        self.program = _compile(circuit, self.batch, self.tensors)
+        self.chunk_rows = min(self.batch.batch_size, rows_per_chunk(self._bytes_per_row(), self.device))
+        shared_ops = [i for i in range(len(self.program.gates)) if i not in self.program.row_ops]
+        self._shared_matrices = build_gate_matrices(self.program, self.batch, self.tensors, None, self.real, self.device, shared_ops)
+        self._plan = self._shared_plan(self._materialize(per_row=False, matrices=self._shared_matrices, rows=None))
+
+    @property
+    def batch_size(self) -> int:
+        return self.batch.batch_size
+
+    def _bytes_per_row(self) -> int:
+        grad_copies = ROW_COPIES_PER_STEP_WITH_GRAD * len(self.program.steps) if torch.is_grad_enabled() else 0
+        return (ROW_COPIES + grad_copies) * (2**self.n_qubits) * torch.empty((), dtype=self.dtype).element_size()
+
+    def _materialize(self, per_row: bool, matrices: GateMatrices, rows: int | None) -> dict[int, Step]:
+        """The shared or the per-row steps with their numbers, keyed by position in the program."""
+        specs = self.program.steps
+        runs = [run for s in specs if isinstance(s, LayerSpec) and s.per_row == per_row for run in s.runs]
+        fused = fuse_runs(runs, matrices, rows) if runs else None
+        steps: dict[int, Step] = {}
+        run_index = 0
+        for position, spec in enumerate(specs):
+            if _is_per_row(spec) != per_row:
+                continue
+            if isinstance(spec, LayerSpec):
+                index = torch.arange(run_index, run_index + len(spec.runs), device=self.device)
+                steps[position] = Layer(spec.wires, fused.index_select(-3, index))
+                run_index += len(spec.runs)
+            elif isinstance(spec, GateStepSpec):
+                steps[position] = Gate(spec.wires, matrices.matrix(spec.op_index))
+            else:
+                steps[position] = self._monomial(spec)
+        return steps
+
+    def _monomial(self, spec: MonomialSpec) -> Monomial:
+        phase = None if spec.phase is None else torch.as_tensor(spec.phase, dtype=self.dtype, device=self.device)
+        return Monomial(torch.as_tensor(spec.source, device=self.device), phase)
+
+    def _shared_plan(self, shared: dict[int, Step]) -> list[Step | int]:
+        """Shared steps in program order (runs merged to dense operators where cheaper); ints stand for per-row steps."""
+        plan: list[Step | int] = []
+        segment: list[Step] = []
+        for position in range(len(self.program.steps)):
+            if position in shared and not (position == 0 and isinstance(shared[0], Layer)):
+                segment.append(shared[position])
+                continue
+            plan.extend(self._merge(segment))
+            segment = []
+            plan.append(shared.get(position, position))
+        plan.extend(self._merge(segment))
+        return plan
+
+    def _merge(self, segment: list[Step]) -> list[Step]:
+        dim = 2**self.n_qubits
+        work = sum(len(s.wires) if isinstance(s, Layer) else 3 if isinstance(s, Gate) else 1 for s in segment)
+        rows = self.chunk_rows
+        if self.n_qubits > DENSE_MAX_QUBITS or len(segment) < 2 or (rows - dim) * work <= GEMM_ELEMENT_COST * rows * dim:
+            return segment
+        operator = torch.eye(dim, dtype=self.dtype, device=self.device)
+        for step in segment:
+            operator = apply_step(step, operator, self.n_qubits)
+        return [Dense(operator)]
+
+    def state(self, rows: slice = slice(None)) -> torch.Tensor:
+        """Row states ``[rows, 2**n]`` for the batch rows ``rows``."""
+        batch, tensors = _slice_batch(self.batch, self.tensors, rows)
+        per_row: dict[int, Step] = {}
+        if self.program.row_ops:
+            row_ops = sorted(self.program.row_ops)
+            matrices = build_gate_matrices(self.program, batch, tensors, batch.batch_size, self.real, self.device, row_ops)
+            matrices.location.update(self._shared_matrices.location)
+            per_row = self._materialize(per_row=True, matrices=matrices, rows=batch.batch_size)
+        steps = [per_row[s] if isinstance(s, int) else s for s in self._plan]
+        if steps and isinstance(steps[0], Layer):
+            state, steps = product_state(steps[0], batch.batch_size, self.n_qubits), steps[1:]
+        else:
+            state = torch.zeros(batch.batch_size, 2**self.n_qubits, dtype=self.dtype, device=self.device)
+            state[:, 0] = 1
+        for step in steps:
+            state = apply_step(step, state, self.n_qubits)
+        return state
+
+    def map_rows(self, readout: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """``readout(state)`` for every chunk of rows, concatenated; chunks are checkpointed under autograd."""
+        chunks = [slice(start, start + self.chunk_rows) for start in range(0, self.batch_size, self.chunk_rows)]
+        if len(chunks) == 1:
+            return readout(self.state(chunks[0]))
+        if torch.is_grad_enabled():
+            return torch.cat([checkpoint(lambda c=c: readout(self.state(c)), use_reentrant=False) for c in chunks])
+        return torch.cat([readout(self.state(c)) for c in chunks])
+
+
+def product_state(layer: Layer, n_rows: int, n_qubits: int) -> torch.Tensor:
+    """The state a layer makes from |0...0>: the kron product of its matrices' first columns."""
+    columns = layer.matrices[..., 0]
+    shared = columns.dim() == 2
+    position = {w: i for i, w in enumerate(layer.wires)}
+    zero = torch.zeros(2, dtype=columns.dtype, device=columns.device)
+    zero[0] = 1
+    state = None
+    for qubit in range(n_qubits - 1, -1, -1):
+        if qubit in position:
+            factor = columns[position[qubit]] if shared else columns[:, position[qubit]]
+        else:
+            factor = zero
+        factor = factor.expand(n_rows, 2)
+        state = factor if state is None else (state[:, :, None] * factor[:, None, :]).reshape(n_rows, -1)
+    return state
+
+
+def prepare(circuit: Circuit, params: Mapping[str, ParamValue] | None = None, *, dtype: torch.dtype = torch.complex64,
+            device: Any = None) -> Simulation:
+    """Bind and compile ``circuit`` for a batch; shared matrices (and dense segments) are built here, once."""
+    return Simulation(circuit, params, dtype, device)
+
+
+def simulate(circuit: Circuit, params: Mapping[str, ParamValue] | None = None, *, dtype: torch.dtype = torch.complex64,
+             device: Any = None) -> torch.Tensor:
+    """The final states ``[B, 2**n]`` of the batch (qubit 0 the least significant bit)."""
+    return prepare(circuit, params, dtype=dtype, device=device).map_rows(lambda state: state)
