@@ -131,7 +131,7 @@ gate c3sqrtx a,b,c,d {
   cx a,c; h d; cu1(pi/8) c,d; h d;
 }
 gate c4x a,b,c,d,e {
-  h e; cu1(pi/2) d,e; h e; rc3x a,b,c,d; h e; cu1(-pi/2) d,e; h e; rc3x a,b,c,d; c3sqrtx a,b,c,e;
+  h e; cu1(pi/2) d,e; h e; c3x a,b,c,d; h e; cu1(-pi/2) d,e; h e; c3x a,b,c,d; c3sqrtx a,b,c,e;
 }
 """
 

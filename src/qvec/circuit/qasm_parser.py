@@ -197,7 +197,8 @@ class _Reader:
             wires.append(qubits.index(token.text))
             if self.stream.accept(";"):
                 return tuple(wires)
-            self.stream.expect(",")
+            if not self.stream.accept(","):
+                raise self.stream.error("expected ',' or ';'")
 
     # -- gate calls, barrier and measure ----------------------------------------------------
     def gate_call(self, token: Token) -> None:

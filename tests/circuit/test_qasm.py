@@ -1,0 +1,127 @@
+"""OpenQASM 2 export, and round trips: export then load gives an equal circuit."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import qvec
+from qvec.circuit import GATES, load_qasm, parse_qasm, to_qasm
+from qvec.errors import InputError
+
+from .reference import circuit_unitary, equal_up_to_phase
+
+BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0],q[1];\n'
+
+
+def test_export_writes_the_header_register_and_qelib1_names() -> None:
+    assert to_qasm(qvec.Circuit(2).h(0).cx(0, 1)) == BELL
+
+
+def test_export_writes_angles_that_read_back_exactly() -> None:
+    text = to_qasm(qvec.Circuit(1).rx(0, 0.1).u(0, math.pi, -1e-300, 2.5e10))
+    assert text.splitlines()[-2:] == ["rx(0.1) q[0];", "u(3.141592653589793,-1e-300,25000000000.0) q[0];"]
+
+
+def test_export_defines_gates_that_qelib1_lacks_once() -> None:
+    text = to_qasm(qvec.Circuit(3).ryy(0, 1, 0.5).ryy(1, 2, 0.25))
+    assert text.count("gate ryy(theta) a,b {") == 1
+    assert text.index("gate ryy") < text.index("qreg q[3];") < text.index("ryy(0.5) q[0],q[1];")
+
+
+def test_parameters_take_values_from_params() -> None:
+    circuit = qvec.Circuit(1).rx(0, "theta").ry(0, "phi")
+    assert "rx(0.5) q[0];\nry(-2.0) q[0];" in to_qasm(circuit, {"theta": 0.5, "phi": -2})
+
+
+def test_unbound_parameter_is_an_error_naming_it() -> None:
+    with pytest.raises(InputError, match=r"parameter 'phi' \(angle 0 of ry\(phi\)\[0\]\) has no value"):
+        to_qasm(qvec.Circuit(1).rx(0, "theta").ry(0, "phi"), {"theta": 0.5})
+
+
+def test_scalar_tensor_angles_are_written_and_per_row_tensors_refused() -> None:
+    assert "rz(0.25) q[0];" in to_qasm(qvec.Circuit(1).rz(0, torch.tensor(0.25, requires_grad=True)))
+    with pytest.raises(InputError, match=r"angle 0 of rz\(tensor\(3,\)\)\[0\] is a per-row tensor of shape \(3,\)"):
+        to_qasm(qvec.Circuit(1).rz(0, torch.zeros(3)))
+
+
+def test_non_numeric_parameter_value_is_refused() -> None:
+    with pytest.raises(InputError, match="value 'x' for angle 0"):
+        to_qasm(qvec.Circuit(1).rz(0, "a"), {"a": "x"})
+
+
+@st.composite
+def circuits(draw) -> qvec.Circuit:
+    n_qubits = draw(st.integers(3, 5))
+    circuit = qvec.Circuit(n_qubits)
+    angle = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
+    for name in draw(st.lists(st.sampled_from(sorted(GATES)), max_size=12)):
+        gate = GATES[name]
+        wires = draw(st.permutations(range(n_qubits)))[: gate.n_qubits]
+        circuit.append(name, wires, [draw(angle) for _ in range(gate.n_params)])
+    return circuit
+
+
+@settings(max_examples=60, deadline=None)
+@given(circuit=circuits())
+def test_round_trip_gives_an_equal_circuit(circuit: qvec.Circuit) -> None:
+    loaded = parse_qasm(to_qasm(circuit))
+    assert loaded == circuit
+    assert loaded.fingerprint() == circuit.fingerprint()
+
+
+def test_round_trip_of_every_gate() -> None:
+    circuit = qvec.Circuit(3)
+    for index, (name, gate) in enumerate(sorted(GATES.items())):
+        circuit.append(name, [(index + k) % 3 for k in range(gate.n_qubits)], [0.1 * (index + k) for k in range(gate.n_params)])
+    assert parse_qasm(to_qasm(circuit)) == circuit
+
+
+def test_round_trip_of_tensor_angles_gives_their_float_values() -> None:
+    circuit = qvec.Circuit(1).rx(0, torch.tensor(0.1, dtype=torch.float32))
+    assert parse_qasm(to_qasm(circuit)) == qvec.Circuit(1).rx(0, float(torch.tensor(0.1, dtype=torch.float32)))
+
+
+def test_load_reads_a_file_and_names_it_in_errors(tmp_path: Path) -> None:
+    path = tmp_path / "bell.qasm"
+    path.write_text(BELL + "measure q[0] -> c[0];\n")
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}:6:17: expected a classical register at 'c'$"):
+        load_qasm(path)
+    path.write_text(BELL)
+    assert load_qasm(path) == qvec.Circuit(2).h(0).cx(0, 1)
+    assert load_qasm(str(path)) == load_qasm(path)
+
+
+def test_load_of_a_missing_or_binary_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="nothing.qasm: cannot read OpenQASM file"):
+        load_qasm(tmp_path / "nothing.qasm")
+    (tmp_path / "binary.qasm").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InputError, match="binary.qasm: cannot read OpenQASM file"):
+        load_qasm(tmp_path / "binary.qasm")
+
+
+def test_a_program_written_by_another_tool() -> None:
+    """Qiskit-style output: header, two registers, a custom gate, barriers and final measurements."""
+    text = """OPENQASM 2.0;
+include "qelib1.inc";
+gate ryy(param0) q0,q1 { rx(pi/2) q0; rx(pi/2) q1; cx q0,q1; rz(param0) q1; cx q0,q1; rx(-pi/2) q0; rx(-pi/2) q1; }
+gate entangle a,b { h a; cx a,b; }
+qreg q[2];
+qreg r[1];
+creg meas[3];
+entangle q[0],r[0];
+ryy(pi/4) q[1],r[0];
+barrier q[0],q[1],r[0];
+measure q[0] -> meas[0];
+measure q[1] -> meas[1];
+measure r[0] -> meas[2];
+"""
+    expected = qvec.Circuit(3).h(0).cx(0, 2).ryy(1, 2, math.pi / 4)
+    assert parse_qasm(text) == expected
+    assert equal_up_to_phase(circuit_unitary(parse_qasm(text)), circuit_unitary(expected))
