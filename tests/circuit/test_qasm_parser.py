@@ -71,7 +71,7 @@ def test_a_definition_of_an_ir_gate_without_qelib1_becomes_the_ir_gate() -> None
 
 @pytest.mark.parametrize("body, message", [
     ("qreg q[1];\nif (c==1) x q[0];", r"^f.qasm:4:1: classically controlled gates \('if'\) are not supported at 'if'$"),
-    ("qreg q[1];\nreset q[0];", r"^f.qasm:4:1: 'reset' are not supported at 'reset'$"),
+    ("qreg q[1];\nreset q[0];", r"^f.qasm:4:1: 'reset' is not supported at 'reset'$"),
     ("opaque magic a;", r"^f.qasm:3:1: opaque gates are not supported at 'opaque'$"),
     ('include "other.inc";', r"^f.qasm:3:9: only include \"qelib1.inc\" is supported at '\"other.inc\"'$"),
     ("OPENQASM 2.0;", r"^f.qasm:3:1: 'OPENQASM' must be the first statement at 'OPENQASM'$"),

@@ -26,7 +26,8 @@ from .qasm_syntax import Expression, Token, TokenStream, parse_expression
 __all__ = ["parse_program"]
 
 _UNSUPPORTED = {
-    "if": "classically controlled gates ('if')", "reset": "'reset'", "opaque": "opaque gates",
+    "if": "classically controlled gates ('if') are not supported", "reset": "'reset' is not supported",
+    "opaque": "opaque gates are not supported",
 }
 _OPENQASM3_WORDS = frozenset(
     "qubit bit int uint float angle bool let def defcal cal for while break continue return box delay "
@@ -95,7 +96,7 @@ class _Reader:
         if token.kind != "identifier":
             raise self.stream.error("expected a statement", token)
         if token.text in _UNSUPPORTED:
-            raise self.stream.error(f"{_UNSUPPORTED[token.text]} are not supported", token)
+            raise self.stream.error(_UNSUPPORTED[token.text], token)
         if token.text in _OPENQASM3_WORDS:
             raise self.stream.error("OpenQASM 3 is not supported (qvec reads OpenQASM 2)", token)
         self.statements.get(token.text, self.gate_call)(token)
