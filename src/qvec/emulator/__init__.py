@@ -1,0 +1,6 @@
+"""An IonQ-compatible HTTP server for offline work, tests and benchmarks (``qvec emulator``)."""
+
+from .config import EmulatorConfig, Faults
+from .server import Emulator
+
+__all__ = ["Emulator", "EmulatorConfig", "Faults"]

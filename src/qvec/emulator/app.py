@@ -1,0 +1,182 @@
+"""The emulator's HTTP API (FastAPI): the subset of IonQ's v0.4 API described in ionq-api.md."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from qvec.backends.ionq.targets import TARGET_QUBITS
+from qvec.errors import InputError
+
+from .config import EmulatorConfig
+from .engine import JobEngine
+from .requests import MAX_BODY_BYTES, parse_job_request
+from .store import API_PREFIX, TERMINAL, Job, JobStore
+
+__all__ = ["create_app", "ApiError"]
+
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large"}
+_LIST_LIMIT = 1000
+
+
+class ApiError(Exception):
+    """An error answer in the API's JSON shape."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    reason = _REASONS.get(status, "Error")
+    return JSONResponse({"statusCode": status, "error": reason, "message": message}, status_code=status)
+
+
+class _Api:
+    """The route handlers, sharing the configuration, the job store and the engine."""
+
+    def __init__(self, config: EmulatorConfig, store: JobStore) -> None:
+        self.config, self.store, self.engine = config, store, JobEngine(config)
+        self._owners = {key: hashlib.sha256(key.encode()).hexdigest()[:16] for key in config.api_keys}
+
+    def owner(self, request: Request) -> str:
+        """The caller's account; a 401 that never repeats the key for a missing or unknown one."""
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "apikey" or key.strip() not in self._owners:
+            raise ApiError(401, "invalid or missing API key")
+        return self._owners[key.strip()]
+
+    def job(self, request: Request, job_id: str) -> Job:
+        job = self.store.get(self.owner(request), job_id)
+        if job is None or job.status == "deleted":
+            raise ApiError(404, f"no job with id {job_id}")
+        return job
+
+    async def create(self, request: Request) -> JSONResponse:
+        owner = self.owner(request)
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise ApiError(413, f"the request body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
+        try:
+            job_request = parse_job_request(json.loads(raw), self.config.max_qubits)
+        except ValueError as exc:  # InputError and malformed JSON alike
+            raise ApiError(400, str(exc)) from None
+        job = self.store.add(owner, job_request)
+        self.engine.start(job)
+        return JSONResponse({"id": job.id, "status": job.status, "request": int(job.created)}, status_code=201)
+
+    async def get(self, request: Request, job_id: str) -> dict[str, Any]:
+        return self.job(request, job_id).to_json()
+
+    async def listing(self, request: Request) -> dict[str, Any]:
+        jobs = list(self.store.listing(self.owner(request)))
+        query = request.query_params
+        ids = {i for value in query.getlist("ids") for i in value.split(",") if i}
+        for name, keep in (("parent_job_id", lambda j, v: (j.parent.id if j.parent else None) == v),
+                           ("status", lambda j, v: j.status == v), ("target", lambda j, v: j.request.target == v)):
+            if name in query:
+                jobs = [j for j in jobs if keep(j, query[name])]
+        if ids:
+            jobs = [j for j in jobs if j.id in ids]
+        if "next" in query:
+            jobs = [j for j in jobs if j.sequence < int(query["next"] or 0)]
+        limit = min(int(query.get("limit") or 25), _LIST_LIMIT)
+        page = jobs[:limit]
+        cursor = str(page[-1].sequence) if len(jobs) > limit else None
+        return {"jobs": [j.to_json() for j in page], "next": cursor}
+
+    async def probabilities(self, request: Request, job_id: str) -> dict[str, Any]:
+        job = self.job(request, job_id)
+        if job.status != "completed":
+            raise ApiError(400, f"job {job_id} has no results: it is {job.status}")
+        if job.is_parent:
+            return {child.id: child.distribution for child in job.children}
+        return job.distribution or {}
+
+    def _cancel(self, job: Job) -> dict[str, str]:
+        if job.status not in TERMINAL:
+            job.set_status("canceled")
+            if job.task is not None:
+                job.task.cancel()
+            self.store.counters.canceled.append(job.id)
+        return {"id": job.id, "status": job.status}
+
+    async def cancel(self, request: Request, job_id: str) -> dict[str, str]:
+        return self._cancel(self.job(request, job_id))
+
+    async def cancel_many(self, request: Request) -> dict[str, Any]:
+        ids = await self._ids(request)
+        return {"ids": ids, "results": [self._cancel(self.job(request, i)) for i in ids]}
+
+    def _delete(self, job: Job) -> dict[str, str]:
+        self._cancel(job)
+        job.set_status("deleted")
+        return {"id": job.id, "status": "deleted"}
+
+    async def delete(self, request: Request, job_id: str) -> dict[str, str]:
+        return self._delete(self.job(request, job_id))
+
+    async def delete_many(self, request: Request) -> dict[str, Any]:
+        ids = await self._ids(request)
+        return {"ids": ids, "results": [self._delete(self.job(request, i)) for i in ids]}
+
+    @staticmethod
+    async def _ids(request: Request) -> list[str]:
+        try:
+            ids = json.loads(await request.body()).get("ids")
+        except (ValueError, AttributeError):
+            ids = None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise ApiError(400, 'the body must be {"ids": [job ids]}')
+        return ids
+
+    async def backends(self, request: Request) -> list[dict[str, Any]]:
+        self.owner(request)
+        return [_backend(name) for name in TARGET_QUBITS]
+
+    async def backend(self, name: str) -> dict[str, Any]:
+        """Answered without a key: qiskit-ionq asks for it unauthenticated."""
+        if name not in TARGET_QUBITS:
+            raise ApiError(404, f"no backend named {name}")
+        return _backend(name)
+
+
+def _backend(name: str) -> dict[str, Any]:
+    return {"backend": name, "status": "available", "qubits": TARGET_QUBITS[name], "average_queue_time": 0,
+            "last_updated": int(time.time()), "has_access": True, "degraded": False}
+
+
+def _routes(api: _Api) -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    add = router.add_api_route
+    add("/jobs", api.create, methods=["POST"])
+    add("/jobs", api.listing, methods=["GET"])
+    add("/jobs", api.delete_many, methods=["DELETE"])
+    add("/jobs/status/cancel", api.cancel_many, methods=["PUT"])
+    add("/jobs/{job_id}", api.get, methods=["GET"])
+    add("/jobs/{job_id}", api.delete, methods=["DELETE"])
+    add("/jobs/{job_id}/status/cancel", api.cancel, methods=["PUT"])
+    add("/jobs/{job_id}/results/probabilities", api.probabilities, methods=["GET"])
+    add("/jobs/{job_id}/results/probabilities/aggregated", api.probabilities, methods=["GET"])
+    add("/backends", api.backends, methods=["GET"])
+    add("/backends/{name}", api.backend, methods=["GET"])
+    return router
+
+
+def create_app(config: EmulatorConfig, store: JobStore) -> FastAPI:
+    """The API app over ``store``; ``/admin/counters`` is served only when ``config.admin`` is set."""
+    app = FastAPI(title="qvec IonQ emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(_routes(_Api(config, store)))
+    if config.admin:
+        app.add_api_route("/admin/counters", lambda: store.counters.to_json(), methods=["GET"])
+    app.add_exception_handler(ApiError, lambda request, exc: _error(exc.status, exc.message))
+    app.add_exception_handler(HTTPException, lambda request, exc: _error(exc.status_code, str(exc.detail)))
+    app.add_exception_handler(RequestValidationError, lambda request, exc: _error(400, str(exc)))
+    return app

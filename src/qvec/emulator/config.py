@@ -1,0 +1,74 @@
+"""The emulator's configuration: keys, job timing and capacity, rate limit, and seeded faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from qvec.errors import InputError
+
+__all__ = ["Faults", "EmulatorConfig"]
+
+
+def _check_rate(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"{name} must be a probability from 0 to 1, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Seeded fault injection; each rate is the probability that one API request (or job) is hit.
+
+    - ``error_rate``: answered 502/503/504/52x before any processing;
+    - ``rate_limit_rate``: answered 429 with ``Retry-After: retry_after``;
+    - ``drop_rate``: the connection is dropped before any processing;
+    - ``slow_rate``: processed, and the answer held back ``slow_seconds``;
+    - ``lost_answer_rate``: ``POST /jobs`` creates the job, then the connection drops;
+    - ``fail_rate``: a job fails (``failure.code`` ``EmulatorInjectedFailure``);
+    - ``stuck_rate``: a job starts and never finishes (until canceled).
+    """
+
+    seed: int = 0
+    error_rate: float = 0.0
+    rate_limit_rate: float = 0.0
+    drop_rate: float = 0.0
+    slow_rate: float = 0.0
+    slow_seconds: float = 1.0
+    lost_answer_rate: float = 0.0
+    fail_rate: float = 0.0
+    stuck_rate: float = 0.0
+    retry_after: float = 0.1
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name.endswith("_rate"):
+                _check_rate(f.name, getattr(self, f.name))
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """How the emulator behaves. ``repr`` never shows the keys.
+
+    A job waits ``queue_latency`` seconds, then runs for ``latency`` seconds holding one of
+    ``capacity`` slots (plus ``latency_per_circuit`` per circuit). ``rate_limit`` caps requests per
+    second per key (429 beyond). ``max_qubits`` is what the emulator simulates; wider jobs fail.
+    """
+
+    api_keys: tuple[str, ...] = field(repr=False, default=())
+    latency: float = 0.0
+    queue_latency: float = 0.0
+    latency_per_circuit: float = 0.0
+    capacity: int = 10
+    rate_limit: float | None = None
+    faults: Faults = Faults()
+    admin: bool = False
+    max_qubits: int = 22
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.api_keys or not all(isinstance(k, str) and k for k in self.api_keys):
+            raise InputError("the emulator needs at least one API key (--api-key or IONQ_API_KEY)")
+        if self.capacity < 1:
+            raise InputError(f"capacity must be at least 1, got {self.capacity}")
+        for name in ("latency", "queue_latency", "latency_per_circuit"):
+            if getattr(self, name) < 0:
+                raise InputError(f"{name} must not be negative, got {getattr(self, name)}")
