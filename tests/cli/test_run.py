@@ -108,8 +108,8 @@ class FakeIonQ:
 
     instances: list[FakeIonQ] = []
 
-    def __init__(self, shots: int | None = None) -> None:
-        self.shots = shots
+    def __init__(self, shots: int | None = None, seed: int | None = None) -> None:
+        self.shots, self.seed = shots, seed
         self.calls: list[tuple] = []
         FakeIonQ.instances.append(self)
 
@@ -117,11 +117,25 @@ class FakeIonQ:
         self.calls.append(("probs", circuit))
         return qvec.sim.probs(circuit, params, dtype=dtype, device=device)
 
+    def sample(self, circuit, shots, params, *, seed, dtype, device):
+        self.calls.append(("sample", circuit, shots, seed))
+        return qvec.sim.sample(circuit, shots, params, seed=seed, dtype=dtype, device=device)
+
+
+class Results(list):
+    """What IonQBackend.run_circuits returns: probability tensors, and counts when shots were set."""
+
+    def __init__(self, probabilities, counts) -> None:
+        super().__init__(probabilities)
+        self.counts = counts
+
 
 class FakeBatchingIonQ(FakeIonQ):
     def run_circuits(self, circuits, shots=None):
         self.calls.append(("run_circuits", tuple(circuits), shots))
-        return [qvec.sim.probs(c, dtype=torch.complex128)[0] for c in circuits]
+        probabilities = [qvec.sim.probs(c, dtype=torch.complex128)[0] for c in circuits]
+        counts = [qvec.sim.counts(qvec.sim.sample(c, shots, seed=self.seed))[0] for c in circuits] if shots else None
+        return Results(probabilities, counts)
 
 
 @pytest.mark.parametrize("backend_class", [FakeIonQ, FakeBatchingIonQ])
@@ -131,12 +145,12 @@ def test_ionq_backend_runs_the_qubit_files(capsys, files, monkeypatch, backend_c
     bell, first = files("bell.qasm", BELL), files("first.qasm", FIRST_QUBIT)
     results = run_json(capsys, bell, first, "--backend", "ionq", "--shots", "100", "--seed", "3")
     [backend] = FakeIonQ.instances
-    assert backend.shots == 100
     circuits = (qvec.circuit.load_qasm(bell), qvec.circuit.load_qasm(first))
+    assert (backend.shots, backend.seed) == (100, 3)
     if backend_class is FakeBatchingIonQ:
         assert backend.calls == [("run_circuits", circuits, 100)]  # one batch, in order
     else:
-        assert backend.calls == [("probs", circuits[0]), ("probs", circuits[1])]
+        assert backend.calls == [("probs", c) for c in circuits] + [("sample", c, 100, 3) for c in circuits]
     assert results[0]["probabilities"] == pytest.approx([0.5, 0, 0, 0.5], abs=1e-6)
     assert results[1]["counts"] == {"1": 100}
 

@@ -92,37 +92,50 @@ def _load_blackbird(path: str) -> Any:
 
 
 # -- execution --------------------------------------------------------------------------------
+Counts = dict[int, int]
+
+
 def _run_qubit_files(files: list[_QubitFile], backend_name: str, shots: int | None, seed: int | None) -> list[dict]:
     """Probabilities (and counts with ``shots``) of every qubit file, in order."""
-    circuits = [item.circuit for item in files]
-    if backend_name == "local":
-        probabilities = [circuit.probs(dtype=_DTYPE)[0] for circuit in circuits]
-        samples = [circuit.sample(shots, seed=seed, dtype=_DTYPE) for circuit in circuits] if shots else None
-    else:
-        probabilities = _run_on_ionq(circuits, shots)
-        # IonQ answers with probabilities; its clients draw counts from them, and so do we.
-        samples = [sim.sample_basis_states(p[None], shots, seed) for p in probabilities] if shots else None
+    run = _run_locally if backend_name == "local" else _run_on_ionq
+    probabilities, counts = run([item.circuit for item in files], shots, seed)
     results = []
     for index, (item, probs) in enumerate(zip(files, probabilities)):
         result = {"file": item.path, "n_qubits": item.circuit.n_qubits, "probabilities": probs.tolist()}
-        if samples is not None:
-            result["counts"] = {str(state): n for state, n in sorted(sim.counts(samples[index])[0].items())}
+        if counts is not None:
+            result["counts"] = {str(state): n for state, n in sorted(counts[index].items())}
         results.append(result)
     return results
 
 
-def _run_on_ionq(circuits: list[Circuit], shots: int | None) -> list[torch.Tensor]:
-    """All circuits on IonQ: one multi-circuit submission when the backend offers it."""
+def _run_locally(circuits: list[Circuit], shots: int | None, seed: int | None) -> tuple[list[torch.Tensor], list[Counts] | None]:
+    return _probabilities(circuits, None), _sampled_counts(circuits, shots, seed, None)
+
+
+def _run_on_ionq(circuits: list[Circuit], shots: int | None, seed: int | None) -> tuple[list[torch.Tensor], list[Counts] | None]:
+    """All circuits on IonQ: one batch (multi-circuit jobs) when the backend offers ``run_circuits``."""
     try:
         from qvec.backends import IonQBackend
     except ImportError as exc:
         raise BackendError(f"the IonQ backend is not available in this installation of qvec ({exc})") from None
-    backend = IonQBackend(shots=shots)
-    if hasattr(backend, "run_circuits"):
-        answers = backend.run_circuits(circuits, shots=shots)
-    else:
-        answers = [circuit.probs(dtype=_DTYPE, backend=backend) for circuit in circuits]
-    return [torch.as_tensor(answer, dtype=torch.float64).reshape(-1) for answer in answers]
+    backend = IonQBackend(shots=shots, seed=seed)
+    if not hasattr(backend, "run_circuits"):
+        return _probabilities(circuits, backend), _sampled_counts(circuits, shots, seed, backend)
+    results = backend.run_circuits(circuits, shots=shots)
+    counts = getattr(results, "counts", None)
+    if shots and counts is None:
+        raise BackendError("the IonQ backend returned no counts although shots were set")
+    return [torch.as_tensor(p, dtype=torch.float64).reshape(-1) for p in results], counts
+
+
+def _probabilities(circuits: list[Circuit], backend: Any) -> list[torch.Tensor]:
+    return [circuit.probs(dtype=_DTYPE, backend=backend)[0] for circuit in circuits]
+
+
+def _sampled_counts(circuits: list[Circuit], shots: int | None, seed: int | None, backend: Any) -> list[Counts] | None:
+    if not shots:
+        return None
+    return [sim.counts(circuit.sample(shots, seed=seed, dtype=_DTYPE, backend=backend))[0] for circuit in circuits]
 
 
 def _run_photonic_file(item: _PhotonicFile) -> dict:
