@@ -224,3 +224,20 @@ def test_entry_point_exit_code_for_bad_input(files) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: " + str(Path(done.args[2])) + ":2:1: unknown gate at 'foo'"
+
+
+def test_ionq_backend_against_the_emulator(capsys, files, monkeypatch, tmp_path) -> None:
+    """End to end: the real IonQ backend and the IonQ-compatible emulator give the local answer."""
+    emulator_module = pytest.importorskip("qvec.emulator")
+    key = "cli-test-key-0b7e"
+    with emulator_module.Emulator(emulator_module.EmulatorConfig(api_keys=(key,), latency=0.01)) as emulator:
+        monkeypatch.chdir(tmp_path)  # no .env file from the working directory
+        monkeypatch.setenv("IONQ_API_KEY", key)
+        monkeypatch.setenv("IONQ_BASE_URL", emulator.base_url)
+        monkeypatch.delenv("IONQ_TARGET", raising=False)
+        bell, first = files("bell.qasm", BELL), files("first.qasm", FIRST_QUBIT)
+        results = run_json(capsys, bell, first, "--backend", "ionq", "--shots", "200", "--seed", "5")
+    assert results[0]["probabilities"] == pytest.approx([0.5, 0, 0, 0.5], abs=1e-9)
+    assert set(results[0]["counts"]) <= {"0", "3"} and sum(results[0]["counts"].values()) == 200
+    assert results[1]["probabilities"] == pytest.approx([0, 1, 0, 0, 0, 0, 0, 0], abs=1e-9)
+    assert results[1]["counts"] == {"1": 200}
