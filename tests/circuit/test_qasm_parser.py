@@ -121,3 +121,9 @@ def test_openqasm_3_header() -> None:
 def test_non_finite_angle() -> None:
     with pytest.raises(InputError, match=r"^f.qasm:4:4: angle expression evaluates to inf"):
         read("qreg q[1];\nrx(1e308*10) q[0];")
+
+
+def test_including_qelib1_after_defining_one_of_its_gates() -> None:
+    with pytest.raises(InputError, match=r"^f.qasm:2:9: qelib1.inc defines gate 'x' again at '\"qelib1.inc\"'$"):
+        parse_qasm('gate x a { U(pi, 0, pi) a; }\ninclude "qelib1.inc";', "f.qasm")
+    assert read('include "qelib1.inc";\nqreg q[1]; x q[0];') == qvec.Circuit(1).x(0)

@@ -104,7 +104,7 @@ class _Reader:
     # -- declarations ---------------------------------------------------------------------
     def header(self, token: Token) -> None:
         version = self.stream.next()
-        if version.kind not in ("real", "integer") or not version.text.startswith("2"):
+        if version.kind not in ("real", "integer") or version.text.split(".")[0] != "2":
             raise self.stream.error("only OpenQASM 2 is supported", version)
         self.stream.expect(";")
 
@@ -113,7 +113,11 @@ class _Reader:
         if name.text != '"qelib1.inc"':
             raise self.stream.error('only include "qelib1.inc" is supported', name)
         self.stream.expect(";")
-        self.program.gates.update(_qelib1_gates())
+        library = _qelib1_gates()
+        clash = next((name for name, gate in self.program.gates.items() if library.get(name, gate) is not gate), None)
+        if clash is not None:
+            raise self.stream.error(f"qelib1.inc defines gate {clash!r} again", name)
+        self.program.gates.update(library)
         self.program.includes_qelib1 = True
 
     def qreg(self, token: Token) -> None:

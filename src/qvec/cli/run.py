@@ -45,11 +45,11 @@ class _PhotonicFile:
 @click.command("run")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--backend", type=click.Choice(["local", "ionq"]), default="local", show_default=True,
-              help="Where the qubit circuits run (photonic files always run locally).")
+              help="Where the qubit circuits run (.xbb files run locally only).")
 @click.option("--shots", type=click.IntRange(min=1), default=None, help="Also sample N shots of each qubit circuit.")
 @click.option("--cutoff", type=click.IntRange(min=1), default=None, help="Fock cutoff for .xbb files (overrides the file's).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list, one object per file.")
-@click.option("--seed", type=int, default=None, help="Seed for sampling shots.")
+@click.option("--seed", type=int, default=None, help="Seed for sampling shots: the same seed gives the same counts.")
 def command(files: tuple[str, ...], backend: str, shots: int | None, cutoff: int | None, as_json: bool,
             seed: int | None) -> None:
     """Run OpenQASM 2 and Blackbird files and print their probabilities."""
