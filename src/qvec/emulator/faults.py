@@ -69,6 +69,9 @@ class FaultLayer:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
             return await self.app(scope, receive, send)
         counted = self._counting(send)
+        wait = self._rate_limit_wait(scope)
+        if wait > 0:
+            return await self._answer(counted, 429, "Too Many Requests", wait)
         fault = self._draw(scope)
         if fault == "rate_limit":
             return await self._answer(counted, 429, "Too Many Requests", self.faults.retry_after)
@@ -80,12 +83,14 @@ class FaultLayer:
             return await self._delayed(scope, receive, send, counted, lost=fault == "lost")
         await self.app(scope, receive, counted)
 
+    def _rate_limit_wait(self, scope: Message) -> float:
+        """Seconds this caller must wait under the rate limit (0: go ahead)."""
+        if self._bucket is None:
+            return 0.0
+        return self._bucket.wait_time(hashlib.sha256(_header(scope, b"authorization").encode()).hexdigest())
+
     def _draw(self, scope: Message) -> str | None:
-        """Which fault hits this request, if any (rate limit first, then one seeded draw)."""
-        if self._bucket is not None:
-            wait = self._bucket.wait_time(hashlib.sha256(_header(scope, b"authorization").encode()).hexdigest())
-            if wait > 0:
-                return "rate_limit"
+        """Which fault, if any, hits this request: one seeded draw against the cumulative rates."""
         creates_job = scope["method"] == "POST" and scope["path"].rstrip("/") == f"{API_PREFIX}/jobs"
         f = self.faults
         draw, edge = self._rng.random(), 0.0
@@ -107,7 +112,7 @@ class FaultLayer:
         body = json.dumps({"statusCode": status, "error": message, "message": message}).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if retry_after is not None:
-            headers.append((b"retry-after", f"{retry_after:g}".encode()))
+            headers.append((b"retry-after", f"{retry_after:.3f}".encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

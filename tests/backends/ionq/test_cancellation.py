@@ -1,0 +1,89 @@
+"""Cancellation: task cancellation, Ctrl-C and the batch timeout cancel the jobs in flight on the server.
+
+Jobs are made to hang with the emulator's ``stuck_rate=1.0``; the admin counters list the jobs the
+server canceled, and the warning names them.
+"""
+
+import _thread
+import asyncio
+import threading
+import time
+
+import pytest
+
+import qvec
+from qvec.backends.ionq import Packed, PackingLimits, Timeouts
+from qvec.emulator import Faults
+from qvec.errors import JobTimeoutError
+
+from .conftest import make_backend
+
+STUCK = Faults(stuck_rate=1.0)
+STRATEGIES = ["concurrent", "threads:4", Packed(limits=PackingLimits(max_circuits=2))]
+
+
+def circuits(count=4):
+    return [qvec.Circuit(2).h(0).cx(0, 1) for _ in range(count)]
+
+
+def wait_for_jobs(emulator, count, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while emulator.counters()["jobs_created"] < count:
+        assert time.monotonic() < deadline, "jobs were never created"
+        time.sleep(0.02)
+
+
+def expected_jobs(strategy):
+    return 2 if isinstance(strategy, Packed) else 4
+
+
+def assert_all_canceled(emulator, caplog, strategy):
+    counters = emulator.counters()
+    assert counters["jobs_created"] == expected_jobs(strategy)
+    assert len(counters["canceled_job_ids"]) == counters["jobs_created"]
+    for job_id in counters["canceled_job_ids"]:
+        assert job_id in caplog.text
+    assert f"canceled {counters['jobs_created']} job(s) on the server" in caplog.text
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES, ids=str)
+def test_cancelling_the_task_cancels_the_jobs_on_the_server(start_emulator, caplog, strategy):
+    emulator = start_emulator(faults=STUCK)
+    backend = make_backend(emulator, strategy=strategy)
+
+    async def main():
+        task = asyncio.create_task(backend.run_circuits_async(circuits()))
+        await asyncio.to_thread(wait_for_jobs, emulator, expected_jobs(strategy))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert_all_canceled(emulator, caplog, strategy)
+
+
+@pytest.mark.parametrize("strategy", ["packed", "threads:4"])
+def test_ctrl_c_cancels_the_jobs_on_the_server(start_emulator, caplog, strategy):
+    emulator = start_emulator(faults=STUCK)
+    backend = make_backend(emulator, strategy=Packed(limits=PackingLimits(max_circuits=2)) if strategy == "packed"
+                           else strategy)
+
+    def press_ctrl_c():
+        wait_for_jobs(emulator, expected_jobs(backend.strategy))
+        _thread.interrupt_main()
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        backend.run_circuits(circuits())
+    assert_all_canceled(emulator, caplog, backend.strategy)
+
+
+@pytest.mark.parametrize("strategy", ["packed", "threads:4"])
+def test_the_batch_timeout_names_and_cancels_unfinished_jobs(start_emulator, caplog, strategy):
+    emulator = start_emulator(faults=STUCK)
+    backend = make_backend(emulator, strategy=strategy, timeouts=Timeouts(batch=0.5))
+    with pytest.raises(JobTimeoutError) as info:
+        backend.run_circuits(circuits())
+    counters = emulator.counters()
+    assert sorted(info.value.job_ids) == sorted(counters["canceled_job_ids"])
+    assert info.value.circuits == [0, 1, 2, 3] and "did not finish within 0.5 s" in str(info.value)

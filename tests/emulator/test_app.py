@@ -1,0 +1,140 @@
+"""The emulator's API over raw HTTP: jobs, results in the URL form, listing, cancel, delete, limits."""
+
+import time
+
+import httpx
+import pytest
+
+from qvec.emulator import Faults
+
+from .conftest import KEY, OTHER_KEY
+
+BELL = [{"gate": "h", "targets": [0]}, {"gate": "x", "controls": [0], "targets": [1]}]
+
+
+def job_body(circuit=BELL, qubits=2, **extra):
+    return {"type": "ionq.circuit.v1", "backend": "simulator", "shots": 100,
+            "input": {"gateset": "qis", "qubits": qubits, "circuit": circuit}, **extra}
+
+
+def wait_done(api, job_id, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while (job := api.get(f"jobs/{job_id}").json())["status"] not in ("completed", "failed", "canceled"):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    return job
+
+
+def test_a_circuit_job_completes_with_exact_probabilities_at_a_v04_url(api):
+    created = api.post("jobs", json=job_body(metadata={"a": "b"}, name="bell"))
+    assert created.status_code == 201 and created.json()["status"] == "submitted"
+    job = wait_done(api, created.json()["id"])
+    assert job["metadata"] == {"a": "b"} and job["stats"] == {"qubits": 2, "circuits": 1} and job["name"] == "bell"
+    url = job["results"]["probabilities"]["url"]
+    assert url == f"/v0.4/jobs/{job['id']}/results/probabilities"
+    assert httpx.get(api.emulator.url + url, headers=api.headers).json() == pytest.approx({"0": 0.5, "3": 0.5})
+
+
+def test_a_multi_circuit_job_aggregates_children_in_submission_order(api):
+    circuits = [{"name": "x1", "circuit": [{"gate": "x", "target": 1}]}, {"circuit": BELL},
+                {"circuit": [{"gate": "x", "targets": [0]}, {"gate": "cnot", "control": 0, "target": 2}]}]
+    body = {"type": "ionq.multi-circuit.v1", "backend": "simulator", "shots": "100",
+            "input": {"gateset": "qis", "qubits": 3, "circuits": circuits}}
+    job = wait_done(api, api.post("jobs", json=body).json()["id"])
+    assert job["results"]["probabilities"]["url"].endswith(f"/jobs/{job['id']}/results/probabilities/aggregated")
+    aggregated = api.get(f"jobs/{job['id']}/results/probabilities/aggregated").json()
+    assert list(aggregated) == job["child_job_ids"]
+    assert list(aggregated.values()) == [{"2": 1.0}, pytest.approx({"0": 0.5, "3": 0.5}), {"5": 1.0}]
+    child = api.get(f"jobs/{job['child_job_ids'][2]}").json()
+    assert child["parent_job_id"] == job["id"] and child["status"] == "completed"
+    assert api.get(f"jobs/{child['id']}/results/probabilities").json() == {"5": 1.0}
+
+
+def test_a_qpu_target_estimates_probabilities_from_the_shots(api):
+    job = wait_done(api, api.post("jobs", json=job_body(backend="qpu.aria-1")).json()["id"])
+    probabilities = api.get(job["results"]["probabilities"]["url"].removeprefix("/v0.4/")).json()
+    assert set(probabilities) <= {"0", "3"} and all((100 * p) == int(round(100 * p)) for p in probabilities.values())
+
+
+def test_listing_is_newest_first_per_key_with_filters_and_pages(api):
+    ids = [api.post("jobs", json=job_body()).json()["id"] for _ in range(3)]
+    listed = api.get("jobs", params={"limit": 2}).json()
+    assert [j["id"] for j in listed["jobs"]] == ids[::-1][:2] and listed["next"]
+    rest = api.get("jobs", params={"limit": 2, "next": listed["next"]}).json()
+    assert [j["id"] for j in rest["jobs"]] == [ids[0]] and rest["next"] is None
+    assert [j["id"] for j in api.get("jobs", params={"ids": ",".join(ids[:2])}).json()["jobs"]] == ids[:2][::-1]
+    other = httpx.get(api.emulator.base_url + "/jobs", headers={"Authorization": f"apiKey {OTHER_KEY}"}).json()
+    assert other["jobs"] == []
+    assert api.get("jobs", params={"parent_job_id": "none-such"}).json()["jobs"] == []
+
+
+def test_cancel_and_delete(start_emulator):
+    emulator = start_emulator(faults=Faults(stuck_rate=1.0))
+    with httpx.Client(base_url=emulator.base_url + "/", headers={"Authorization": f"apiKey {KEY}"}) as api:
+        first, second = (api.post("jobs", json=job_body()).json()["id"] for _ in range(2))
+        assert api.put(f"jobs/{first}/status/cancel").json() == {"id": first, "status": "canceled"}
+        assert api.get(f"jobs/{first}").json()["status"] == "canceled"
+        assert api.delete(f"jobs/{second}").json() == {"id": second, "status": "deleted"}
+        assert api.get(f"jobs/{second}").status_code == 404
+        assert emulator.counters()["canceled_job_ids"] == [first, second]
+
+
+def test_keys_are_checked_and_never_echoed(api):
+    answer = httpx.get(api.emulator.base_url + "/jobs", headers={"Authorization": "apiKey not-a-key-123"})
+    assert answer.status_code == 401 and "not-a-key-123" not in answer.text
+    assert answer.json()["statusCode"] == 401
+    assert httpx.get(api.emulator.base_url + "/backends/simulator").json()["qubits"] == 29
+
+
+@pytest.mark.parametrize("body, message", [
+    (job_body(qubits=23), "needs 23 qubits"),
+    (job_body(circuit=[{"gate": "warp", "targets": [0]}]), "circuit 0: gate 0"),
+    (job_body(shots=0), "shots must be"),
+    (job_body(backend="qpu.nowhere"), "unknown backend"),
+    (job_body(metadata={f"k{i}": "v" for i in range(11)}), "at most 10"),
+])
+def test_bad_jobs_are_answered_400(api, body, message):
+    answer = api.post("jobs", json=body)
+    assert answer.status_code == 400 and message in answer.json()["message"]
+
+
+def test_limits_on_circuits_and_body_size(api):
+    many = {"type": "ionq.multi-circuit.v1", "input": {"qubits": 1, "circuits": [{"circuit": []}] * 5001}}
+    assert "at most 5000 circuits" in api.post("jobs", json=many).json()["message"]
+    huge = api.post("jobs", content=b" " * 10_000_001)
+    assert huge.status_code == 413
+
+
+def test_admin_counters_are_off_unless_asked(start_emulator):
+    emulator = start_emulator(admin=False)
+    assert httpx.get(emulator.url + "/admin/counters").status_code == 404
+
+
+def test_injected_errors_and_drops_are_counted(start_emulator):
+    emulator = start_emulator(faults=Faults(error_rate=1.0))
+    answer = httpx.get(emulator.base_url + "/jobs", headers={"Authorization": f"apiKey {KEY}"})
+    assert answer.status_code in (502, 503, 504, *range(520, 530))
+    dropped = start_emulator(faults=Faults(drop_rate=1.0))
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(dropped.base_url + "/jobs", headers={"Authorization": f"apiKey {KEY}"})
+    assert dropped.counters()["requests_per_status"] == {"dropped": 1}
+
+
+def test_rate_limit_answers_429_with_retry_after(start_emulator):
+    emulator = start_emulator(rate_limit=2.0)
+    answers = [httpx.get(emulator.base_url + "/jobs", headers={"Authorization": f"apiKey {KEY}"}) for _ in range(4)]
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited and float(limited[0].headers["retry-after"]) > 0
+
+
+def test_capacity_bounds_jobs_running_at_once(start_emulator):
+    emulator = start_emulator(latency=30.0, capacity=2)
+    with httpx.Client(base_url=emulator.base_url + "/", headers={"Authorization": f"apiKey {KEY}"}) as api:
+        ids = [api.post("jobs", json=job_body()).json()["id"] for _ in range(4)]
+        deadline = time.monotonic() + 10
+        while (statuses := [api.get(f"jobs/{i}").json()["status"] for i in ids]).count("started") < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert sorted(statuses) == ["ready", "ready", "started", "started"]
+        for job_id in ids:
+            api.put(f"jobs/{job_id}/status/cancel")
