@@ -21,9 +21,9 @@ def cli(verbose: bool) -> None:
 
 
 def _register_commands() -> None:
-    from . import demo, run
+    from . import bench, demo, emulator, run
 
-    for module in (demo, run):
+    for module in (bench, demo, emulator, run):
         cli.add_command(module.command)
 
 

@@ -18,7 +18,7 @@ def _check_rate(name: str, value: float) -> None:
 class Faults:
     """Seeded fault injection; each rate is the probability that one API request (or job) is hit.
 
-    - ``error_rate``: answered 502/503/504/52x before any processing;
+    - ``error_rate``: answered with one of ``error_statuses`` (502/503/504/52x) before any processing;
     - ``rate_limit_rate``: answered 429 with ``Retry-After: retry_after``;
     - ``drop_rate``: the connection is dropped before any processing;
     - ``slow_rate``: processed, and the answer held back ``slow_seconds``;
@@ -37,11 +37,14 @@ class Faults:
     fail_rate: float = 0.0
     stuck_rate: float = 0.0
     retry_after: float = 0.1
+    error_statuses: tuple[int, ...] = (502, 503, 504, 520, 521, 522, 523, 524, 525, 526, 527, 528, 529)
 
     def __post_init__(self) -> None:
         for f in fields(self):
             if f.name.endswith("_rate"):
                 _check_rate(f.name, getattr(self, f.name))
+        if not self.error_statuses or not all(500 <= s <= 599 for s in self.error_statuses):
+            raise InputError(f"error_statuses must be 5xx codes, got {self.error_statuses!r}")
 
 
 @dataclass(frozen=True)

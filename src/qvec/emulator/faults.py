@@ -17,7 +17,6 @@ __all__ = ["FaultLayer", "DroppedConnection", "quiet_dropped_connections"]
 
 Message = dict[str, Any]
 Send = Callable[[Message], Awaitable[None]]
-_GATEWAY_ERRORS = (502, 503, 504, 520, 521, 522, 523, 524, 525, 526, 527, 528, 529)
 
 
 class DroppedConnection(Exception):
@@ -76,7 +75,7 @@ class FaultLayer:
         if fault == "rate_limit":
             return await self._answer(counted, 429, "Too Many Requests", self.faults.retry_after)
         if fault == "error":
-            return await self._answer(counted, self._rng.choice(_GATEWAY_ERRORS), "injected gateway error")
+            return await self._answer(counted, self._rng.choice(self.faults.error_statuses), "injected gateway error")
         if fault == "drop":
             await self._drop(send)
         if fault in ("slow", "lost"):

@@ -57,6 +57,11 @@ class Emulator:
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
 
+    def wait(self) -> None:
+        """Block until the server stops (Ctrl-C reaches the calling thread meanwhile)."""
+        while self._thread.is_alive():
+            self._thread.join(0.5)
+
     def stop(self) -> None:
         """Stop serving and wait for the thread to end."""
         self._server.should_exit = True

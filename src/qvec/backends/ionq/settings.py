@@ -19,7 +19,7 @@ from qvec.errors import AuthenticationError, InputError
 
 __all__ = [
     "DEFAULT_BASE_URL", "DEFAULT_TARGET", "IonQSettings", "RetryPolicy", "PollPolicy", "Timeouts",
-    "resolve_settings",
+    "environment_value", "resolve_settings",
 ]
 
 DEFAULT_BASE_URL = "https://api.ionq.co/v0.4"
@@ -43,23 +43,25 @@ class IonQSettings:
         return text.replace(self.api_key, REDACTED) if self.api_key else text
 
 
-def _lookup(name: str, value: str | None, env_file: dict[str, str | None]) -> str | None:
-    if value is not None:
-        return value
-    return os.environ.get(name) or env_file.get(name) or None
+def environment_value(name: str, env_file: str | Path | None = ".env") -> str | None:
+    """``name`` from the environment, else from ``env_file`` if it exists; ``None`` if unset or empty."""
+    if os.environ.get(name):
+        return os.environ[name]
+    if env_file is None or not Path(env_file).is_file():
+        return None
+    return dotenv_values(env_file).get(name) or None
 
 
 def resolve_settings(api_key: str | None = None, base_url: str | None = None, target: str | None = None, *,
                      env_file: str | Path | None = ".env") -> IonQSettings:
     """Settings from the arguments, the environment and ``env_file``; a missing key is an error."""
-    from_file = dict(dotenv_values(env_file)) if env_file is not None and Path(env_file).is_file() else {}
-    key = _lookup("IONQ_API_KEY", api_key, from_file)
+    key = api_key or environment_value("IONQ_API_KEY", env_file)
     if not key:
         raise AuthenticationError("no IonQ API key: pass api_key=, set IONQ_API_KEY, or put IONQ_API_KEY=... in .env")
-    url = (_lookup("IONQ_BASE_URL", base_url, from_file) or DEFAULT_BASE_URL).rstrip("/")
+    url = (base_url or environment_value("IONQ_BASE_URL", env_file) or DEFAULT_BASE_URL).rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise InputError(f"IonQ base URL must start with http:// or https://, got {url!r}")
-    return IonQSettings(key, url, _lookup("IONQ_TARGET", target, from_file) or DEFAULT_TARGET)
+    return IonQSettings(key, url, target or environment_value("IONQ_TARGET", env_file) or DEFAULT_TARGET)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class PollPolicy:
 
     initial: float = 0.05
     factor: float = 1.5
-    maximum: float = 0.5
+    maximum: float = 0.25
 
     def intervals(self) -> Iterator[float]:
         """An endless iterator of waits between polls."""

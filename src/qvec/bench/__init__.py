@@ -1,0 +1,1 @@
+"""Benchmark harnesses behind ``qvec bench``: they print tables and write JSON, never assert on time."""

@@ -1,0 +1,56 @@
+"""``qvec emulator``: the first line names the URL, the API answers there, no key means no start."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from qvec.cli.emulator import command
+
+LAUNCH = "import sys; from qvec.cli.emulator import command; command(prog_name='qvec emulator')"
+
+
+def test_it_prints_its_url_first_and_serves_the_api_there(tmp_path):
+    process = subprocess.Popen([sys.executable, "-c", LAUNCH, "--api-key", "cli-key", "--latency", "0.01", "--admin"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        first = process.stdout.readline().strip()
+        assert first.startswith("listening on http://127.0.0.1:")
+        url = first.removeprefix("listening on ")
+        answer = httpx.get(f"{url}/v0.4/jobs", headers={"Authorization": "apiKey cli-key"}, timeout=10)
+        assert answer.status_code == 200 and answer.json() == {"jobs": [], "next": None}
+        assert httpx.get(f"{url}/admin/counters", timeout=10).json()["jobs_created"] == 0
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+
+
+def test_it_refuses_to_start_without_a_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("IONQ_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(command, ["--port", "0"])
+    assert result.exit_code == 2 and "needs an API key" in result.output
+
+
+def test_the_key_may_come_from_the_environment(tmp_path):
+    environment = {**os.environ, "IONQ_API_KEY": "env-key"}
+    process = subprocess.Popen([sys.executable, "-c", LAUNCH], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=tmp_path, env=environment)
+    try:
+        url = process.stdout.readline().strip().removeprefix("listening on ")
+        assert httpx.get(f"{url}/v0.4/jobs", headers={"Authorization": "apiKey env-key"}, timeout=10).status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+
+
+def test_qvec_emulator_is_registered():
+    pytest.importorskip("qvec.cli.demo", reason="the qvec command group needs every module it registers")
+    from qvec.cli import cli, _register_commands
+
+    _register_commands()
+    assert "emulator" in cli.commands and "remote" in cli.commands["bench"].commands
