@@ -1,0 +1,144 @@
+"""Run a photonic circuit for a batch: bind parameters, build matrices, fuse, apply, check.
+
+The whole batch is one vectorized pass: every gate matrix of a kind is built in one call (all
+instances and all rows stacked), neighbouring gates are fused, and each fused step is one
+contraction with the ``[B, c, ..., c]`` state. Nothing loops over rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Mapping
+
+import torch
+
+from qvec.circuit.parameters import ParamValue, bind_parameters
+from qvec.errors import InputError
+
+from .apply import apply_diagonal, apply_operator
+from .fuse import CHANNEL_FORM, Step, fuse, worth_fusing_two_modes
+from .operations import CHANNEL, Operation
+from .prepare import STATE_FACTORS, initial_state, to_density_matrix
+from .state import FockState
+from .truncation import check_truncation
+
+__all__ = ["simulate", "DEFAULT_CUTOFF", "DEFAULT_TRUNCATION_TOL"]
+
+DEFAULT_CUTOFF = 10
+DEFAULT_TRUNCATION_TOL = 1e-3
+Value = float | torch.Tensor
+
+
+def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: int | None = None,
+             dtype: torch.dtype = torch.complex64, device: Any = None, renormalize: bool = False,
+             truncation_tol: float | None = None) -> FockState:
+    """The batched output state of ``circuit`` (a ``qvec.photonic.Circuit``) for ``params``."""
+    cutoff = _checked_cutoff(cutoff)
+    if dtype not in (torch.complex64, torch.complex128):
+        raise InputError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    values, rows = _bind(circuit, params)
+    preparations = [(op, _first(vals, device)) for op, vals in zip(circuit, values) if op.name in STATE_FACTORS]
+    starts_mixed = any(op.name == "thermal" for op, _ in preparations)
+    state = initial_state(circuit.n_modes, preparations, cutoff, dtype, device, starts_mixed)
+    steps = _steps(circuit, values, rows, cutoff, dtype, device)
+    amplitudes = rows * cutoff ** (circuit.n_modes * (2 if circuit.is_mixed else 1))
+    for step in fuse(steps, two_mode=worth_fusing_two_modes(amplitudes, cutoff)):
+        state = _apply_step(state, step, circuit.n_modes)
+    state = state.expand(rows, *state.shape[1:]) if state.shape[0] != rows else state
+    pure = state.dim() == 1 + circuit.n_modes
+    result = FockState(state, n_modes=circuit.n_modes, cutoff=cutoff, pure=pure, hbar=circuit.hbar)
+    tol = DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol
+    return check_truncation(result, tol, renormalize=renormalize)
+
+
+def _checked_cutoff(cutoff: int | None) -> int:
+    if cutoff is None:
+        return DEFAULT_CUTOFF
+    if isinstance(cutoff, bool) or not isinstance(cutoff, int) or cutoff < 1:
+        raise InputError(f"cutoff must be a positive integer, got {cutoff!r}")
+    return cutoff
+
+
+def _bind(circuit: Any, params: Mapping[str, ParamValue] | None) -> tuple[list[list[Value]], int]:
+    """Each operation's parameter values (floats, 0-d or 1-D tensors) and the batch size B."""
+    try:
+        batch = bind_parameters(circuit.parameters, params, circuit.tensor_angles())
+    except InputError:
+        raise
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    values = [[batch.values[p] if isinstance(p, str) else p for p in op.params] for op in circuit]
+    rows = batch.batch_size
+    ket_rows = {int(op.data.shape[0]) for op in circuit if op.name == "ket" and op.data.dim() > len(op.modes)}
+    if ket_rows:
+        per_row_params = any(isinstance(v, torch.Tensor) and v.dim() == 1 for vals in values for v in vals)
+        allowed = {rows} if per_row_params else ket_rows
+        if len(ket_rows | allowed) > 1:
+            raise InputError(f"per-row kets have {sorted(ket_rows)} rows but the batch has {rows}")
+        rows = ket_rows.pop()
+    for op, vals in zip(circuit, values):
+        _check_ranges(op, vals)
+    return values, rows
+
+
+def _check_ranges(op: Operation, vals: list[Value]) -> None:
+    """Parameters with a physical range: loss transmissivity in [0, 1], thermal nbar >= 0."""
+    if op.name not in ("loss", "thermal") or not vals:
+        return
+    value = torch.as_tensor(vals[0]).detach()
+    low, high = (0.0, 1.0) if op.name == "loss" else (0.0, float("inf"))
+    if bool(((value < low) | (value > high)).any()):
+        what = "transmissivity T in [0, 1]" if op.name == "loss" else "nbar >= 0"
+        raise InputError(f"{op.name} on mode {op.modes[0]} needs {what}, got {value.tolist()}")
+
+
+def _first(vals: list[Value], device: torch.device) -> torch.Tensor | None:
+    return _rows_tensor([vals[0]], device) if vals else None
+
+
+def _rows_tensor(items: list[Value], device: torch.device, rows: list[int] | None = None) -> torch.Tensor:
+    """One float64 vector holding each item's rows (floats and 0-d tensors give one row, or ``rows[i]``)."""
+    rows = rows or [1] * len(items)
+    if all(isinstance(v, float) for v in items) and all(r == 1 for r in rows):
+        return torch.tensor(items, dtype=torch.float64, device=device)
+    parts = []
+    for value, count in zip(items, rows):
+        tensor = torch.as_tensor(value, dtype=torch.float64, device=device).reshape(-1)
+        parts.append(tensor.expand(count) if tensor.shape[0] != count else tensor)
+    return torch.cat(parts) if len(parts) > 1 else parts[0]
+
+
+def _steps(circuit: Any, values: list[list[Value]], batch: int, cutoff: int, dtype: torch.dtype,
+           device: torch.device) -> list[Step]:
+    """One step per matrix-built operation, each kind's matrices built in a single batched call."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, op in enumerate(circuit):
+        if op.spec.build is not None:
+            groups[op.name].append(index)
+    tensors: dict[int, torch.Tensor] = {}
+    for name, indices in groups.items():
+        rows = [batch if any(isinstance(v, torch.Tensor) and v.dim() == 1 for v in values[i]) else 1 for i in indices]
+        columns = [_rows_tensor([values[i][slot] for i in indices], device, rows) for slot in range(len(values[indices[0]]))]
+        built = circuit.operations[indices[0]].spec.build(columns, cutoff, dtype)
+        tensors.update(zip(indices, torch.split(built, rows)))
+    operations = circuit.operations
+    return [Step(_form(operations[i]), operations[i].modes, tensors[i]) for i in sorted(tensors)]
+
+
+def _form(op: Operation) -> str:
+    return CHANNEL_FORM if op.spec.role == CHANNEL else op.spec.form
+
+
+def _apply_step(state: torch.Tensor, step: Step, n_modes: int) -> torch.Tensor:
+    """Apply one step to a ket ``[B, c..]`` or a density matrix ``[B, c.., c..]`` (a channel makes it one)."""
+    mixed = state.dim() == 1 + 2 * n_modes
+    ket_axes = [1 + mode for mode in step.modes]
+    if step.form == CHANNEL_FORM:
+        state = state if mixed else to_density_matrix(state)
+        return apply_operator(state, step.tensor, [ket_axes[0], ket_axes[0] + n_modes])
+    apply = apply_diagonal if step.form == "diagonal" else apply_operator
+    state = apply(state, step.tensor, ket_axes)
+    if mixed:
+        state = apply(state, step.tensor.conj(), [axis + n_modes for axis in ket_axes])
+    return state

@@ -1,0 +1,37 @@
+"""Truncation is never silent: rows that lost norm to the cutoff raise one warning per run."""
+
+from __future__ import annotations
+
+import warnings
+
+from .state import FockState
+
+__all__ = ["TruncationWarning", "check_truncation"]
+
+
+class TruncationWarning(UserWarning):
+    """Some rows of a Fock state lost more norm to the cutoff than the tolerance allows."""
+
+
+def check_truncation(state: FockState, tol: float, *, renormalize: bool = False) -> FockState:
+    """Warn once if any row's norm is below ``1 - tol``; return the state, rescaled if asked."""
+    lost = 1.0 - state.norm().detach()
+    worst = int(lost.argmax())
+    if float(lost[worst]) > tol:
+        mode, edge = _edge_mode(state, worst)
+        count = int((lost > tol).sum())
+        warnings.warn(
+            f"Fock truncation at cutoff {state.cutoff}: {count} of {state.batch_size} row(s) lost more than {tol:g} "
+            f"of their norm; worst is row {worst}, which lost {float(lost[worst]):.3g}. Mode {mode} holds the most "
+            f"probability in its top level n={state.cutoff - 1} ({edge:.3g}). Raise the cutoff"
+            + (" (rows were renormalized)." if renormalize else " or pass renormalize=True."),
+            TruncationWarning, stacklevel=4)
+    return state.renormalized() if renormalize else state
+
+
+def _edge_mode(state: FockState, row: int) -> tuple[int, float]:
+    """The mode with the most probability in its highest Fock level, in one row."""
+    probs = state.fock_probs()[row].detach()
+    edges = [float(probs.select(mode, state.cutoff - 1).sum()) for mode in range(state.n_modes)]
+    mode = max(range(state.n_modes), key=edges.__getitem__)
+    return mode, edges[mode]
