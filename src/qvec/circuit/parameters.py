@@ -22,18 +22,41 @@ Angle = Union[float, str, torch.Tensor]
 ParamValue = Union[float, int, torch.Tensor]
 
 
-def _check_tensor(value: torch.Tensor, what: str) -> torch.Tensor:
+def _check_tensor(value: torch.Tensor, what: str, finite: bool = True) -> torch.Tensor:
     """Check a scalar or 1-D real tensor of finite angles; integer tensors become float64."""
+    if value.dim() <= 1 and value.is_floating_point():
+        if finite:
+            _check_finite(value, what)
+        return value
     if value.dim() > 1:
         raise InputError(f"{what} must be a scalar or a 1-D tensor of per-row values, got shape {tuple(value.shape)}")
     if value.is_complex() or not (value.is_floating_point() or value.dtype in (torch.int32, torch.int64)):
         raise InputError(f"{what} must be a real tensor, got dtype {value.dtype}")
+    if finite:
+        _check_finite(value, what)
+    return value if value.is_floating_point() else value.to(torch.float64)
+
+
+def _check_finite(value: torch.Tensor, what: str) -> None:
     bad = ~torch.isfinite(value.detach())
     if bool(bad.any()):
         row = int(bad.reshape(-1).nonzero()[0])
         where = f" at row {row}" if value.dim() == 1 else ""
         raise InputError(f"{what} is {value.detach().reshape(-1)[row].item()}{where}; angles must be finite")
-    return value if value.is_floating_point() else value.to(torch.float64)
+
+
+def _check_all_finite(values: Mapping[str, torch.Tensor]) -> None:
+    """One vectorized finiteness check per device; the per-parameter check only runs to name a culprit."""
+    groups: dict[tuple[torch.device, int], list[torch.Tensor]] = {}
+    for value in values.values():
+        groups.setdefault((value.device, value.dim()), []).append(value)
+    with torch.no_grad():
+        finite = all(bool(torch.isfinite(torch.stack(group) if dim == 0 else torch.cat(group)).all())
+                     for (_, dim), group in groups.items())
+    if finite:
+        return
+    for name, value in values.items():
+        _check_finite(value, f"parameter {name!r}")
 
 
 def check_angle(value: Angle, what: str) -> Angle:
@@ -90,7 +113,8 @@ def bind_parameters(
     """
     names = list(dict.fromkeys(names))
     params = dict(params or {})
-    unknown = [name for name in params if name not in names]
+    known_names = set(names)
+    unknown = [name for name in params if name not in known_names]
     if unknown:
         known = ", ".join(names) or "none"
         raise InputError(f"unknown parameter {unknown[0]!r}; the circuit's parameters are: {known}")
@@ -100,10 +124,14 @@ def bind_parameters(
     values: dict[str, torch.Tensor] = {}
     for name in names:
         raw = params[name]
-        if isinstance(raw, bool) or not isinstance(raw, (numbers.Real, torch.Tensor)):
+        if isinstance(raw, torch.Tensor):
+            tensor = raw
+        elif isinstance(raw, numbers.Real) and not isinstance(raw, bool):
+            tensor = torch.tensor(float(raw), dtype=torch.float64)
+        else:
             raise InputError(f"parameter {name!r} must be a number or a tensor, got {type(raw).__name__}")
-        tensor = raw if isinstance(raw, torch.Tensor) else torch.tensor(float(raw), dtype=torch.float64)
-        values[name] = _check_tensor(tensor, f"parameter {name!r}")
+        values[name] = _check_tensor(tensor, f"parameter {name!r}", finite=False)
+    _check_all_finite(values)
     lengths = {name: int(v.shape[0]) for name, v in values.items() if v.dim() == 1}
     lengths.update({f"tensor angle #{i}": int(t.shape[0]) for i, t in enumerate(tensor_angles) if t.dim() == 1})
     return ParameterBatch(_batch_size(lengths), values)

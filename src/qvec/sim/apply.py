@@ -11,20 +11,29 @@ from functools import singledispatch
 
 import torch
 
-__all__ = ["Step", "Layer", "Gate", "Monomial", "Dense", "apply_step", "apply_single", "apply_gate", "kron_layer"]
+__all__ = [
+    "Block", "Dense", "Gate", "Layer", "Monomial", "Step", "apply_block", "apply_gate", "apply_step", "kron_chain", "qubit_groups",
+]
 
-# A layer of single-qubit gates is applied as one kron-product matrix (a GEMM) when the register
-# is at most this wide and the rows are few; otherwise one small contraction per qubit.
-KRON_MAX_QUBITS = 10
-KRON_MAX_ROWS = 64
+# A layer of single-qubit gates is applied as kron products over groups of this many adjacent
+# qubits: one small matrix product per group instead of one memory pass per qubit.
+GROUP_QUBITS = 4
+
+
+@dataclass
+class Block:
+    """A matrix on the adjacent qubits ``start .. start + size - 1`` (the highest is its most significant bit)."""
+
+    start: int
+    size: int
+    matrix: torch.Tensor
 
 
 @dataclass
 class Layer:
-    """Fused single-qubit matrices ``[w, 2, 2]`` (shared) or ``[N, w, 2, 2]`` (per row) on distinct wires."""
+    """Single-qubit gates on distinct qubits, as kron-product blocks on disjoint qubit ranges."""
 
-    wires: tuple[int, ...]
-    matrices: torch.Tensor
+    blocks: tuple[Block, ...]
 
 
 @dataclass
@@ -50,16 +59,29 @@ class Dense:
     operator: torch.Tensor
 
 
-def apply_single(rows: torch.Tensor, matrix: torch.Tensor, wire: int) -> torch.Tensor:
-    """Apply a 2x2 (shared ``[2, 2]`` or per-row ``[N, 2, 2]``) to qubit ``wire``."""
+def apply_block(rows: torch.Tensor, matrix: torch.Tensor, start: int, size: int) -> torch.Tensor:
+    """Apply a ``[2**size, 2**size]`` (or per-row ``[N, ., .]``) matrix to adjacent qubits from ``start``."""
     n_rows, dim = rows.shape
-    low = 1 << wire
+    width, low = 1 << size, 1 << start
     if matrix.dim() == 2:
-        if wire == 0:
-            return (rows.reshape(-1, 2) @ matrix.mT).reshape(n_rows, dim)
-        return torch.matmul(matrix, rows.reshape(-1, 2, low)).reshape(n_rows, dim)
-    viewed = rows.reshape(n_rows, -1, 2, low)
-    return torch.matmul(matrix[:, None], viewed).reshape(n_rows, dim)
+        if start == 0:
+            return (rows.reshape(-1, width) @ matrix.mT).reshape(n_rows, dim)
+        return torch.matmul(matrix, rows.reshape(-1, width, low)).reshape(n_rows, dim)
+    return torch.matmul(matrix[:, None], rows.reshape(n_rows, -1, width, low)).reshape(n_rows, dim)
+
+
+def qubit_groups(n_qubits: int) -> list[tuple[int, int]]:
+    """``(start, size)`` of the adjacent-qubit groups a layer is split into."""
+    return [(start, min(GROUP_QUBITS, n_qubits - start)) for start in range(0, n_qubits, GROUP_QUBITS)]
+
+
+def kron_chain(factors: torch.Tensor) -> torch.Tensor:
+    """Kron product of ``factors [..., k, 2, 2]`` with factor 0 the most significant: ``[..., 2**k, 2**k]``."""
+    result = factors[..., 0, :, :]
+    for i in range(1, factors.shape[-3]):
+        size = result.shape[-1] * 2
+        result = (result[..., :, None, :, None] * factors[..., i, None, :, None, :]).reshape(*result.shape[:-2], size, size)
+    return result
 
 
 def apply_gate(rows: torch.Tensor, matrix: torch.Tensor, wires: tuple[int, ...], n_qubits: int) -> torch.Tensor:
@@ -75,21 +97,6 @@ def apply_gate(rows: torch.Tensor, matrix: torch.Tensor, wires: tuple[int, ...],
     return restored.reshape(n_rows, dim)
 
 
-def kron_layer(matrices: torch.Tensor, wires: tuple[int, ...], n_qubits: int) -> torch.Tensor:
-    """The full-register matrix of a shared layer: kron over qubits n-1 .. 0, identity where no gate acts."""
-    eye = torch.eye(2, dtype=matrices.dtype, device=matrices.device)
-    position = {w: i for i, w in enumerate(wires)}
-    result = None
-    for qubit in range(n_qubits - 1, -1, -1):
-        factor = matrices[position[qubit]] if qubit in position else eye
-        if result is None:
-            result = factor
-        else:
-            size = result.shape[-1] * 2
-            result = (result[:, None, :, None] * factor[None, :, None, :]).reshape(size, size)
-    return result
-
-
 Step = Layer | Gate | Monomial | Dense
 
 
@@ -100,11 +107,8 @@ def apply_step(step: object, rows: torch.Tensor, n_qubits: int) -> torch.Tensor:
 
 @apply_step.register
 def _(step: Layer, rows: torch.Tensor, n_qubits: int) -> torch.Tensor:
-    shared = step.matrices.dim() == 3
-    if shared and n_qubits <= KRON_MAX_QUBITS and rows.shape[0] <= KRON_MAX_ROWS:
-        return rows @ kron_layer(step.matrices, step.wires, n_qubits).mT
-    for i, wire in enumerate(step.wires):
-        rows = apply_single(rows, step.matrices[i] if shared else step.matrices[:, i], wire)
+    for block in step.blocks:
+        rows = apply_block(rows, block.matrix, block.start, block.size)
     return rows
 
 

@@ -35,6 +35,8 @@ def _stack_angles(gates: list[GateSpec], batch: ParameterBatch, tensors: list[to
     k, p = len(gates), len(gates[0][2])
     if all(not isinstance(v, torch.Tensor) for v in values):
         angles = torch.tensor(values, dtype=real, device=device)
+    elif all(isinstance(v, torch.Tensor) and v.dim() == (0 if rows is None else 1) for v in values):
+        angles = torch.stack(values, -1).to(device=device, dtype=real)
     else:
         shape = () if rows is None else (rows,)
         angles = torch.stack([v.to(device=device, dtype=real).expand(shape) if isinstance(v, torch.Tensor)
@@ -67,24 +69,32 @@ def build_gate_matrices(program: Program, batch: ParameterBatch, tensors: list[t
     return GateMatrices(location)
 
 
-def _pool(runs: list[tuple[int, ...]], matrices: GateMatrices, rows: int | None) -> tuple[torch.Tensor, dict[int, int]]:
-    """All single-qubit matrices the runs use, concatenated on one axis, and each op's position."""
+def _pool(ops: list[int], matrices: GateMatrices) -> tuple[torch.Tensor, dict[int, int]]:
+    """The matrices of ``ops`` (all shared or all per-row) concatenated on one axis, and each op's position."""
     tensors: list[torch.Tensor] = []
     offsets: dict[int, int] = {}
     position: dict[int, int] = {}
-    for op in dict.fromkeys(op for run in runs for op in run):
+    for op in ops:
         tensor, index = matrices.location[op]
         if id(tensor) not in offsets:
             offsets[id(tensor)] = sum(t.shape[-3] for t in tensors)
-            shared = tensor.dim() == 3
-            tensors.append(tensor.expand(rows, *tensor.shape) if shared and rows is not None else tensor)
+            tensors.append(tensor)
         position[op] = offsets[id(tensor)] + index
-    return torch.cat(tensors, dim=-3), position
+    return (torch.cat(tensors, dim=-3) if len(tensors) > 1 else tensors[0]), position
 
 
-def fuse_runs(runs: list[tuple[int, ...]], matrices: GateMatrices, rows: int | None) -> torch.Tensor:
-    """The product of each run (later gates on the left): ``[R, 2, 2]``, or ``[rows, R, 2, 2]`` per row."""
-    pool, position = _pool(runs, matrices, rows)
+def _in_run_order(parts: list[torch.Tensor], order: list[int]) -> torch.Tensor:
+    """Concatenate products computed group by group and put them back in run order."""
+    fused = torch.cat(parts, dim=-3) if len(parts) > 1 else parts[0]
+    if order == sorted(order):
+        return fused
+    inverse = sorted(range(len(order)), key=order.__getitem__)
+    return fused.index_select(-3, torch.tensor(inverse, device=fused.device))
+
+
+def _fuse_uniform(runs: list[tuple[int, ...]], matrices: GateMatrices) -> torch.Tensor:
+    """Products of runs whose ops are all shared or all per-row, multiplied position by position."""
+    pool, position = _pool(list(dict.fromkeys(op for run in runs for op in run)), matrices)
     by_length: dict[int, list[int]] = defaultdict(list)
     for run_index, run in enumerate(runs):
         by_length[len(run)].append(run_index)
@@ -96,7 +106,50 @@ def fuse_runs(runs: list[tuple[int, ...]], matrices: GateMatrices, rows: int | N
             product = pool.index_select(-3, index[:, j]) @ product
         parts.append(product)
         order.extend(members)
-    fused = torch.cat(parts, dim=-3) if len(parts) > 1 else parts[0]
-    if order != sorted(order):
-        fused = fused.index_select(-3, torch.tensor(sorted(range(len(order)), key=order.__getitem__), device=pool.device))
-    return fused
+    return _in_run_order(parts, order)
+
+
+def _segments(run: tuple[int, ...], matrices: GateMatrices) -> list[tuple[bool, tuple[int, ...]]]:
+    """Split a run into maximal pieces of shared ops and of per-row ops: ``(per_row, ops)``."""
+    pieces: list[tuple[bool, list[int]]] = []
+    for op in run:
+        per_row = matrices.location[op][0].dim() == 4
+        if pieces and pieces[-1][0] == per_row:
+            pieces[-1][1].append(op)
+        else:
+            pieces.append((per_row, [op]))
+    return [(per_row, tuple(ops)) for per_row, ops in pieces]
+
+
+def fuse_runs(runs: list[tuple[int, ...]], matrices: GateMatrices) -> torch.Tensor:
+    """The product of each run (later gates on the left): ``[R, 2, 2]``, or ``[N, R, 2, 2]`` if any op is per row.
+
+    Shared and per-row pieces of a run are fused separately, so shared matrices are never
+    copied once per row; pieces are then combined by one broadcast product per pattern.
+    """
+    split = [_segments(run, matrices) for run in runs]
+    shared = [ops for pieces in split for per_row, ops in pieces if not per_row]
+    per_row = [ops for pieces in split for per_row, ops in pieces if per_row]
+    products = {False: _fuse_uniform(shared, matrices) if shared else None,
+                True: _fuse_uniform(per_row, matrices) if per_row else None}
+    counters = {False: 0, True: 0}
+    by_pattern: dict[tuple[bool, ...], list[tuple[int, list[int]]]] = defaultdict(list)
+    for run_index, pieces in enumerate(split):
+        pattern = tuple(kind for kind, _ in pieces)
+        indices = []
+        for kind in pattern:
+            indices.append(counters[kind])
+            counters[kind] += 1
+        by_pattern[pattern].append((run_index, indices))
+    if len(by_pattern) == 1 and len(next(iter(by_pattern))) == 1:
+        return products[next(iter(by_pattern))[0]]
+    parts, order = [], []
+    for pattern, members in by_pattern.items():
+        product = None
+        for j, kind in enumerate(pattern):
+            index = torch.tensor([indices[j] for _, indices in members], device=products[kind].device)
+            factor = products[kind].index_select(-3, index)
+            product = factor if product is None else factor @ product
+        parts.append(product if product.dim() == 4 or not per_row else product.expand(products[True].shape[0], *product.shape))
+        order.extend(run_index for run_index, _ in members)
+    return _in_run_order(parts, order)

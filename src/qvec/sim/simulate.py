@@ -12,6 +12,7 @@ from qvec.circuit.parameters import ParameterBatch, ParamValue, bind_parameters
 from qvec.errors import InputError
 
 from .apply import Dense, Gate, Layer, Monomial, Step, apply_step
+from .layers import ProductState, build_layers, product_state
 from .matrices import GateMatrices, build_gate_matrices, fuse_runs
 from .memory import rows_per_chunk
 from .program import GateStepSpec, LayerSpec, MonomialSpec, Program, compile_program
@@ -91,21 +92,22 @@ class Simulation:
 
     def _materialize(self, per_row: bool, matrices: GateMatrices, rows: int | None) -> dict[int, Step]:
         """The shared or the per-row steps with their numbers, keyed by position in the program."""
-        specs = self.program.steps
-        runs = [run for s in specs if isinstance(s, LayerSpec) and s.per_row == per_row for run in s.runs]
-        fused = fuse_runs(runs, matrices, rows) if runs else None
+        positions = [i for i, spec in enumerate(self.program.steps) if _is_per_row(spec) == per_row]
         steps: dict[int, Step] = {}
-        run_index = 0
-        for position, spec in enumerate(specs):
-            if _is_per_row(spec) != per_row:
-                continue
-            if isinstance(spec, LayerSpec):
-                index = torch.arange(run_index, run_index + len(spec.runs), device=self.device)
-                steps[position] = Layer(spec.wires, fused.index_select(-3, index))
-                run_index += len(spec.runs)
-            elif isinstance(spec, GateStepSpec):
+        layer_positions = [i for i in positions if isinstance(self.program.steps[i], LayerSpec)]
+        if layer_positions:
+            specs = [self.program.steps[i] for i in layer_positions]
+            fused = fuse_runs([run for spec in specs for run in spec.runs], matrices)
+            if layer_positions[0] == 0:
+                steps[0] = ProductState(specs[0].wires, fused[..., : len(specs[0].runs), :, 0])
+                fused, specs, layer_positions = fused[..., len(specs[0].runs):, :, :], specs[1:], layer_positions[1:]
+            if specs:
+                steps.update(zip(layer_positions, build_layers(specs, fused, self.n_qubits)))
+        for position in positions:
+            spec = self.program.steps[position]
+            if isinstance(spec, GateStepSpec):
                 steps[position] = Gate(spec.wires, matrices.matrix(spec.op_index))
-            else:
+            elif isinstance(spec, MonomialSpec):
                 steps[position] = self._monomial(spec)
         return steps
 
@@ -118,7 +120,7 @@ class Simulation:
         plan: list[Step | int] = []
         segment: list[Step] = []
         for position in range(len(self.program.steps)):
-            if position in shared and not (position == 0 and isinstance(shared[0], Layer)):
+            if position in shared and not isinstance(shared[position], ProductState):
                 segment.append(shared[position])
                 continue
             plan.extend(self._merge(segment))
@@ -129,7 +131,7 @@ class Simulation:
 
     def _merge(self, segment: list[Step]) -> list[Step]:
         dim = 2**self.n_qubits
-        work = sum(len(s.wires) if isinstance(s, Layer) else 3 if isinstance(s, Gate) else 1 for s in segment)
+        work = sum(len(s.blocks) if isinstance(s, Layer) else 3 if isinstance(s, Gate) else 1 for s in segment)
         rows = self.chunk_rows
         if self.n_qubits > DENSE_MAX_QUBITS or len(segment) < 2 or (rows - dim) * work <= GEMM_ELEMENT_COST * rows * dim:
             return segment
@@ -148,7 +150,7 @@ class Simulation:
             matrices.location.update(self._shared_matrices.location)
             per_row = self._materialize(per_row=True, matrices=matrices, rows=batch.batch_size)
         steps = [per_row[s] if isinstance(s, int) else s for s in self._plan]
-        if steps and isinstance(steps[0], Layer):
+        if steps and isinstance(steps[0], ProductState):
             state, steps = product_state(steps[0], batch.batch_size, self.n_qubits), steps[1:]
         else:
             state = torch.zeros(batch.batch_size, 2**self.n_qubits, dtype=self.dtype, device=self.device)
@@ -165,24 +167,6 @@ class Simulation:
         if torch.is_grad_enabled():
             return torch.cat([checkpoint(lambda c=c: readout(self.state(c)), use_reentrant=False) for c in chunks])
         return torch.cat([readout(self.state(c)) for c in chunks])
-
-
-def product_state(layer: Layer, n_rows: int, n_qubits: int) -> torch.Tensor:
-    """The state a layer makes from |0...0>: the kron product of its matrices' first columns."""
-    columns = layer.matrices[..., 0]
-    shared = columns.dim() == 2
-    position = {w: i for i, w in enumerate(layer.wires)}
-    zero = torch.zeros(2, dtype=columns.dtype, device=columns.device)
-    zero[0] = 1
-    state = None
-    for qubit in range(n_qubits - 1, -1, -1):
-        if qubit in position:
-            factor = columns[position[qubit]] if shared else columns[:, position[qubit]]
-        else:
-            factor = zero
-        factor = factor.expand(n_rows, 2)
-        state = factor if state is None else (state[:, :, None] * factor[:, None, :]).reshape(n_rows, -1)
-    return state
 
 
 def prepare(circuit: Circuit, params: Mapping[str, ParamValue] | None = None, *, dtype: torch.dtype = torch.complex64,

@@ -1,0 +1,176 @@
+"""Benchmark of the batched qubit engine on the foundation issue's standard circuit.
+
+n qubits; RY(x_i) per row on every qubit; L layers of RX, RY, RZ on every qubit with weights
+shared by the batch, each closed by a CNOT ring; outputs <Z_i>. One step = forward and backward
+of the sum of outputs with respect to the weights. Prints a table of samples/s and peak memory
+and writes JSON to bench/results/. With PennyLane installed (the `bench` extra) it runs the same
+circuit on default.qubit (torch, backprop, broadcasting) in the same run and prints the ratio.
+
+    python bench/bench_qubit.py                       # the full grid
+    python bench/bench_qubit.py --qubits 8 --batches 1 16 256 4096 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def standard_circuit(n_qubits: int, layers: int):
+    import qvec
+
+    circuit = qvec.Circuit(n_qubits)
+    for q in range(n_qubits):
+        circuit.ry(q, f"x{q}")
+    for layer in range(layers):
+        for q in range(n_qubits):
+            circuit.rx(q, f"w{layer}_{q}_0").ry(q, f"w{layer}_{q}_1").rz(q, f"w{layer}_{q}_2")
+        for q in range(n_qubits):
+            circuit.cx(q, (q + 1) % n_qubits)
+    return circuit
+
+
+def qvec_step(n_qubits: int, layers: int, batch: int):
+    circuit = standard_circuit(n_qubits, layers)
+    names = [p for p in circuit.parameters if p.startswith("w")]
+    weights = torch.randn(len(names), requires_grad=True)
+    inputs = {f"x{q}": torch.rand(batch) * 3.14 for q in range(n_qubits)}
+    observables = [f"Z{q}" for q in range(n_qubits)]
+
+    def step() -> None:
+        out = circuit.expval(observables, {**inputs, **dict(zip(names, weights.unbind()))})
+        out.sum().backward()
+
+    return step
+
+
+def pennylane_step(n_qubits: int, layers: int, batch: int):
+    import pennylane as qml
+
+    device = qml.device("default.qubit", wires=n_qubits)
+
+    @qml.qnode(device, interface="torch", diff_method="backprop")
+    def node(x, w):
+        for q in range(n_qubits):
+            qml.RY(x[:, q], wires=q)
+        for layer in range(layers):
+            for q in range(n_qubits):
+                qml.RX(w[layer, q, 0], wires=q)
+                qml.RY(w[layer, q, 1], wires=q)
+                qml.RZ(w[layer, q, 2], wires=q)
+            for q in range(n_qubits):
+                qml.CNOT(wires=[q, (q + 1) % n_qubits])
+        return [qml.expval(qml.PauliZ(q)) for q in range(n_qubits)]
+
+    weights = torch.randn(layers, n_qubits, 3, requires_grad=True)
+    x = torch.rand(batch, n_qubits) * 3.14
+
+    def step() -> None:
+        out = node(x, weights)
+        torch.stack(list(out)).sum().backward()
+
+    return step
+
+
+def measure(step, batch: int, min_seconds: float, repeats: int) -> dict:
+    step()
+    rates = []
+    for _ in range(repeats):
+        count, start = 0, time.perf_counter()
+        while True:
+            step()
+            count += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_seconds:
+                break
+        rates.append(count * batch / elapsed)
+    return {"samples_per_s": sorted(rates)[len(rates) // 2], "min": min(rates), "max": max(rates)}
+
+
+def run_one(engine: str, n_qubits: int, layers: int, batch: int, min_seconds: float, repeats: int) -> dict:
+    """Measure one configuration in this process; peak memory is this process's maximum RSS growth."""
+    torch.set_num_threads(int(os.environ.get("QVEC_BENCH_THREADS", torch.get_num_threads())))
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    make = qvec_step if engine == "qvec" else pennylane_step
+    result = measure(make(n_qubits, layers, batch), batch, min_seconds, repeats)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline
+    return {"engine": engine, "n_qubits": n_qubits, "layers": layers, "batch": batch, **result, "peak_rss_mib": round(peak / 1024, 1)}
+
+
+def run_isolated(engine: str, n_qubits: int, layers: int, batch: int, min_seconds: float, repeats: int) -> dict:
+    command = [sys.executable, __file__, "--one", engine, str(n_qubits), str(layers), str(batch), str(min_seconds), str(repeats)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        return {"engine": engine, "n_qubits": n_qubits, "layers": layers, "batch": batch, "error": completed.stderr.strip().splitlines()[-1]}
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict:
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(), "python": platform.python_version()}
+
+
+def print_table(rows: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="qubit engine: samples/s (forward + backward), standard circuit")
+    for column in ("engine", "n", "L", "B", "samples/s (median)", "range", "peak MiB", "qvec / pennylane"):
+        table.add_column(column, justify="right")
+    reference = {(r["n_qubits"], r["batch"]): r.get("samples_per_s") for r in rows if r["engine"] == "pennylane"}
+    for r in rows:
+        if "error" in r:
+            table.add_row(r["engine"], str(r["n_qubits"]), str(r["layers"]), str(r["batch"]), "error", r["error"][:40], "", "")
+            continue
+        ratio = ""
+        if r["engine"] == "qvec" and reference.get((r["n_qubits"], r["batch"])):
+            ratio = f"{r['samples_per_s'] / reference[(r['n_qubits'], r['batch'])]:.1f}x"
+        table.add_row(r["engine"], str(r["n_qubits"]), str(r["layers"]), str(r["batch"]), f"{r['samples_per_s']:,.0f}",
+                      f"{r['min']:,.0f}-{r['max']:,.0f}", f"{r['peak_rss_mib']:.0f}", ratio)
+    Console().print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--qubits", type=int, nargs="+", default=[4, 8, 12, 16])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 16, 256, 4096])
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--min-seconds", type=float, default=1.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pennylane", action="store_true", help="also run PennyLane default.qubit (needs the bench extra)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "qubit.json")
+    parser.add_argument("--one", nargs=6, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        engine, n, layers, batch, seconds, repeats = args.one
+        print(json.dumps(run_one(engine, int(n), int(layers), int(batch), float(seconds), int(repeats))))
+        return
+    engines = ["qvec"] + (["pennylane"] if args.pennylane else [])
+    rows = []
+    for n_qubits in args.qubits:
+        for batch in args.batches:
+            for engine in engines:
+                rows.append(run_isolated(engine, n_qubits, args.layers, batch, args.min_seconds, args.repeats))
+                print(json.dumps(rows[-1]), file=sys.stderr)
+    print_table(rows)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    record = {"benchmark": "qubit standard circuit", "command": " ".join(["python", *sys.argv]),
+              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(), "results": rows}
+    args.output.write_text(json.dumps(record, indent=2))
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
