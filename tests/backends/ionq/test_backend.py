@@ -12,7 +12,7 @@ from qvec.backends.ionq import Packed, PackingLimits
 from qvec.emulator import Faults
 from qvec.errors import AuthenticationError, CircuitTooLargeError, InputError, JobFailedError
 
-from .conftest import make_backend
+from .conftest import KEY, make_backend
 
 STRATEGIES = ["sequential", "threads:3", "concurrent", "packed", Packed(limits=PackingLimits(max_circuits=3))]
 
@@ -111,3 +111,21 @@ def test_a_failed_job_names_its_code_and_circuits(start_emulator):
     assert error.code == "EmulatorInjectedFailure"
     assert error.circuits in ([0, 1], [2]) and f"circuits {'0-1' if error.circuits == [0, 1] else '2'}" in str(error)
     assert len(error.job_ids) == 1
+
+
+def test_debug_logs_never_show_the_key(emulator, caplog):
+    caplog.set_level("DEBUG")
+    backend = make_backend(emulator, strategy="concurrent")
+    backend.probs(bell(), None)
+    assert caplog.text and KEY not in caplog.text and KEY not in repr(backend)
+
+
+def test_exported_names():
+    import qvec.backends.ionq as ionq
+    import qvec.emulator as emulator
+
+    assert qvec.backends.IonQBackend is ionq.IonQBackend
+    assert set(emulator.__all__) == {"Emulator", "EmulatorConfig", "Faults"}
+    assert {"IonQBackend", "Packed", "Threads", "Concurrent", "Sequential", "RetryPolicy", "PollPolicy",
+            "Timeouts", "PackingLimits"} <= set(ionq.__all__)
+    assert all(hasattr(ionq, name) for name in ionq.__all__)
