@@ -115,3 +115,9 @@ def test_construct_from_operations_validates_them() -> None:
     assert qvec.Circuit(3, ops) == sample()
     with pytest.raises(InputError, match="out of range for a 2-qubit circuit"):
         qvec.Circuit(2, ops)
+
+
+def test_negative_zero_angle_has_the_same_fingerprint_as_zero() -> None:
+    zero, negative_zero = qvec.Circuit(1).rx(0, 0.0), qvec.Circuit(1).rx(0, -0.0)
+    assert zero == negative_zero and hash(zero) == hash(negative_zero)
+    assert zero.fingerprint() == negative_zero.fingerprint()

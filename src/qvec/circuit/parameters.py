@@ -77,10 +77,10 @@ def check_angle(value: Angle, what: str) -> Angle:
 
 
 def angle_key(value: Angle) -> object:
-    """A hashable, comparable stand-in for an angle (tensors by their values)."""
+    """A hashable, comparable stand-in for an angle (tensors by their values; -0.0 is 0.0)."""
     if isinstance(value, torch.Tensor):
-        return ("tensor", tuple(value.shape), tuple(value.detach().cpu().reshape(-1).tolist()))
-    return value
+        return ("tensor", tuple(value.shape), tuple(v + 0.0 for v in value.detach().cpu().reshape(-1).tolist()))
+    return value + 0.0 if isinstance(value, float) else value
 
 
 @dataclass(frozen=True)
