@@ -22,7 +22,7 @@ CHANNEL_FORM = "channel"
 
 # Fuse shared two-mode steps when the state holds at least this many amplitudes per c^4:
 # a merge costs ~c^6 multiply-adds, an application ~B c^(M+2), so the break-even is B c^M = c^4.
-TWO_MODE_FUSION_RATIO = 1.0
+TWO_MODE_FUSION_RATIO = 0.01
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,8 @@ def _merge(block: Step, step: Step) -> Step:
     """``step`` applied after ``block``, as one step."""
     if block.form == DIAGONAL and step.form == DIAGONAL and set(block.modes) == set(step.modes):
         return Step(DIAGONAL, block.modes, block.tensor * _reordered(step, block.modes))
+    if len(block.modes) == 1 and block.modes == step.modes:
+        return Step(DENSE, block.modes, _single_mode_product(step, block))
     dense = _as_dense(block)
     for mode in step.modes:
         if mode not in dense.modes:
@@ -74,6 +76,15 @@ def _merge(block: Step, step: Step) -> Step:
     axes = [1 + dense.modes.index(mode) for mode in step.modes]
     apply = apply_diagonal if step.form == DIAGONAL else apply_operator
     return Step(DENSE, dense.modes, apply(dense.tensor, step.tensor, axes))
+
+
+def _single_mode_product(later: Step, earlier: Step) -> torch.Tensor:
+    """``later @ earlier`` for one-mode steps, scaling rows or columns where one is diagonal."""
+    if earlier.form == DIAGONAL:
+        return later.tensor * earlier.tensor.unsqueeze(-2)
+    if later.form == DIAGONAL:
+        return later.tensor.unsqueeze(-1) * earlier.tensor
+    return torch.matmul(later.tensor, earlier.tensor)
 
 
 def _reordered(step: Step, modes: tuple[int, ...]) -> torch.Tensor:

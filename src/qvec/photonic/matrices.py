@@ -1,17 +1,15 @@
 """Fock-space matrices of CV gates, batched over parameter rows, from stable recurrences.
 
-Every builder takes real parameter tensors of shape ``[G]`` (one row per gate instance) and
+Every builder takes real parameter tensors of shape ``[G]`` (one row per gate instance; a phase
+``phi=None`` stands for a constant zero, which skips the rotation entirely) and
 returns complex matrices with a leading ``[G]`` axis: ``[G, c, c]`` for one mode (row index =
 output photon number), ``[G, c, c, c, c]`` for two modes (output m, n then input p, q).
 
-Why recurrences: a matrix exponential of truncated ladder operators is wrong near the cutoff,
-and closed-form sums cancel catastrophically at large cutoffs. The recurrences below (the ones
-of The Walrus / Strawberry Fields) only ever read lower Fock indices, so each truncated entry is
-exact, and every step is a bounded linear combination. The phase of each gate is pulled out as a
-rotation, ``G(r, phi) = R(.) G(r, 0) R(.)^dagger``, so the recurrences run in real arithmetic.
-
-Callers pass float64 parameters: the recurrences lose about four digits by cutoff 30, which
-float32 cannot spare, and the cost of float64 on these small tensors is negligible.
+Why recurrences (in ``recurrences``): a matrix exponential of truncated ladder operators is
+wrong near the cutoff, and closed-form sums cancel catastrophically at large cutoffs. The phase
+of each gate is pulled out as a rotation, ``G(r, phi) = R(.) G(r, 0) R(.)^dagger``, so the
+recurrences run in real arithmetic, always in float64: they lose about four digits by cutoff 30,
+which float32 cannot spare, and float64 costs nothing extra on tensors this small.
 
 Conventions are Strawberry Fields' (hbar-free here): ``D(alpha) = exp(alpha a^dag - alpha^* a)``,
 ``S(z) = exp((z^* a^2 - z a^dag^2) / 2)``, ``BS(theta, phi) = exp(theta (e^{i phi} a b^dag -
@@ -26,18 +24,12 @@ import math
 
 import torch
 
+from .recurrences import gaussian_gate
+
 __all__ = [
     "displacement", "squeezing", "rotation", "kerr", "beamsplitter", "mach_zehnder",
-    "two_mode_squeezing", "cross_kerr", "coherent_amplitudes", "loss_superoperator", "real_dtype",
+    "two_mode_squeezing", "cross_kerr", "loss_superoperator",
 ]
-
-
-_REAL_DTYPES = {torch.complex64: torch.float32, torch.complex128: torch.float64}
-
-
-def real_dtype(dtype: torch.dtype) -> torch.dtype:
-    """The real dtype matching a complex one (complex64 -> float32)."""
-    return _REAL_DTYPES[dtype]
 
 
 @functools.lru_cache(maxsize=64)
@@ -56,61 +48,34 @@ def _powers(x: torch.Tensor, count: int) -> torch.Tensor:
 def _phase(angle: torch.Tensor, exponent: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """``exp(i angle * exponent)`` with ``angle`` of shape [G] broadcast against ``exponent``."""
     theta = angle.reshape(angle.shape + (1,) * exponent.dim()) * exponent
-    return torch.polar(torch.ones_like(theta), theta).to(dtype)
+    return torch.exp(1j * theta).to(dtype)
 
 
-def _coherent_real(r: torch.Tensor, cutoff: int) -> torch.Tensor:
-    """Fock amplitudes ``[G, c]`` of the coherent state |r>, r real: ``e^{-r^2/2} r^n / sqrt(n!)``."""
-    n = _number_range(cutoff, r.dtype, r.device)
-    ratios = r.unsqueeze(-1) / n[1:].sqrt()
-    return torch.exp(-0.5 * r * r).unsqueeze(-1) * torch.cat(
-        [torch.ones_like(r).unsqueeze(-1), torch.cumprod(ratios, dim=-1)], dim=-1)
+def _rotated(gate: torch.Tensor, phi: torch.Tensor | None, exponent: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """A zero-phase gate turned by its phase; ``phi=None`` means a constant zero phase (nothing to do)."""
+    gate = gate.to(dtype)
+    return gate if phi is None else gate * _phase(phi, exponent, dtype)
 
 
-def coherent_amplitudes(r: torch.Tensor, phi: torch.Tensor, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
-    """Fock amplitudes ``[G, c]`` of the coherent state |r e^{i phi}>."""
-    n = _number_range(cutoff, r.dtype, r.device)
-    return _coherent_real(r, cutoff).to(dtype) * _phase(phi, n, dtype)
+@functools.lru_cache(maxsize=64)
+def _exponent(cutoff: int, pattern: str, device: torch.device) -> torch.Tensor:
+    """Photon-number differences ``out - in`` on the axes a phase acts on, e.g. ``"m-n"`` or ``"n-q"``."""
+    n = torch.arange(cutoff, dtype=torch.float64, device=device)
+    axes = {"m-n": ("m", "n"), "n-q": ("n", "q"), "m-p": ("m", "p")}[pattern]
+    letters = "mn" if pattern == "m-n" else "mnpq"
+    grids = torch.meshgrid(*([n] * len(letters)), indexing="ij")
+    return grids[letters.index(axes[0])] - grids[letters.index(axes[1])]
 
 
-def _displacement_real(r: torch.Tensor, cutoff: int) -> torch.Tensor:
-    """D(r) for real r: column n = (a^dag - r) column n-1 / sqrt(n), column 0 the coherent state."""
-    column = _coherent_real(r, cutoff)
-    columns = [column]
-    for n in range(1, cutoff):
-        column = (_raise(column, 1) - r.unsqueeze(-1) * column) / math.sqrt(n)
-        columns.append(column)
-    return torch.stack(columns, dim=-1)
-
-
-def displacement(r: torch.Tensor, phi: torch.Tensor, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
+def displacement(r: torch.Tensor, phi: torch.Tensor | None, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
     """D(r e^{i phi}) as ``[G, c, c]``: ``D(alpha) = R(phi) D(r) R(-phi)``."""
-    n = _number_range(cutoff, r.dtype, r.device)
-    return _displacement_real(r, cutoff).to(dtype) * _phase(phi, n[:, None] - n[None, :], dtype)
+    return _rotated(gaussian_gate("displacement", r, cutoff), phi, _exponent(cutoff, "m-n", r.device), dtype)
 
 
-def _squeezing_real(r: torch.Tensor, cutoff: int) -> torch.Tensor:
-    """S(r) for real r, column by column: S|n> = (tanh r sqrt(n-1) S|n-2> + sech r a^dag S|n-1>) / sqrt(n)."""
-    tanh, sech = torch.tanh(r).unsqueeze(-1), (1.0 / torch.cosh(r)).unsqueeze(-1)
-    half = (cutoff + 1) // 2
-    k = _number_range(half, r.dtype, r.device)[1:]
-    even = sech.sqrt() * _powers(-tanh.squeeze(-1), half) * torch.cat(
-        [torch.ones(1, dtype=r.dtype, device=r.device), torch.cumprod(((2 * k - 1) / (2 * k)).sqrt(), 0)])
-    column = torch.stack([even, torch.zeros_like(even)], dim=-1).reshape(*r.shape, 2 * half)[..., :cutoff]
-    columns = [column]
-    for n in range(1, cutoff):
-        step = sech * (_raise(column, 1))
-        if n >= 2:
-            step = step + math.sqrt(n - 1) * tanh * columns[n - 2]
-        column = step / math.sqrt(n)
-        columns.append(column)
-    return torch.stack(columns, dim=-1)
-
-
-def squeezing(r: torch.Tensor, phi: torch.Tensor, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
+def squeezing(r: torch.Tensor, phi: torch.Tensor | None, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
     """S(r e^{i phi}) as ``[G, c, c]``: ``S(r, phi) = R(phi/2) S(r, 0) R(-phi/2)``."""
-    n = _number_range(cutoff, r.dtype, r.device)
-    return _squeezing_real(r, cutoff).to(dtype) * _phase(phi / 2, n[:, None] - n[None, :], dtype)
+    half = None if phi is None else phi / 2
+    return _rotated(gaussian_gate("squeezing", r, cutoff), half, _exponent(cutoff, "m-n", r.device), dtype)
 
 
 def rotation(phi: torch.Tensor, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
@@ -129,42 +94,9 @@ def cross_kerr(kappa: torch.Tensor, cutoff: int, dtype: torch.dtype) -> torch.Te
     return _phase(kappa, n[:, None] * n[None, :], dtype)
 
 
-def _raise(tensor: torch.Tensor, axis: int) -> torch.Tensor:
-    """Apply a^dagger along ``axis``: ``out[.., m, ..] = sqrt(m) in[.., m-1, ..]``.
-
-    A shift and a scale rather than a matmul: cheaper at these sizes, and it never enters a
-    threaded batched GEMM, which stalls for milliseconds when the machine's cores are busy.
-    """
-    cutoff = tensor.shape[axis]
-    shifted = torch.nn.functional.pad(tensor.narrow(axis, 0, cutoff - 1), [0, 0] * (tensor.dim() - 1 - axis) + [1, 0])
-    shape = [1] * tensor.dim()
-    shape[axis] = cutoff
-    return shifted * _number_range(cutoff, tensor.dtype, tensor.device).sqrt().reshape(shape)
-
-
-def _beamsplitter_real(theta: torch.Tensor, cutoff: int) -> torch.Tensor:
-    """BS(theta, 0) as ``[G, m, n, p, q]`` from B a^dag B^dag = t a^dag + s b^dag, B b^dag B^dag = t b^dag - s a^dag."""
-    t, s = torch.cos(theta).reshape(-1, 1, 1), torch.sin(theta).reshape(-1, 1, 1)
-    vacuum = torch.zeros(theta.shape[0], cutoff, cutoff, dtype=theta.dtype, device=theta.device)
-    vacuum[:, 0, 0] = 1.0
-    inputs = [vacuum]  # |p, 0> for p = 0..c-1, as [G, m, n]
-    for p in range(1, cutoff):
-        prev = inputs[-1]
-        inputs.append((t * _raise(prev, 1) + s * _raise(prev, 2)) / math.sqrt(p))
-    block = torch.stack(inputs, dim=-1)  # [G, m, n, p] at q = 0
-    t, s = t.unsqueeze(-1), s.unsqueeze(-1)
-    blocks = [block]
-    for q in range(1, cutoff):
-        block = (t * _raise(block, 2) - s * _raise(block, 1)) / math.sqrt(q)
-        blocks.append(block)
-    return torch.stack(blocks, dim=-1)
-
-
-def beamsplitter(theta: torch.Tensor, phi: torch.Tensor, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
+def beamsplitter(theta: torch.Tensor, phi: torch.Tensor | None, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
     """BS(theta, phi) as ``[G, c, c, c, c]``: ``BS(theta, phi) = R_2(phi) BS(theta, 0) R_2(-phi)``."""
-    n = _number_range(cutoff, theta.dtype, theta.device)
-    exponent = (n[None, :, None, None] - n[None, None, None, :]).expand(cutoff, cutoff, cutoff, cutoff)
-    return _beamsplitter_real(theta, cutoff).to(dtype) * _phase(phi, exponent, dtype)
+    return _rotated(gaussian_gate("beamsplitter", theta, cutoff), phi, _exponent(cutoff, "n-q", theta.device), dtype)
 
 
 @functools.lru_cache(maxsize=16)
@@ -187,29 +119,9 @@ def mach_zehnder(phi_in: torch.Tensor, phi_ex: torch.Tensor, cutoff: int, dtype:
     return matrix.reshape(-1, cutoff, cutoff, cutoff, cutoff)
 
 
-def _two_mode_squeezing_real(r: torch.Tensor, cutoff: int) -> torch.Tensor:
-    """S2(r, 0) as ``[G, m, n, p, q]``; S2|0,0> = sech r sum (tanh r)^n |n, n>."""
-    tanh, sech = torch.tanh(r), 1.0 / torch.cosh(r)
-    vacuum = torch.diag_embed(sech.unsqueeze(-1) * _powers(tanh, cutoff))  # [G, m, n]
-    sech, tanh = sech.reshape(-1, 1, 1), tanh.reshape(-1, 1, 1, 1)
-    inputs = [vacuum]
-    for p in range(1, cutoff):
-        inputs.append(sech * _raise(inputs[-1], 1) / math.sqrt(p))
-    block = torch.stack(inputs, dim=-1)  # [G, m, n, p] at q = 0
-    sech = sech.unsqueeze(-1)
-    blocks = [block]
-    for q in range(1, cutoff):
-        lowered_input = _raise(block, 3)  # sqrt(p) <m, n| S2 |p - 1, q - 1>
-        block = (sech * _raise(block, 2) - tanh * lowered_input) / math.sqrt(q)
-        blocks.append(block)
-    return torch.stack(blocks, dim=-1)
-
-
-def two_mode_squeezing(r: torch.Tensor, phi: torch.Tensor, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
+def two_mode_squeezing(r: torch.Tensor, phi: torch.Tensor | None, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
     """S2(r e^{i phi}) as ``[G, c, c, c, c]``: ``S2(r, phi) = R_1(phi) S2(r, 0) R_1(-phi)``."""
-    n = _number_range(cutoff, r.dtype, r.device)
-    exponent = (n[:, None, None, None] - n[None, None, :, None]).expand(cutoff, cutoff, cutoff, cutoff)
-    return _two_mode_squeezing_real(r, cutoff).to(dtype) * _phase(phi, exponent, dtype)
+    return _rotated(gaussian_gate("two_mode_squeezing", r, cutoff), phi, _exponent(cutoff, "m-p", r.device), dtype)
 
 
 @functools.lru_cache(maxsize=16)

@@ -15,8 +15,8 @@ from typing import Sequence
 import torch
 
 __all__ = [
-    "probabilities", "norms", "reduced_density_matrix", "single_mode_moments", "hermite_functions",
-    "quadrature_density",
+    "probabilities", "reduced_density_matrix", "single_mode_moments", "ket_lowering", "marginal",
+    "hermite_functions", "quadrature_density",
 ]
 
 
@@ -31,11 +31,6 @@ def probabilities(tensor: torch.Tensor, n_modes: int) -> torch.Tensor:
     batch, cutoff = tensor.shape[0], tensor.shape[1]
     size = cutoff**n_modes
     return tensor.reshape(batch, size, size).diagonal(dim1=1, dim2=2).real.reshape(tensor.shape[:1 + n_modes])
-
-
-def norms(tensor: torch.Tensor, n_modes: int) -> torch.Tensor:
-    """Norm (trace) of each row, ``[B]``."""
-    return probabilities(tensor, n_modes).reshape(tensor.shape[0], -1).sum(-1)
 
 
 def reduced_density_matrix(tensor: torch.Tensor, n_modes: int, modes: Sequence[int]) -> torch.Tensor:
@@ -67,6 +62,30 @@ def single_mode_moments(rho: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, 
     lower2 = (rho.diagonal(offset=-2, dim1=1, dim2=2) * (n[2:] * n[1:-1]).sqrt()).sum(-1) if cutoff > 2 \
         else torch.zeros_like(lower)
     return lower, lower2, (diagonal * n).sum(-1), diagonal.sum(-1)
+
+
+def _pair_sum(ket: torch.Tensor, axis: int, shift: int) -> torch.Tensor:
+    """``sum conj(psi[.., k - shift, ..]) psi[.., k, ..] sqrt(k! / (k - shift)!)`` over all but the batch."""
+    cutoff = ket.shape[axis]
+    if cutoff <= shift:
+        return torch.zeros(ket.shape[0], dtype=ket.dtype, device=ket.device)
+    k = torch.arange(shift, cutoff, dtype=ket.real.dtype, device=ket.device)
+    weight = k.sqrt() if shift == 1 else (k * (k - 1)).sqrt()
+    shape = [1] * ket.dim()
+    shape[axis] = cutoff - shift
+    product = ket.narrow(axis, shift, cutoff - shift) * ket.narrow(axis, 0, cutoff - shift).conj()
+    return (product * weight.reshape(shape)).reshape(ket.shape[0], -1).sum(-1)
+
+
+def ket_lowering(ket: torch.Tensor, mode: int, power: int) -> torch.Tensor:
+    """``<a^power>`` (power 1 or 2) of ``mode`` straight from a ket ``[B, c..]``, no reduced state."""
+    return _pair_sum(ket, 1 + mode, power)
+
+
+def marginal(probs: torch.Tensor, mode: int) -> torch.Tensor:
+    """Photon-number distribution ``[B, c]`` of ``mode`` from the joint Fock probabilities."""
+    others = [axis for axis in range(1, probs.dim()) if axis != 1 + mode]
+    return probs.sum(others) if others else probs
 
 
 @functools.lru_cache(maxsize=32)

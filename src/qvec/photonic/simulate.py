@@ -102,10 +102,11 @@ def _rows_tensor(items: list[Value], device: torch.device, rows: list[int] | Non
     rows = rows or [1] * len(items)
     if all(isinstance(v, float) for v in items) and all(r == 1 for r in rows):
         return torch.tensor(items, dtype=torch.float64, device=device)
-    parts = []
-    for value, count in zip(items, rows):
-        tensor = torch.as_tensor(value, dtype=torch.float64, device=device).reshape(-1)
-        parts.append(tensor.expand(count) if tensor.shape[0] != count else tensor)
+    tensors = [v if isinstance(v, torch.Tensor) else torch.tensor(v, dtype=torch.float64) for v in items]
+    if all(r == 1 for r in rows) and all(t.dim() == 0 for t in tensors):
+        return torch.stack([t.to(torch.float64) for t in tensors]).to(device)
+    parts = [t.to(dtype=torch.float64, device=device).reshape(-1).expand(count) if t.dim() == 0
+             else t.to(dtype=torch.float64, device=device) for t, count in zip(tensors, rows)]
     return torch.cat(parts) if len(parts) > 1 else parts[0]
 
 
@@ -119,11 +120,20 @@ def _steps(circuit: Any, values: list[list[Value]], batch: int, cutoff: int, dty
     tensors: dict[int, torch.Tensor] = {}
     for name, indices in groups.items():
         rows = [batch if any(isinstance(v, torch.Tensor) and v.dim() == 1 for v in values[i]) else 1 for i in indices]
-        columns = [_rows_tensor([values[i][slot] for i in indices], device, rows) for slot in range(len(values[indices[0]]))]
-        built = circuit.operations[indices[0]].spec.build(columns, cutoff, dtype)
+        spec = circuit.operations[indices[0]].spec
+        columns = [None if _constant_zero_phase(spec, slot, [values[i][slot] for i in indices])
+                   else _rows_tensor([values[i][slot] for i in indices], device, rows)
+                   for slot in range(len(spec.param_names))]
+        built = spec.build(columns, cutoff, dtype)
         tensors.update(zip(indices, torch.split(built, rows)))
     operations = circuit.operations
     return [Step(_form(operations[i]), operations[i].modes, tensors[i]) for i in sorted(tensors)]
+
+
+def _constant_zero_phase(spec: Any, slot: int, items: list[Value]) -> bool:
+    """A ``phi`` that is the float 0.0 in every instance: the builder can skip the rotation."""
+    return (spec.param_names[slot] == "phi" and len(spec.param_names) > 1
+            and all(isinstance(v, float) and v == 0.0 for v in items))
 
 
 def _form(op: Operation) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -28,6 +28,7 @@ class FockState:
         self.cutoff = cutoff
         self.is_pure = pure
         self.hbar = hbar
+        self._cache: dict[object, object] = {}  # readouts shared by several methods (the tensor never changes)
 
     @property
     def batch_size(self) -> int:
@@ -61,7 +62,7 @@ class FockState:
 
     def norm(self) -> torch.Tensor:
         """Norm (trace) of each row ``[B]``: below 1 by what truncation lost."""
-        return measure.norms(self.tensor, self.n_modes)
+        return self.fock_probs().reshape(self.batch_size, -1).sum(-1)
 
     def renormalized(self) -> FockState:
         """The same state with every row scaled to norm 1."""
@@ -71,7 +72,9 @@ class FockState:
 
     def fock_probs(self) -> torch.Tensor:
         """Fock probabilities ``[B, c, ..., c]``, mode 0 the slowest index."""
-        return measure.probabilities(self.tensor, self.n_modes)
+        if "probs" not in self._cache:
+            self._cache["probs"] = measure.probabilities(self.tensor, self.n_modes)
+        return self._cache["probs"]
 
     def reduced_dm(self, modes: int | Sequence[int]) -> torch.Tensor:
         """Density matrix of ``modes`` with the others traced out, ``[B] + [c] * 2k``."""
@@ -83,34 +86,45 @@ class FockState:
         return FockState(self.reduced_dm(modes), n_modes=len(modes), cutoff=self.cutoff, pure=False, hbar=self.hbar)
 
     # -- expectation values ---------------------------------------------------------------
-    def _moments(self, mode: int) -> tuple[torch.Tensor, ...]:
-        return measure.single_mode_moments(self.reduced_dm([self._mode(mode)]))
+    def _cached(self, key: tuple, compute: Callable[[], torch.Tensor]) -> torch.Tensor:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def _lowering(self, mode: int, power: int) -> torch.Tensor:
+        """``<a^power>`` of one mode (power 1 or 2), ``[B]`` complex."""
+        mode = self._mode(mode)
+        if self.is_pure:
+            return self._cached(("lower", mode, power), lambda: measure.ket_lowering(self.tensor, mode, power))
+        moments = self._cached(("moments", mode), lambda: measure.single_mode_moments(self.reduced_dm([mode])))
+        return moments[power - 1]
+
+    def _marginal(self, mode: int) -> torch.Tensor:
+        mode = self._mode(mode)
+        return self._cached(("marginal", mode), lambda: measure.marginal(self.fock_probs(), mode))
 
     def mean_photon(self, mode: int) -> torch.Tensor:
         """``<n>`` of ``mode``, ``[B]``."""
-        return self._moments(mode)[2]
+        marginal = self._marginal(mode)
+        return marginal @ torch.arange(self.cutoff, dtype=marginal.dtype, device=marginal.device)
 
     def photon_number_variance(self, mode: int) -> torch.Tensor:
         """``<n^2> - <n>^2`` of ``mode``, ``[B]``."""
-        marginal = self.reduced_dm([self._mode(mode)]).diagonal(dim1=1, dim2=2).real
+        marginal = self._marginal(mode)
         n = torch.arange(self.cutoff, dtype=marginal.dtype, device=marginal.device)
-        mean = (marginal * n).sum(-1)
-        return (marginal * n * n).sum(-1) - mean * mean
+        mean = marginal @ n
+        return marginal @ (n * n) - mean * mean
 
     def quad_expectation(self, mode: int, phi: float | torch.Tensor = 0.0) -> torch.Tensor:
         """``<x_phi>`` of ``mode``, ``[B]``: ``sqrt(2 hbar) Re(e^{-i phi} <a>)``."""
-        lower = self._moments(mode)[0]
-        phase = torch.polar(torch.ones_like(lower.real), -torch.as_tensor(phi, dtype=lower.real.dtype,
-                                                                           device=lower.device))
-        return math.sqrt(2 * self.hbar) * (phase * lower).real
+        return math.sqrt(2 * self.hbar) * _turned(self._lowering(mode, 1), phi)
 
     def quad_variance(self, mode: int, phi: float | torch.Tensor = 0.0) -> torch.Tensor:
         """Variance of ``x_phi`` on ``mode``, ``[B]`` (hbar/2 for the vacuum)."""
-        lower, lower2, number, trace = self._moments(mode)
-        angle = torch.as_tensor(phi, dtype=number.dtype, device=number.device)
-        second = (torch.polar(torch.ones_like(number), -2 * angle) * lower2).real
-        mean_square = self.hbar / 2 * (2 * second + 2 * number + trace)
-        mean = math.sqrt(2 * self.hbar) * (torch.polar(torch.ones_like(number), -angle) * lower).real
+        marginal = self._marginal(mode)
+        number, trace = self.mean_photon(mode), marginal.sum(-1)
+        mean_square = self.hbar / 2 * (2 * _turned(self._lowering(mode, 2), 2 * phi) + 2 * number + trace)
+        mean = self.quad_expectation(mode, phi)
         return mean_square - mean * mean
 
     def quadrature_density(self, modes: int | Sequence[int], grid: torch.Tensor | Sequence[float],
@@ -130,6 +144,13 @@ class FockState:
     def sample_homodyne(self, mode: int, shots: int, phi: float = 0.0, seed: int | None = None) -> torch.Tensor:
         """Homodyne outcomes of ``x_phi`` on ``mode``, ``[B, shots]``, seeded when ``seed`` is given."""
         return sampling.sample_homodyne(self.tensor, self.n_modes, self._mode(mode), _shots(shots), self.hbar, phi, seed)
+
+
+def _turned(value: torch.Tensor, phi: float | torch.Tensor) -> torch.Tensor:
+    """``Re(e^{-i phi} value)``."""
+    if isinstance(phi, torch.Tensor):
+        return (torch.polar(torch.ones_like(phi, dtype=value.real.dtype), -phi.to(value.real.dtype)) * value).real
+    return value.real * math.cos(phi) + value.imag * math.sin(phi)
 
 
 def _shots(shots: int) -> int:
