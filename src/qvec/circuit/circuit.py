@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterator, Mapping, Sequence
 
 import torch
 
@@ -34,6 +34,7 @@ class Circuit:
             raise InputError(f"n_qubits must be a positive integer, got {n_qubits!r}")
         self.n_qubits = n_qubits
         self._operations: list[Operation] = []
+        self._memo: dict[Hashable, Any] = {}
         for op in operations:
             self.append(op.gate, op.wires, op.angles)
 
@@ -54,7 +55,14 @@ class Circuit:
             raise InputError(f"gate {gate!r} takes {definition.n_params} angle(s), got {len(angles)}")
         checked = tuple(check_angle(a, f"angle {i} of {gate} on qubits {wires}") for i, a in enumerate(angles))
         self._operations.append(Operation(gate, wires, checked))
+        self._memo.clear()
         return self
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """Data derived from this circuit (for engines), computed once and forgotten when the circuit changes."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def h(self, q: int) -> Circuit: return self.append("h", (q,))
     def x(self, q: int) -> Circuit: return self.append("x", (q,))
@@ -93,10 +101,12 @@ class Circuit:
     @property
     def parameters(self) -> list[str]:
         """Parameter names in order of first use."""
-        return list(dict.fromkeys(name for op in self._operations for name in op.parameter_names))
+        names = self.memo("parameters", lambda: list(dict.fromkeys(n for op in self._operations for n in op.parameter_names)))
+        return list(names)
 
     def tensor_angles(self) -> list[torch.Tensor]:
-        return [a for op in self._operations for a in op.angles if isinstance(a, torch.Tensor)]
+        """The tensors written into gates directly, in order of appearance."""
+        return list(self.memo("tensor_angles", lambda: [a for op in self._operations for a in op.angles if isinstance(a, torch.Tensor)]))
 
     def copy(self) -> Circuit:
         return Circuit(self.n_qubits, self._operations)

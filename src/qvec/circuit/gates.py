@@ -17,7 +17,7 @@ import torch
 
 from qvec.errors import InputError
 
-__all__ = ["GateDefinition", "GATES", "gate_definition", "gate_matrix"]
+__all__ = ["GateDefinition", "GATES", "gate_definition", "gate_matrix", "pauli_rotations"]
 
 MatrixBuilder = Callable[[torch.Tensor], torch.Tensor]
 
@@ -31,6 +31,8 @@ class GateDefinition:
     n_params: int
     build: MatrixBuilder
     diagonal: bool = False
+    generator: torch.Tensor | None = None
+    """For rotations ``exp(-i theta/2 G)``: the Pauli product G (complex128), else None."""
 
     @property
     def dimension(self) -> int:
@@ -45,26 +47,6 @@ def _complex(real: torch.Tensor, imag: torch.Tensor, size: int) -> torch.Tensor:
 def _stack(entries: list, like: torch.Tensor) -> torch.Tensor:
     """Stack python floats and tensors (all broadcastable to ``like``) on a new last axis."""
     return torch.stack([e if isinstance(e, torch.Tensor) else torch.full_like(like, e) for e in entries], -1)
-
-
-def _half_angle(angles: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    half = angles[..., 0] / 2
-    return torch.cos(half), torch.sin(half)
-
-
-def _rx(a: torch.Tensor) -> torch.Tensor:
-    c, s = _half_angle(a)
-    return _complex(_stack([c, 0.0, 0.0, c], c), _stack([0.0, -s, -s, 0.0], c), 2)
-
-
-def _ry(a: torch.Tensor) -> torch.Tensor:
-    c, s = _half_angle(a)
-    return _complex(_stack([c, -s, s, c], c), torch.zeros(*c.shape, 4, dtype=c.dtype, device=c.device), 2)
-
-
-def _rz(a: torch.Tensor) -> torch.Tensor:
-    c, s = _half_angle(a)
-    return _complex(_stack([c, 0.0, 0.0, c], c), _stack([-s, 0.0, 0.0, s], c), 2)
 
 
 def _phase(a: torch.Tensor) -> torch.Tensor:
@@ -98,14 +80,19 @@ def _complex_dtype(real: torch.dtype) -> torch.dtype:
     return torch.complex128 if real == torch.float64 else torch.complex64
 
 
-def _two_qubit_rotation(pauli: torch.Tensor) -> MatrixBuilder:
-    """``exp(-i theta/2 P)`` for a two-qubit Pauli product P with P @ P = I."""
+def pauli_rotations(angles: torch.Tensor, generators: torch.Tensor) -> torch.Tensor:
+    """``exp(-i theta/2 G) = cos(theta/2) I - i sin(theta/2) G`` for angles ``[..., k]`` and Paulis ``[k, d, d]``."""
+    half = angles / 2
+    dtype = _complex_dtype(angles.dtype)
+    cos = torch.cos(half).to(dtype)[..., None, None]
+    sin = torch.sin(half).to(dtype)[..., None, None]
+    eye = torch.eye(generators.shape[-1], dtype=dtype, device=angles.device)
+    return cos * eye - 1j * sin * generators.to(dtype=dtype, device=angles.device)
 
+
+def _rotation(generator: torch.Tensor) -> MatrixBuilder:
     def build(a: torch.Tensor) -> torch.Tensor:
-        c, s = _half_angle(a)
-        dtype = _complex_dtype(a.dtype)
-        eye = torch.eye(4, dtype=dtype, device=a.device)
-        return c.to(dtype)[..., None, None] * eye - 1j * s.to(dtype)[..., None, None] * pauli.to(dtype=dtype, device=a.device)
+        return pauli_rotations(a[..., 0], generator)
 
     return build
 
@@ -124,10 +111,8 @@ _Y = [[0, -1j], [1j, 0]]
 _Z = [[1, 0], [0, -1]]
 _R2 = 1 / math.sqrt(2)
 _T = complex(math.cos(math.pi / 4), math.sin(math.pi / 4))
-_PAULI_PRODUCTS = {
-    name: torch.kron(torch.tensor(p, dtype=torch.complex128), torch.tensor(p, dtype=torch.complex128))
-    for name, p in (("xx", _X), ("yy", _Y), ("zz", _Z))
-}
+_PAULIS = {name: torch.tensor(p, dtype=torch.complex128) for name, p in (("x", _X), ("y", _Y), ("z", _Z))}
+_PAULIS.update({name * 2: torch.kron(p, p) for name, p in list(_PAULIS.items())})
 
 
 def _controlled_constant(target: list[list[complex]]) -> list[list[complex]]:
@@ -153,21 +138,21 @@ def _definitions() -> list[GateDefinition]:
         d("t", 1, 0, _constant([[1, 0], [0, _T]]), diagonal=True),
         d("tdg", 1, 0, _constant([[1, 0], [0, _T.conjugate()]]), diagonal=True),
         d("sx", 1, 0, _constant([[(1 + 1j) / 2, (1 - 1j) / 2], [(1 - 1j) / 2, (1 + 1j) / 2]])),
-        d("rx", 1, 1, _rx),
-        d("ry", 1, 1, _ry),
-        d("rz", 1, 1, _rz, diagonal=True),
+        d("rx", 1, 1, _rotation(_PAULIS["x"]), generator=_PAULIS["x"]),
+        d("ry", 1, 1, _rotation(_PAULIS["y"]), generator=_PAULIS["y"]),
+        d("rz", 1, 1, _rotation(_PAULIS["z"]), diagonal=True, generator=_PAULIS["z"]),
         d("p", 1, 1, _phase, diagonal=True),
         d("u", 1, 3, _u),
         d("cx", 2, 0, _constant(_controlled_constant(_X))),
         d("cy", 2, 0, _constant(_controlled_constant(_Y))),
         d("cz", 2, 0, _constant(_controlled_constant(_Z)), diagonal=True),
         d("swap", 2, 0, _constant([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])),
-        d("crx", 2, 1, _controlled(_rx)),
-        d("cry", 2, 1, _controlled(_ry)),
-        d("crz", 2, 1, _controlled(_rz), diagonal=True),
-        d("rxx", 2, 1, _two_qubit_rotation(_PAULI_PRODUCTS["xx"])),
-        d("ryy", 2, 1, _two_qubit_rotation(_PAULI_PRODUCTS["yy"])),
-        d("rzz", 2, 1, _two_qubit_rotation(_PAULI_PRODUCTS["zz"]), diagonal=True),
+        d("crx", 2, 1, _controlled(_rotation(_PAULIS["x"]))),
+        d("cry", 2, 1, _controlled(_rotation(_PAULIS["y"]))),
+        d("crz", 2, 1, _controlled(_rotation(_PAULIS["z"])), diagonal=True),
+        d("rxx", 2, 1, _rotation(_PAULIS["xx"]), generator=_PAULIS["xx"]),
+        d("ryy", 2, 1, _rotation(_PAULIS["yy"]), generator=_PAULIS["yy"]),
+        d("rzz", 2, 1, _rotation(_PAULIS["zz"]), diagonal=True, generator=_PAULIS["zz"]),
         d("ccx", 3, 0, _constant(_ccx())),
     ]
 

@@ -60,13 +60,12 @@ def build_layers(specs: list[LayerSpec], fused: torch.Tensor, n_qubits: int) -> 
 
 def product_state(step: ProductState, n_rows: int, n_qubits: int) -> torch.Tensor:
     """The kron product of the per-qubit vectors (|0> where no gate acts): ``[n_rows, 2**n]``."""
-    vectors = step.vectors
-    zero = torch.zeros(2, dtype=vectors.dtype, device=vectors.device)
+    zero = torch.zeros(2, dtype=step.vectors.dtype, device=step.vectors.device)
     zero[0] = 1
+    factors = step.vectors.unbind(-2)
     position = {w: i for i, w in enumerate(step.wires)}
     state = None
     for qubit in range(n_qubits - 1, -1, -1):
-        factor = vectors[..., position[qubit], :] if qubit in position else zero
-        factor = factor.expand(n_rows, 2)
-        state = factor if state is None else (state[:, :, None] * factor[:, None, :]).reshape(n_rows, -1)
+        factor = factors[position[qubit]] if qubit in position else zero
+        state = factor.expand(n_rows, 2) if state is None else (state[:, :, None] * factor[..., None, :]).reshape(n_rows, -1)
     return state

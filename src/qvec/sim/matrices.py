@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
-from qvec.circuit.gates import gate_definition
+from qvec.circuit.gates import gate_definition, pauli_rotations
 from qvec.circuit.parameters import ParameterBatch
 
 from .program import GateSpec, Program
@@ -55,16 +56,31 @@ class GateMatrices:
         return tensor[position] if tensor.dim() == 3 else tensor[:, position]
 
 
+@lru_cache(maxsize=256)
+def _generators(names: tuple[str, ...]) -> torch.Tensor:
+    return torch.stack([gate_definition(name).generator for name in names])
+
+
+def _group_key(name: str) -> str:
+    """Pauli rotations of one width share a group: one vectorized build for rx, ry and rz alike."""
+    definition = gate_definition(name)
+    return f"rotation{definition.n_qubits}" if definition.generator is not None else name
+
+
 def build_gate_matrices(program: Program, batch: ParameterBatch, tensors: list[torch.Tensor], rows: int | None,
                         real: torch.dtype, device: torch.device, ops: list[int]) -> GateMatrices:
-    """Matrices of ``ops``, one ``build`` call per gate type; ``rows`` is None for shared ops."""
+    """Matrices of ``ops``, one vectorized build per group; ``rows`` is None for shared ops."""
     groups: dict[str, list[int]] = defaultdict(list)
     for index in ops:
-        groups[program.gates[index][0]].append(index)
+        groups[_group_key(program.gates[index][0])].append(index)
     location: dict[int, tuple[torch.Tensor, int]] = {}
-    for name, members in groups.items():
-        angles = _stack_angles([program.gates[i] for i in members], batch, tensors, rows, real, device)
-        matrices = gate_definition(name).build(angles)
+    for key, members in groups.items():
+        gates = [program.gates[i] for i in members]
+        angles = _stack_angles(gates, batch, tensors, rows, real, device)
+        if key.startswith("rotation"):
+            matrices = pauli_rotations(angles[..., 0], _generators(tuple(g[0] for g in gates)))
+        else:
+            matrices = gate_definition(key).build(angles)
         location.update({op: (matrices, position) for position, op in enumerate(members)})
     return GateMatrices(location)
 

@@ -59,5 +59,7 @@ def pauli_expectations(state: torch.Tensor, strings: Sequence[PauliString], n_qu
         else:
             product = state.index_select(1, _flip(n_qubits, mask, state.device)).conj() * state
             values = (product @ table.to(state.dtype)).real
+        if len(by_mask) == 1:
+            return values
         columns.update({p: values[:, i] for i, p in enumerate(positions)})
     return torch.stack([columns[p] for p in range(len(strings))], dim=1)

@@ -15,7 +15,7 @@ from .apply import Dense, Gate, Layer, Monomial, Step, apply_step
 from .layers import ProductState, build_layers, product_state
 from .matrices import GateMatrices, build_gate_matrices, fuse_runs
 from .memory import rows_per_chunk
-from .program import GateStepSpec, LayerSpec, MonomialSpec, Program, compile_program
+from .program import GateSpec, GateStepSpec, LayerSpec, MonomialSpec, Program, compile_program
 
 __all__ = ["Simulation", "prepare", "simulate"]
 
@@ -34,26 +34,32 @@ def _real_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.float64 if dtype == torch.complex128 else torch.float32
 
 
-def _compile(circuit: Circuit, batch: ParameterBatch, tensors: list[torch.Tensor]) -> Program:
-    """The cached program for this circuit's structure and this batch's per-row angles."""
-    tensor_index = {id(t): i for i, t in enumerate(tensors)}
-    gates, row_ops = [], set()
-    for index, op in enumerate(circuit.operations):
+def _gate_specs(circuit: Circuit) -> tuple[tuple[GateSpec, ...], tuple[tuple[frozenset[str], frozenset[int]], ...]]:
+    """Each op as (gate, wires, angle sources), and the parameter names and tensor angles it reads."""
+    tensor_index = {id(t): i for i, t in enumerate(circuit.tensor_angles())}
+    gates, reads = [], []
+    for op in circuit.operations:
         sources = []
         for angle in op.angles:
             if isinstance(angle, str):
                 sources.append(("name", angle))
-                per_row = batch.values[angle].dim() == 1
             elif isinstance(angle, torch.Tensor):
                 sources.append(("tensor", tensor_index[id(angle)]))
-                per_row = angle.dim() == 1
             else:
                 sources.append(("const", angle))
-                per_row = False
-            if per_row:
-                row_ops.add(index)
         gates.append((op.gate, op.wires, tuple(sources)))
-    return compile_program(circuit.n_qubits, tuple(gates), frozenset(row_ops))
+        reads.append((frozenset(v for k, v in sources if k == "name"), frozenset(v for k, v in sources if k == "tensor")))
+    return tuple(gates), tuple(reads)
+
+
+def _compile(circuit: Circuit, batch: ParameterBatch, tensors: list[torch.Tensor]) -> Program:
+    """The program for this circuit's structure and this batch's per-row angles (memoized on the circuit)."""
+    gates, reads = circuit.memo("sim.gate_specs", lambda: _gate_specs(circuit))
+    row_names = {name for name, value in batch.values.items() if value.dim() == 1}
+    row_tensors = {i for i, t in enumerate(tensors) if t.dim() == 1}
+    row_ops = frozenset(i for i, (names, indices) in enumerate(reads)
+                        if (row_names and not names.isdisjoint(row_names)) or (row_tensors and not indices.isdisjoint(row_tensors)))
+    return circuit.memo(("sim.program", row_ops), lambda: compile_program(circuit.n_qubits, gates, row_ops))
 
 
 def _slice_batch(batch: ParameterBatch, tensors: list[torch.Tensor], rows: slice) -> tuple[ParameterBatch, list[torch.Tensor]]:
