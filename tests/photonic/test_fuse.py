@@ -54,3 +54,14 @@ def test_apply_operator_matches_einsum_on_reordered_axes():
     out = apply_operator(state, operator, [3, 1])
     expected = torch.einsum("qpsr,brxs->bpxq", operator[0], state)
     assert torch.allclose(out, expected, atol=1e-12)
+
+
+def test_steps_commute_past_blocks_on_other_modes():
+    bs = matrices.beamsplitter(_t(0.4), _t(0.2), C, torch.complex128)
+    steps = [Step("dense", (0, 1), bs), Step("dense", (1, 2), bs),
+             Step("diagonal", (0,), matrices.rotation(_t(0.7), C, torch.complex128)),
+             Step("dense", (2,), matrices.squeezing(_t(0.2), _t(0.1), C, torch.complex128))]
+    fused = fuse(steps, two_mode=True)
+    assert [step.modes for step in fused] == [(0, 1), (1, 2)]
+    state = torch.randn(2, C, C, C, dtype=torch.complex128, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(_run(fused, state), _run(steps, state), atol=1e-12)

@@ -287,7 +287,10 @@ def _apply(parser: _Parser, circuit: Circuit, statement: _Statement) -> None:
     elif method == "fourier":
         circuit.r(modes[0], math.pi / 2)
     elif method == "fock":
-        circuit.fock(modes[0], int(values[0]) if float(values[0]).is_integer() else values[0])
+        count = values[0]
+        if isinstance(count, float) and count.is_integer():
+            count = int(count)
+        circuit.fock(modes[0], count)
     else:
         getattr(circuit, method)(*modes, *values)
 

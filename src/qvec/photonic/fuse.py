@@ -44,14 +44,31 @@ def worth_fusing_two_modes(state_amplitudes: int, cutoff: int) -> bool:
 
 
 def fuse(steps: list[Step], *, two_mode: bool) -> list[Step]:
-    """Merge consecutive steps greedily; the product of the result equals the product of ``steps``."""
+    """Merge steps greedily; the product of the result equals the product of ``steps``.
+
+    A step may merge into an earlier block when every block after that one acts on other modes:
+    operators on disjoint modes commute, so e.g. rotations on mode 0 join the beamsplitter on
+    modes (0, 1) even after a beamsplitter on (1, 2) came between them.
+    """
     fused: list[Step] = []
     for step in steps:
-        if fused and _can_merge(fused[-1], step, two_mode):
-            fused[-1] = _merge(fused[-1], step)
-        else:
+        target = _merge_target(fused, step, two_mode)
+        if target is None:
             fused.append(step)
+        else:
+            fused[target] = _merge(fused[target], step)
     return fused
+
+
+def _merge_target(fused: list[Step], step: Step, two_mode: bool) -> int | None:
+    """The latest block ``step`` can merge into, looking back past blocks on disjoint modes only."""
+    for index in range(len(fused) - 1, -1, -1):
+        block = fused[index]
+        if _can_merge(block, step, two_mode):
+            return index
+        if set(block.modes) & set(step.modes):
+            return None
+    return None
 
 
 def _can_merge(block: Step, step: Step, two_mode: bool) -> bool:

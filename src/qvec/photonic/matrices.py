@@ -59,12 +59,16 @@ def _rotated(gate: torch.Tensor, phi: torch.Tensor | None, exponent: torch.Tenso
 
 @functools.lru_cache(maxsize=64)
 def _exponent(cutoff: int, pattern: str, device: torch.device) -> torch.Tensor:
-    """Photon-number differences ``out - in`` on the axes a phase acts on, e.g. ``"m-n"`` or ``"n-q"``."""
+    """Photon-number difference ``out - in`` that a gate's phase multiplies, on its index grid.
+
+    ``"m-n"``: one-mode gates ``[m, n]``; ``"n-q"`` and ``"m-p"``: two-mode gates ``[m, n, p, q]``.
+    """
     n = torch.arange(cutoff, dtype=torch.float64, device=device)
-    axes = {"m-n": ("m", "n"), "n-q": ("n", "q"), "m-p": ("m", "p")}[pattern]
-    letters = "mn" if pattern == "m-n" else "mnpq"
-    grids = torch.meshgrid(*([n] * len(letters)), indexing="ij")
-    return grids[letters.index(axes[0])] - grids[letters.index(axes[1])]
+    if pattern == "m-n":
+        return n[:, None] - n[None, :]
+    grid = torch.meshgrid(n, n, n, n, indexing="ij")
+    out, into = ("mnpq".index(pattern[0]), "mnpq".index(pattern[2]))
+    return grid[out] - grid[into]
 
 
 def displacement(r: torch.Tensor, phi: torch.Tensor | None, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
