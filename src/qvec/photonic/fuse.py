@@ -22,7 +22,7 @@ CHANNEL_FORM = "channel"
 
 # Fuse shared two-mode steps when the state holds at least this many amplitudes per c^4:
 # a merge costs ~c^6 multiply-adds, an application ~B c^(M+2), so the break-even is B c^M = c^4.
-TWO_MODE_FUSION_RATIO = 0.01
+TWO_MODE_FUSION_RATIO = 1.0
 
 
 @dataclass(frozen=True)
