@@ -76,12 +76,19 @@ def qubit_groups(n_qubits: int) -> list[tuple[int, int]]:
 
 
 def kron_chain(factors: torch.Tensor) -> torch.Tensor:
-    """Kron product of ``factors [..., k, 2, 2]`` with factor 0 the most significant: ``[..., 2**k, 2**k]``."""
-    result = factors[..., 0, :, :]
-    for i in range(1, factors.shape[-3]):
-        size = result.shape[-1] * 2
-        result = (result[..., :, None, :, None] * factors[..., i, None, :, None, :]).reshape(*result.shape[:-2], size, size)
-    return result
+    """Kron product of ``factors [..., k, 2, 2]`` with factor 0 the most significant: ``[..., 2**k, 2**k]``.
+
+    Each factor is viewed onto its own row and column axes and the views are multiplied by
+    broadcasting, which records far fewer autograd nodes than k - 1 pairwise products.
+    """
+    k, batch = factors.shape[-3], factors.shape[:-3]
+    result = None
+    for i, factor in enumerate(factors.unbind(-3)):
+        shape = [1] * (2 * k)
+        shape[i] = shape[k + i] = 2
+        placed = factor.reshape(*batch, *shape)
+        result = placed if result is None else result * placed
+    return result.reshape(*batch, 2**k, 2**k)
 
 
 def apply_gate(rows: torch.Tensor, matrix: torch.Tensor, wires: tuple[int, ...], n_qubits: int) -> torch.Tensor:

@@ -60,12 +60,21 @@ def build_layers(specs: list[LayerSpec], fused: torch.Tensor, n_qubits: int) -> 
 
 def product_state(step: ProductState, n_rows: int, n_qubits: int) -> torch.Tensor:
     """The kron product of the per-qubit vectors (|0> where no gate acts): ``[n_rows, 2**n]``."""
-    zero = torch.zeros(2, dtype=step.vectors.dtype, device=step.vectors.device)
-    zero[0] = 1
     factors = step.vectors.unbind(-2)
     position = {w: i for i, w in enumerate(step.wires)}
+    batch = step.vectors.shape[:-2]
     state = None
-    for qubit in range(n_qubits - 1, -1, -1):
-        factor = factors[position[qubit]] if qubit in position else zero
-        state = factor.expand(n_rows, 2) if state is None else (state[:, :, None] * factor[..., None, :]).reshape(n_rows, -1)
-    return state
+    for axis, qubit in enumerate(range(n_qubits - 1, -1, -1)):
+        if qubit not in position:
+            continue
+        shape = [1] * n_qubits
+        shape[axis] = 2
+        placed = factors[position[qubit]].reshape(*batch, *shape)
+        state = placed if state is None else state * placed
+    state = state.expand(*batch, *([2] * n_qubits))
+    missing = [a for a, q in enumerate(range(n_qubits - 1, -1, -1)) if q not in position]
+    if missing:
+        keep = torch.zeros([2] * n_qubits, dtype=state.dtype, device=state.device)
+        keep[tuple(slice(0, 1) if a in missing else slice(None) for a in range(n_qubits))] = 1
+        state = state * keep
+    return state.reshape(*batch, 2**n_qubits).expand(n_rows, 2**n_qubits)

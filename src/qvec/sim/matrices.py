@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import torch
 
@@ -56,32 +55,42 @@ class GateMatrices:
         return tensor[position] if tensor.dim() == 3 else tensor[:, position]
 
 
-@lru_cache(maxsize=256)
-def _generators(names: tuple[str, ...]) -> torch.Tensor:
-    return torch.stack([gate_definition(name).generator for name in names])
+@dataclass(frozen=True)
+class _Group:
+    """Ops built by one vectorized call: a gate name, or all Pauli rotations of one width."""
+
+    key: str
+    members: tuple[int, ...]
+    generators: torch.Tensor | None
 
 
 def _group_key(name: str) -> str:
-    """Pauli rotations of one width share a group: one vectorized build for rx, ry and rz alike."""
     definition = gate_definition(name)
     return f"rotation{definition.n_qubits}" if definition.generator is not None else name
 
 
-def build_gate_matrices(program: Program, batch: ParameterBatch, tensors: list[torch.Tensor], rows: int | None,
-                        real: torch.dtype, device: torch.device, ops: list[int]) -> GateMatrices:
-    """Matrices of ``ops``, one vectorized build per group; ``rows`` is None for shared ops."""
-    groups: dict[str, list[int]] = defaultdict(list)
+def _groups(program: Program, ops: tuple[int, ...]) -> tuple[_Group, ...]:
+    members: dict[str, list[int]] = defaultdict(list)
     for index in ops:
-        groups[_group_key(program.gates[index][0])].append(index)
+        members[_group_key(program.gates[index][0])].append(index)
+    return tuple(
+        _Group(key, tuple(ops_), torch.stack([gate_definition(program.gates[i][0]).generator for i in ops_])
+               if key.startswith("rotation") else None)
+        for key, ops_ in members.items()
+    )
+
+
+def build_gate_matrices(program: Program, batch: ParameterBatch, tensors: list[torch.Tensor], rows: int | None,
+                        real: torch.dtype, device: torch.device, ops: tuple[int, ...]) -> GateMatrices:
+    """Matrices of ``ops``, one vectorized build per group; ``rows`` is None for shared ops."""
     location: dict[int, tuple[torch.Tensor, int]] = {}
-    for key, members in groups.items():
-        gates = [program.gates[i] for i in members]
-        angles = _stack_angles(gates, batch, tensors, rows, real, device)
-        if key.startswith("rotation"):
-            matrices = pauli_rotations(angles[..., 0], _generators(tuple(g[0] for g in gates)))
+    for group in program.memo(("groups", ops), lambda: _groups(program, ops)):
+        angles = _stack_angles([program.gates[i] for i in group.members], batch, tensors, rows, real, device)
+        if group.generators is not None:
+            matrices = pauli_rotations(angles[..., 0], group.generators)
         else:
-            matrices = gate_definition(key).build(angles)
-        location.update({op: (matrices, position) for position, op in enumerate(members)})
+            matrices = gate_definition(group.key).build(angles)
+        location.update({op: (matrices, position) for position, op in enumerate(group.members)})
     return GateMatrices(location)
 
 

@@ -8,8 +8,9 @@ circuit's structure and on which angles are per-row, so it is cached.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, Callable, Hashable
 
 import numpy as np
 import torch
@@ -58,6 +59,13 @@ class Program:
     gates: tuple[GateSpec, ...]
     steps: tuple[Step, ...]
     row_ops: frozenset[int]
+    _memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """Index plans derived from the program's structure, computed once per program."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
 
 def _is_monomial(matrix: np.ndarray) -> bool:

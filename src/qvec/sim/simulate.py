@@ -84,7 +84,7 @@ class Simulation:
         self.batch = bind_parameters(circuit.parameters, params, self.tensors)
         self.program = _compile(circuit, self.batch, self.tensors)
         self.chunk_rows = min(self.batch.batch_size, rows_per_chunk(self._bytes_per_row(), self.device))
-        shared_ops = [i for i in range(len(self.program.gates)) if i not in self.program.row_ops]
+        shared_ops = tuple(i for i in range(len(self.program.gates)) if i not in self.program.row_ops)
         self._shared_matrices = build_gate_matrices(self.program, self.batch, self.tensors, None, self.real, self.device, shared_ops)
         self._plan = self._shared_plan(self._materialize(per_row=False, matrices=self._shared_matrices, rows=None))
 
@@ -151,7 +151,7 @@ class Simulation:
         batch, tensors = _slice_batch(self.batch, self.tensors, rows)
         per_row: dict[int, Step] = {}
         if self.program.row_ops:
-            row_ops = sorted(self.program.row_ops)
+            row_ops = tuple(sorted(self.program.row_ops))
             matrices = build_gate_matrices(self.program, batch, tensors, batch.batch_size, self.real, self.device, row_ops)
             matrices.location.update(self._shared_matrices.location)
             per_row = self._materialize(per_row=True, matrices=matrices, rows=batch.batch_size)
