@@ -109,11 +109,23 @@ def run_one(engine: str, n_qubits: int, layers: int, batch: int, min_seconds: fl
     return {"engine": engine, "n_qubits": n_qubits, "layers": layers, "batch": batch, **result, "peak_rss_mib": round(peak / 1024, 1)}
 
 
+# PennyLane's broadcast backprop keeps many complex128 copies of the [B, 2**n] state: past this
+# many amplitudes it exhausts a 24 GiB machine, so those configurations are skipped, not run.
+PENNYLANE_MAX_AMPLITUDES = 2**24
+CONFIG_TIMEOUT_S = 900
+
+
 def run_isolated(engine: str, n_qubits: int, layers: int, batch: int, min_seconds: float, repeats: int) -> dict:
+    row = {"engine": engine, "n_qubits": n_qubits, "layers": layers, "batch": batch}
+    if engine == "pennylane" and batch * 2**n_qubits > PENNYLANE_MAX_AMPLITUDES:
+        return {**row, "error": f"skipped: B * 2**n > {PENNYLANE_MAX_AMPLITUDES} amplitudes (memory)"}
     command = [sys.executable, __file__, "--one", engine, str(n_qubits), str(layers), str(batch), str(min_seconds), str(repeats)]
-    completed = subprocess.run(command, capture_output=True, text=True)
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=CONFIG_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {**row, "error": f"timed out after {CONFIG_TIMEOUT_S} s"}
     if completed.returncode != 0:
-        return {"engine": engine, "n_qubits": n_qubits, "layers": layers, "batch": batch, "error": completed.stderr.strip().splitlines()[-1]}
+        return {**row, "error": (completed.stderr.strip().splitlines() or ["exit " + str(completed.returncode)])[-1]}
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -132,7 +144,7 @@ def print_table(rows: list[dict]) -> None:
     reference = {(r["n_qubits"], r["batch"]): r.get("samples_per_s") for r in rows if r["engine"] == "pennylane"}
     for r in rows:
         if "error" in r:
-            table.add_row(r["engine"], str(r["n_qubits"]), str(r["layers"]), str(r["batch"]), "error", r["error"][:40], "", "")
+            table.add_row(r["engine"], str(r["n_qubits"]), str(r["layers"]), str(r["batch"]), "-", r["error"][:48], "", "")
             continue
         ratio = ""
         if r["engine"] == "qvec" and reference.get((r["n_qubits"], r["batch"])):
@@ -149,10 +161,13 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--min-seconds", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per run (default: torch's choice)")
     parser.add_argument("--pennylane", action="store_true", help="also run PennyLane default.qubit (needs the bench extra)")
     parser.add_argument("--output", type=Path, default=RESULTS / "qubit.json")
     parser.add_argument("--one", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.threads:
+        os.environ["QVEC_BENCH_THREADS"] = str(args.threads)
     if args.one:
         engine, n, layers, batch, seconds, repeats = args.one
         print(json.dumps(run_one(engine, int(n), int(layers), int(batch), float(seconds), int(repeats))))

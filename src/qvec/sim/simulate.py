@@ -86,7 +86,7 @@ class Simulation:
         self.chunk_rows = min(self.batch.batch_size, rows_per_chunk(self._bytes_per_row(), self.device))
         shared_ops = tuple(i for i in range(len(self.program.gates)) if i not in self.program.row_ops)
         self._shared_matrices = build_gate_matrices(self.program, self.batch, self.tensors, None, self.real, self.device, shared_ops)
-        self._plan = self._shared_plan(self._materialize(per_row=False, matrices=self._shared_matrices, rows=None))
+        self._plan = self._shared_plan(self._materialize(per_row=False, matrices=self._shared_matrices))
 
     @property
     def batch_size(self) -> int:
@@ -96,7 +96,7 @@ class Simulation:
         grad_copies = ROW_COPIES_PER_STEP_WITH_GRAD * len(self.program.steps) if torch.is_grad_enabled() else 0
         return (ROW_COPIES + grad_copies) * (2**self.n_qubits) * torch.empty((), dtype=self.dtype).element_size()
 
-    def _materialize(self, per_row: bool, matrices: GateMatrices, rows: int | None) -> dict[int, Step]:
+    def _materialize(self, per_row: bool, matrices: GateMatrices) -> dict[int, Step]:
         """The shared or the per-row steps with their numbers, keyed by position in the program."""
         positions = [i for i, spec in enumerate(self.program.steps) if _is_per_row(spec) == per_row]
         steps: dict[int, Step] = {}
@@ -154,7 +154,7 @@ class Simulation:
             row_ops = tuple(sorted(self.program.row_ops))
             matrices = build_gate_matrices(self.program, batch, tensors, batch.batch_size, self.real, self.device, row_ops)
             matrices.location.update(self._shared_matrices.location)
-            per_row = self._materialize(per_row=True, matrices=matrices, rows=batch.batch_size)
+            per_row = self._materialize(per_row=True, matrices=matrices)
         steps = [per_row[s] if isinstance(s, int) else s for s in self._plan]
         if steps and isinstance(steps[0], ProductState):
             state, steps = product_state(steps[0], batch.batch_size, self.n_qubits), steps[1:]
