@@ -28,22 +28,10 @@ import torch
 RESULTS = Path(__file__).parent / "results"
 
 
-def standard_circuit(n_qubits: int, layers: int):
-    import qvec
-
-    circuit = qvec.Circuit(n_qubits)
-    for q in range(n_qubits):
-        circuit.ry(q, f"x{q}")
-    for layer in range(layers):
-        for q in range(n_qubits):
-            circuit.rx(q, f"w{layer}_{q}_0").ry(q, f"w{layer}_{q}_1").rz(q, f"w{layer}_{q}_2")
-        for q in range(n_qubits):
-            circuit.cx(q, (q + 1) % n_qubits)
-    return circuit
-
-
 def qvec_step(n_qubits: int, layers: int, batch: int):
-    circuit = standard_circuit(n_qubits, layers)
+    from qvec.bench.circuits import standard_qubit_circuit
+
+    circuit = standard_qubit_circuit(n_qubits, layers)
     names = [p for p in circuit.parameters if p.startswith("w")]
     weights = torch.randn(len(names), requires_grad=True)
     inputs = {f"x{q}": torch.rand(batch) * 3.14 for q in range(n_qubits)}

@@ -9,26 +9,15 @@ import pytest
 import torch
 
 import qvec
+from qvec.bench.circuits import standard_qubit_circuit
 
 from .test_simulate import random_circuit
-
-
-def standard_circuit(n_qubits: int, layers: int) -> qvec.Circuit:
-    circuit = qvec.Circuit(n_qubits)
-    for q in range(n_qubits):
-        circuit.ry(q, f"x{q}")
-    for layer in range(layers):
-        for q in range(n_qubits):
-            circuit.rx(q, f"w{layer}_{q}_0").ry(q, f"w{layer}_{q}_1").rz(q, f"w{layer}_{q}_2")
-        for q in range(n_qubits):
-            circuit.cx(q, (q + 1) % n_qubits)
-    return circuit
 
 
 @pytest.mark.parametrize("batch", [1, 64])
 def test_gradient_matches_finite_differences(batch: int) -> None:
     torch.manual_seed(0)
-    circuit = standard_circuit(3, 2)
+    circuit = standard_qubit_circuit(3, 2)
     weights = {n: torch.randn((), dtype=torch.float64, requires_grad=True) for n in circuit.parameters if n.startswith("w")}
     inputs = {f"x{q}": torch.randn(batch, dtype=torch.float64) for q in range(3)}
 
@@ -72,7 +61,7 @@ def test_gradients_flow_to_tensor_angles_and_per_row_inputs() -> None:
 
 
 def test_chunked_gradients_match_unchunked() -> None:
-    circuit = standard_circuit(3, 2)
+    circuit = standard_qubit_circuit(3, 2)
     torch.manual_seed(1)
     inputs = {f"x{q}": torch.randn(40, dtype=torch.float64) for q in range(3)}
     names = [n for n in circuit.parameters if n.startswith("w")]
