@@ -36,8 +36,8 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
     cutoff = _checked_cutoff(cutoff)
     if dtype not in (torch.complex64, torch.complex128):
         raise InputError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
-    device = torch.device(device) if device is not None else torch.device("cpu")
     values, rows = _bind(circuit, params)
+    device = torch.device(device) if device is not None else _device_of(values)
     preparations = [(op, _first(vals, device)) for op, vals in zip(circuit, values) if op.name in STATE_FACTORS]
     starts_mixed = any(op.name == "thermal" for op, _ in preparations)
     state = initial_state(circuit.n_modes, preparations, cutoff, dtype, device, starts_mixed)
@@ -50,6 +50,15 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
     result = FockState(state, n_modes=circuit.n_modes, cutoff=cutoff, pure=pure, hbar=circuit.hbar)
     tol = DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol
     return check_truncation(result, tol, renormalize=renormalize)
+
+
+def _device_of(values: list[list[Value]]) -> torch.device:
+    """Where the parameter tensors live (the CPU if none is a tensor): the run follows its inputs."""
+    for vals in values:
+        for value in vals:
+            if isinstance(value, torch.Tensor):
+                return value.device
+    return torch.device("cpu")
 
 
 def _checked_cutoff(cutoff: int | None) -> int:
