@@ -104,6 +104,21 @@ def _finish(step: MonomialSpec) -> MonomialSpec:
     return MonomialSpec(step.source, None if trivial_phase else step.phase)
 
 
+def _pieces(run: list[int], row_ops: frozenset[int]) -> list[tuple[int, ...]]:
+    """Split a run where it changes between shared and per-row gates.
+
+    Layers are then all-shared or led by per-row pieces, so shared gates stay batch-free
+    (one GEMM, or part of a dense operator) instead of being multiplied into every row.
+    """
+    pieces: list[list[int]] = []
+    for op in run:
+        if pieces and (op in row_ops) == (pieces[-1][-1] in row_ops):
+            pieces[-1].append(op)
+        else:
+            pieces.append([op])
+    return [tuple(p) for p in pieces]
+
+
 @lru_cache(maxsize=256)
 def compile_program(n_qubits: int, gates: tuple[GateSpec, ...], row_ops: frozenset[int]) -> Program:
     """Fuse ``gates`` into layers, multi-qubit gate steps and merged monomials."""
@@ -112,11 +127,12 @@ def compile_program(n_qubits: int, gates: tuple[GateSpec, ...], row_ops: frozens
     monomial: MonomialSpec | None = None
 
     def flush_layer() -> None:
-        if pending:
-            wires = tuple(sorted(pending))
-            runs = tuple(tuple(pending[w]) for w in wires)
+        pieces = {w: _pieces(run, row_ops) for w, run in sorted(pending.items())}
+        for depth in range(max(map(len, pieces.values()), default=0)):
+            wires = tuple(w for w, p in pieces.items() if depth < len(p))
+            runs = tuple(pieces[w][depth] for w in wires)
             steps.append(LayerSpec(wires, runs, any(i in row_ops for run in runs for i in run)))
-            pending.clear()
+        pending.clear()
 
     def flush_monomial() -> None:
         nonlocal monomial
