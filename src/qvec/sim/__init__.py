@@ -7,12 +7,13 @@ matrices), ``apply`` (kernels), ``simulate`` (bind, plan, chunk), ``measure`` (r
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 import torch
 
 from qvec.circuit import Circuit
-from qvec.circuit.observables import parse_observable
+from qvec.circuit.observables import PauliString, parse_observable
 from qvec.circuit.parameters import ParamValue
 
 from .measure import pauli_expectations, probabilities
@@ -27,12 +28,17 @@ __all__ = [
 Params = Mapping[str, ParamValue] | None
 
 
+@lru_cache(maxsize=1024)
+def _parse_observables(observables: tuple[str, ...], n_qubits: int) -> list[PauliString]:
+    return [parse_observable(o, n_qubits) for o in observables]
+
+
 def expval(circuit: Circuit, observables: Sequence[str], params: Params = None, *,
            dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
     """Expectation values ``[B, len(observables)]`` of Pauli strings (float32, or float64 for complex128)."""
     if isinstance(observables, str):
         observables = [observables]
-    strings = [parse_observable(o, circuit.n_qubits) for o in observables]
+    strings = _parse_observables(tuple(observables), circuit.n_qubits)
     simulation = prepare(circuit, params, dtype=dtype, device=device)
     return simulation.map_rows(lambda state: pauli_expectations(state, strings, circuit.n_qubits))
 

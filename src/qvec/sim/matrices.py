@@ -134,47 +134,17 @@ def _fuse_uniform(runs: list[tuple[int, ...]], matrices: GateMatrices) -> torch.
     return _in_run_order(parts, order)
 
 
-def _segments(run: tuple[int, ...], matrices: GateMatrices) -> list[tuple[bool, tuple[int, ...]]]:
-    """Split a run into maximal pieces of shared ops and of per-row ops: ``(per_row, ops)``."""
-    pieces: list[tuple[bool, list[int]]] = []
-    for op in run:
-        per_row = matrices.location[op][0].dim() == 4
-        if pieces and pieces[-1][0] == per_row:
-            pieces[-1][1].append(op)
-        else:
-            pieces.append((per_row, [op]))
-    return [(per_row, tuple(ops)) for per_row, ops in pieces]
-
-
 def fuse_runs(runs: list[tuple[int, ...]], matrices: GateMatrices) -> torch.Tensor:
-    """The product of each run (later gates on the left): ``[R, 2, 2]``, or ``[N, R, 2, 2]`` if any op is per row.
+    """The product of each run (later gates on the left): ``[R, 2, 2]``, or ``[N, R, 2, 2]`` if any run is per row.
 
-    Shared and per-row pieces of a run are fused separately, so shared matrices are never
-    copied once per row; pieces are then combined by one broadcast product per pattern.
+    Every run is all-shared or all-per-row (the program splits runs where that changes); in a
+    layer that holds both kinds, the shared products are broadcast to the rows.
     """
-    split = [_segments(run, matrices) for run in runs]
-    shared = [ops for pieces in split for per_row, ops in pieces if not per_row]
-    per_row = [ops for pieces in split for per_row, ops in pieces if per_row]
-    products = {False: _fuse_uniform(shared, matrices) if shared else None,
-                True: _fuse_uniform(per_row, matrices) if per_row else None}
-    counters = {False: 0, True: 0}
-    by_pattern: dict[tuple[bool, ...], list[tuple[int, list[int]]]] = defaultdict(list)
-    for run_index, pieces in enumerate(split):
-        pattern = tuple(kind for kind, _ in pieces)
-        indices = []
-        for kind in pattern:
-            indices.append(counters[kind])
-            counters[kind] += 1
-        by_pattern[pattern].append((run_index, indices))
-    if len(by_pattern) == 1 and len(next(iter(by_pattern))) == 1:
-        return products[next(iter(by_pattern))[0]]
-    parts, order = [], []
-    for pattern, members in by_pattern.items():
-        product = None
-        for j, kind in enumerate(pattern):
-            index = torch.tensor([indices[j] for _, indices in members], device=products[kind].device)
-            factor = products[kind].index_select(-3, index)
-            product = factor if product is None else factor @ product
-        parts.append(product if product.dim() == 4 or not per_row else product.expand(products[True].shape[0], *product.shape))
-        order.extend(run_index for run_index, _ in members)
-    return _in_run_order(parts, order)
+    kinds = [matrices.location[run[0]][0].dim() == 4 for run in runs]
+    groups = {kind: [i for i, k in enumerate(kinds) if k == kind] for kind in (False, True)}
+    products = {kind: _fuse_uniform([runs[i] for i in members], matrices) for kind, members in groups.items() if members}
+    if len(products) == 1:
+        return next(iter(products.values()))
+    rows = products[True].shape[0]
+    shared = products[False].expand(rows, *products[False].shape)
+    return _in_run_order([shared, products[True]], groups[False] + groups[True])
