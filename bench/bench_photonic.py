@@ -6,6 +6,8 @@ on each mode], with weights shared by the batch; outputs <x> and <n> of every mo
 forward and backward of the sum of the outputs with respect to the layer weights. Prints a table
 of samples/s and peak memory and writes JSON to bench/results/photonic.json.
 
+QVEC_BENCH_THREADS sets torch's thread count in the measuring processes (default: torch's).
+
 Strawberry Fields cannot be installed next to qvec (it needs numpy < 2 and TensorFlow 2.15), so
 its figures are quoted from the issue (SF 0.23, TF backend, same 2-core machine class).
 
@@ -95,7 +97,7 @@ def run_one(n_modes: int, cutoff: int, batch: int, min_seconds: float, repeats: 
     result = measure(qvec_step(n_modes, cutoff, batch), batch, min_seconds, repeats)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline
     return {"engine": "qvec", "n_modes": n_modes, "cutoff": cutoff, "layers": LAYERS, "batch": batch, **result,
-            "peak_rss_mib": round(peak / 1024, 1)}
+            "peak_rss_mib": round(peak / 1024, 1), "threads": torch.get_num_threads()}
 
 
 def run_isolated(n_modes: int, cutoff: int, batch: int, min_seconds: float, repeats: int) -> dict:
@@ -165,7 +167,9 @@ def main() -> None:
         print(json.dumps(rows[-1]), file=sys.stderr)
     print_table(rows)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    record = {"benchmark": "photonic GAN generator circuit", "command": " ".join(["python", *sys.argv]),
+    threads = os.environ.get("QVEC_BENCH_THREADS")
+    command = " ".join(([f"QVEC_BENCH_THREADS={threads}"] if threads else []) + ["python", *sys.argv])
+    record = {"benchmark": "photonic GAN generator circuit", "command": command,
               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
               "targets_m2_c8": TARGETS, "strawberry_fields_reference": {
                   "source": "issue 3: SF 0.23, TensorFlow 2.15 backend, batch_size=B, 2-core machine; not rerun "
