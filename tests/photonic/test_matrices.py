@@ -154,3 +154,16 @@ def test_gradient_is_finite_at_zero_parameters():
     r = torch.zeros(1, **F64, requires_grad=True)
     matrices.displacement(r, torch.zeros(1, **F64), 8, torch.complex128).abs().sum().backward()
     assert torch.isfinite(r.grad).all()
+
+
+def test_beamsplitters_compose_exactly_at_cutoff_30():
+    """Photon number is conserved, so on every block with fewer than c photons the truncated
+    matrices must compose exactly: BS(a, phi) BS(b, phi) = BS(a + b, phi), and each block is unitary."""
+    c, phi = 30, 0.4
+    first, second, both = (matrices.beamsplitter(_t(theta), _t(phi), c, torch.complex128)[0].reshape(c * c, c * c)
+                           for theta in (0.3, 0.5, 0.8))
+    n = torch.arange(c)
+    low = ((n[:, None] + n[None, :]) < c).reshape(-1)
+    assert torch.allclose((second @ first)[low][:, low], both[low][:, low], atol=1e-12)
+    block = both[low][:, low]
+    assert torch.allclose(block.mH @ block, torch.eye(int(low.sum()), dtype=torch.complex128), atol=1e-12)

@@ -224,3 +224,15 @@ def test_per_row_kets_set_the_batch():
     state = Circuit(2).ket(1, kets).bs(0, 1, math.pi / 2, 0.0).run(cutoff=3, **C128)
     assert state.batch_size == 3
     assert torch.allclose(state.mean_photon(0), torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64))
+
+
+def test_design_contract_example():
+    c = Circuit(2)
+    c.d(0, "z0", 0.0); c.s(1, 0.1, 0.0); c.bs(0, 1, 0.7, 0.0); c.k(0, 0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TruncationWarning)
+        state = c.run(params={"z0": torch.randn(32, generator=torch.Generator().manual_seed(0))}, cutoff=8)
+    assert c.n_modes == 2
+    assert state.mean_photon(0).shape == (32,) and state.mean_photon(0).dtype == torch.float32
+    assert state.quad_expectation(1).shape == (32,)
+    assert state.fock_probs().shape == (32, 8, 8)
