@@ -77,6 +77,8 @@ with fock(num_subsystems=2, cutoff_dim=6):
     ("Fock(1, 2, 3) | 0", r"<string>:1: Fock takes at most 1 argument"),
     ("LossChannel(1.5) | 0", r"<string>:1: loss on mode 0 needs a transmissivity"),
     ("Rgate(__import__) | 0", r"<string>:1: unknown variable"),
+    ("Interferometer({U}) | [0, 1]", r"<string>:1: Interferometer needs an array variable"),
+    ("BSgate(0.1) | 0", r"<string>:1: BSgate acts on 2 mode\(s\), got 1"),
     ("Fock({n}) | 0", r"<string>:1: fock state on mode 0 needs a non-negative integer"),
 ])
 def test_unsupported_or_bad_statements_name_the_line(source, message):

@@ -23,6 +23,7 @@ import numpy as np
 from qvec.errors import InputError
 
 from .circuit import Circuit
+from .operations import SPECS
 
 __all__ = ["BlackbirdProgram", "load_blackbird", "parse_blackbird"]
 
@@ -276,7 +277,12 @@ def _apply(parser: _Parser, circuit: Circuit, statement: _Statement) -> None:
     if polar and isinstance(values[0], (complex, np.complexfloating)):
         values[0:2] = [abs(values[0]), cmath.phase(values[0])]
     modes = statement.modes
+    arity = SPECS[method].n_modes if method in SPECS else (0 if method == "interferometer" else 1)
+    if arity and len(modes) != arity:
+        raise parser.error(statement.line, f"{statement.operation} acts on {arity} mode(s), got {len(modes)}")
     if method == "interferometer":
+        if not isinstance(values[0], np.ndarray):
+            raise parser.error(statement.line, "Interferometer needs an array variable holding the unitary")
         circuit.interferometer(modes, values[0])
         return
     values = [_real(parser, statement, v) for v in values]
