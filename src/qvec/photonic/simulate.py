@@ -113,7 +113,9 @@ def _rows_tensor(items: list[Value], device: torch.device, rows: list[int] | Non
         return torch.tensor(items, dtype=torch.float64, device=device)
     tensors = [v if isinstance(v, torch.Tensor) else torch.tensor(v, dtype=torch.float64) for v in items]
     if all(r == 1 for r in rows) and all(t.dim() == 0 for t in tensors):
-        return torch.stack([t.to(torch.float64) for t in tensors]).to(device)
+        if len({t.dtype for t in tensors}) > 1:
+            tensors = [t.to(torch.float64) for t in tensors]
+        return torch.stack(tensors).to(dtype=torch.float64, device=device)
     parts = [t.to(dtype=torch.float64, device=device).reshape(-1).expand(count) if t.dim() == 0
              else t.to(dtype=torch.float64, device=device) for t, count in zip(tensors, rows)]
     return torch.cat(parts) if len(parts) > 1 else parts[0]
