@@ -20,15 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+
+from qvec.bench.timing import machine_info, measure_step
 
 RESULTS = Path(__file__).parent / "results"
 LAYERS = 2
@@ -70,21 +69,6 @@ def qvec_step(n_modes: int, cutoff: int, batch: int):
     return step
 
 
-def measure(step, batch: int, min_seconds: float, repeats: int) -> dict:
-    step()
-    rates = []
-    for _ in range(repeats):
-        count, start = 0, time.perf_counter()
-        while True:
-            step()
-            count += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds:
-                break
-        rates.append(count * batch / elapsed)
-    return {"samples_per_s": sorted(rates)[len(rates) // 2], "min": min(rates), "max": max(rates)}
-
-
 def run_one(n_modes: int, cutoff: int, batch: int, min_seconds: float, repeats: int) -> dict:
     """Measure one configuration in this process; peak memory is this process's maximum RSS growth."""
     import warnings
@@ -93,11 +77,9 @@ def run_one(n_modes: int, cutoff: int, batch: int, min_seconds: float, repeats: 
 
     warnings.simplefilter("ignore", TruncationWarning)  # small random weights; the bench measures speed
     torch.set_num_threads(int(os.environ.get("QVEC_BENCH_THREADS", torch.get_num_threads())))
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result = measure(qvec_step(n_modes, cutoff, batch), batch, min_seconds, repeats)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline
+    result = measure_step(qvec_step(n_modes, cutoff, batch), batch, min_seconds, repeats)
     return {"engine": "qvec", "n_modes": n_modes, "cutoff": cutoff, "layers": LAYERS, "batch": batch, **result,
-            "peak_rss_mib": round(peak / 1024, 1), "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads()}
 
 
 def run_isolated(n_modes: int, cutoff: int, batch: int, min_seconds: float, repeats: int) -> dict:
@@ -107,12 +89,6 @@ def run_isolated(n_modes: int, cutoff: int, batch: int, min_seconds: float, repe
         return {"engine": "qvec", "n_modes": n_modes, "cutoff": cutoff, "batch": batch,
                 "error": completed.stderr.strip().splitlines()[-1]}
     return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def machine() -> dict:
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "python": platform.python_version()}
 
 
 def _target_note(row: dict) -> str:
@@ -170,7 +146,7 @@ def main() -> None:
     threads = os.environ.get("QVEC_BENCH_THREADS")
     command = " ".join(([f"QVEC_BENCH_THREADS={threads}"] if threads else []) + ["python", *sys.argv])
     record = {"benchmark": "photonic GAN generator circuit", "command": command,
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_info(),
               "targets_m2_c8": TARGETS, "strawberry_fields_reference": {
                   "source": "issue 3: SF 0.23, TensorFlow 2.15 backend, batch_size=B, 2-core machine; not rerun "
                             "here because SF needs numpy < 2 and TensorFlow 2.15",

@@ -15,15 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+
+from qvec.bench.timing import machine_info, measure_step
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -72,29 +71,12 @@ def pennylane_step(n_qubits: int, layers: int, batch: int):
     return step
 
 
-def measure(step, batch: int, min_seconds: float, repeats: int) -> dict:
-    step()
-    rates = []
-    for _ in range(repeats):
-        count, start = 0, time.perf_counter()
-        while True:
-            step()
-            count += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds:
-                break
-        rates.append(count * batch / elapsed)
-    return {"samples_per_s": sorted(rates)[len(rates) // 2], "min": min(rates), "max": max(rates)}
-
-
 def run_one(engine: str, n_qubits: int, layers: int, batch: int, min_seconds: float, repeats: int) -> dict:
     """Measure one configuration in this process; peak memory is this process's maximum RSS growth."""
     torch.set_num_threads(int(os.environ.get("QVEC_BENCH_THREADS", torch.get_num_threads())))
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     make = qvec_step if engine == "qvec" else pennylane_step
-    result = measure(make(n_qubits, layers, batch), batch, min_seconds, repeats)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline
-    return {"engine": engine, "n_qubits": n_qubits, "layers": layers, "batch": batch, **result, "peak_rss_mib": round(peak / 1024, 1)}
+    result = measure_step(make(n_qubits, layers, batch), batch, min_seconds, repeats)
+    return {"engine": engine, "n_qubits": n_qubits, "layers": layers, "batch": batch, **result}
 
 
 # PennyLane's broadcast backprop keeps many complex128 copies of the [B, 2**n] state: at n = 16,
@@ -116,11 +98,6 @@ def run_isolated(engine: str, n_qubits: int, layers: int, batch: int, min_second
     if completed.returncode != 0:
         return {**row, "error": (completed.stderr.strip().splitlines() or ["exit " + str(completed.returncode)])[-1]}
     return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def machine() -> dict:
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-            "torch": torch.__version__, "threads": torch.get_num_threads(), "python": platform.python_version()}
 
 
 def print_table(rows: list[dict]) -> None:
@@ -171,7 +148,7 @@ def main() -> None:
     print_table(rows)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     record = {"benchmark": "qubit standard circuit", "command": " ".join(["python", *sys.argv]),
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(), "results": rows}
+              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_info(), "results": rows}
     args.output.write_text(json.dumps(record, indent=2))
     print(f"wrote {args.output}")
 

@@ -1,0 +1,42 @@
+"""Shared measuring for the step benchmarks: samples per second, peak memory, the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from typing import Callable
+
+import torch
+
+__all__ = ["machine_info", "measure_step"]
+
+
+def _samples_per_second(step: Callable[[], None], batch: int, min_seconds: float, repeats: int) -> list[float]:
+    rates = []
+    for _ in range(repeats):
+        count, start = 0, time.perf_counter()
+        while True:
+            step()
+            count += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_seconds:
+                break
+        rates.append(count * batch / elapsed)
+    return rates
+
+
+def measure_step(step: Callable[[], None], batch: int, min_seconds: float, repeats: int) -> dict:
+    """Median, min and max samples/s over ``repeats`` runs of at least ``min_seconds`` (after one warm-up step),
+    and the growth of this process's peak resident memory while measuring, in MiB."""
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    step()
+    rates = sorted(_samples_per_second(step, batch, min_seconds, repeats))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline
+    return {"samples_per_s": rates[len(rates) // 2], "min": rates[0], "max": rates[-1], "peak_rss_mib": round(peak / 1024, 1)}
+
+
+def machine_info() -> dict:
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(), "python": platform.python_version()}
