@@ -201,6 +201,13 @@ def test_cutoff_option_wins_and_a_missing_cutoff_exits_2(capsys, files) -> None:
 
 
 @pytest.mark.usefixtures("blackbird")
+def test_a_program_with_a_free_parameter_exits_2_naming_file_and_parameter(capsys, files) -> None:
+    template = files("template.xbb", COHERENT.replace("Dgate(0.5, 0.0)", "Dgate({alpha}, 0.0)"))
+    message = fail(capsys, template)
+    assert "template.xbb" in message and "alpha" in message
+
+
+@pytest.mark.usefixtures("blackbird")
 def test_mixed_files_keep_their_order(capsys, files) -> None:
     results = run_json(capsys, files("c.xbb", COHERENT), files("bell.qasm", BELL))
     assert ["n_modes" in results[0], "n_qubits" in results[1]] == [True, True]

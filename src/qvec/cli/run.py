@@ -72,6 +72,9 @@ def _load(path: str, cutoff: int | None) -> _QubitFile | _PhotonicFile:
         return _QubitFile(path, load_qasm(path))
     if suffix == ".xbb":
         program = _load_blackbird(path)
+        if program.circuit.parameters:
+            free = ", ".join(program.circuit.parameters)
+            raise InputError(f"{path}: free parameter(s) {free} have no value; qvec run needs a program with every parameter bound")
         chosen = cutoff if cutoff is not None else program.cutoff
         if chosen is None:
             raise InputError(f"{path}: no Fock cutoff: pass --cutoff C or set cutoff_dim in the program")

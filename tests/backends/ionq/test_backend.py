@@ -87,13 +87,14 @@ def test_a_circuit_too_wide_for_the_target_fails_before_anything_is_sent(emulato
     assert emulator.counters()["requests_per_status"] == before
 
 
-def test_a_rejected_key_says_so_without_echoing_it(emulator):
+def test_a_rejected_key_says_so_without_echoing_it(emulator, caplog):
     secret = "wrong-secret-0042"
     backend = qvec.backends.IonQBackend(api_key=secret, base_url=emulator.base_url, env_file=None)
     assert secret not in repr(backend)
-    with pytest.raises(AuthenticationError) as info:
+    with caplog.at_level("WARNING"), pytest.raises(AuthenticationError) as info:
         backend.probs(bell(), None)
     assert "rejected the API key" in str(info.value) and secret not in str(info.value)
+    assert "could not cancel" not in caplog.text  # a refused POST created no job to cancel
 
 
 def test_bad_shots_and_strategies_are_input_errors(emulator):

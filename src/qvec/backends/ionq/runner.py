@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from qvec.errors import IonQError, JobFailedError, JobTimeoutError, format_indices
+from qvec.errors import AuthenticationError, IonQError, JobFailedError, JobTimeoutError, RequestError, format_indices
 
 from .client import IonQClient
 from .results import split_results
@@ -59,7 +59,12 @@ class JobRunner:
     async def run_unit(self, unit: JobUnit) -> list[Distribution]:
         """Submit ``unit``, wait for it, and return one distribution per circuit, in its order."""
         unit.state, unit.first_submitted = "submitting", time.time()
-        created = await self.client.create_job(unit.body, unit.key, unit.first_submitted)
+        try:
+            created = await self.client.create_job(unit.body, unit.key, unit.first_submitted)
+        except (AuthenticationError, RequestError) as exc:
+            if isinstance(exc, AuthenticationError) or exc.status_code < 500:
+                unit.state = "done"  # refused outright: no job exists, so there is nothing to cancel
+            raise
         unit.job_id, unit.state = str(created["id"]), "running"
         logger.info("submitted job %s", unit.describe())
         job = await self._wait(unit)
