@@ -81,13 +81,18 @@ def _complex_dtype(real: torch.dtype) -> torch.dtype:
 
 
 def pauli_rotations(angles: torch.Tensor, generators: torch.Tensor) -> torch.Tensor:
-    """``exp(-i theta/2 G) = cos(theta/2) I - i sin(theta/2) G`` for angles ``[..., k]`` and Paulis ``[k, d, d]``."""
-    half = angles / 2
-    dtype = _complex_dtype(angles.dtype)
-    cos = torch.cos(half).to(dtype)[..., None, None]
-    sin = torch.sin(half).to(dtype)[..., None, None]
-    eye = torch.eye(generators.shape[-1], dtype=dtype, device=angles.device)
-    return cos * eye - 1j * sin * generators.to(dtype=dtype, device=angles.device)
+    """``exp(-i theta/2 G) = cos(theta/2) I - i sin(theta/2) G`` for angles ``[..., k]`` and Paulis ``[k, d, d]``.
+
+    Built from real and imaginary parts (``Re = cos I + sin Im G``, ``Im = -sin Re G``) to keep
+    the autograd graph small: this runs once per group of rotations on every execution.
+    """
+    half = (angles / 2)[..., None, None]
+    cos, sin = torch.cos(half), torch.sin(half)
+    generators = generators.to(device=angles.device)
+    eye = torch.eye(generators.shape[-1], dtype=angles.dtype, device=angles.device)
+    real = cos * eye + sin * generators.imag.to(angles.dtype)
+    imag = sin * (-generators.real).to(angles.dtype)
+    return torch.complex(real, imag)
 
 
 def _rotation(generator: torch.Tensor) -> MatrixBuilder:

@@ -16,7 +16,7 @@ import torch
 
 from qvec.errors import InputError
 
-__all__ = ["Angle", "ParameterBatch", "check_angle", "bind_parameters", "angle_key"]
+__all__ = ["Angle", "ParameterBatch", "angle_key", "bind_parameters", "check_all_finite", "check_angle"]
 
 Angle = Union[float, str, torch.Tensor]
 ParamValue = Union[float, int, torch.Tensor]
@@ -45,8 +45,12 @@ def _check_finite(value: torch.Tensor, what: str) -> None:
         raise InputError(f"{what} is {value.detach().reshape(-1)[row].item()}{where}; angles must be finite")
 
 
-def _check_all_finite(values: Mapping[str, torch.Tensor]) -> None:
-    """One vectorized finiteness check per device; the per-parameter check only runs to name a culprit."""
+def check_all_finite(values: Mapping[str, torch.Tensor]) -> None:
+    """One vectorized finiteness check per device and rank; the per-parameter check only runs to name a culprit.
+
+    Engines that stack the values anyway may bind with ``check_finite=False`` and call this only
+    when their stacked angles are not all finite, to raise the same message.
+    """
     groups: dict[tuple[torch.device, int], list[torch.Tensor]] = {}
     for value in values.values():
         groups.setdefault((value.device, value.dim()), []).append(value)
@@ -106,6 +110,8 @@ def bind_parameters(
     names: Iterable[str],
     params: Mapping[str, ParamValue] | None,
     tensor_angles: Iterable[torch.Tensor] = (),
+    *,
+    check_finite: bool = True,
 ) -> ParameterBatch:
     """Check ``params`` against the circuit's parameter ``names`` and fix the batch size.
 
@@ -131,7 +137,8 @@ def bind_parameters(
         else:
             raise InputError(f"parameter {name!r} must be a number or a tensor, got {type(raw).__name__}")
         values[name] = _check_tensor(tensor, f"parameter {name!r}", finite=False)
-    _check_all_finite(values)
+    if check_finite:
+        check_all_finite(values)
     lengths = {name: int(v.shape[0]) for name, v in values.items() if v.dim() == 1}
     lengths.update({f"tensor angle #{i}": int(t.shape[0]) for i, t in enumerate(tensor_angles) if t.dim() == 1})
     return ParameterBatch(_batch_size(lengths), values)

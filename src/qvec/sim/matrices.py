@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from qvec.circuit.gates import gate_definition, pauli_rotations
-from qvec.circuit.parameters import ParameterBatch
+from qvec.circuit.parameters import ParameterBatch, check_all_finite
 
 from .program import GateSpec, Program
 
@@ -41,6 +41,8 @@ def _stack_angles(gates: list[GateSpec], batch: ParameterBatch, tensors: list[to
         shape = () if rows is None else (rows,)
         angles = torch.stack([v.to(device=device, dtype=real).expand(shape) if isinstance(v, torch.Tensor)
                               else torch.full(shape, v, dtype=real, device=device) for v in values], -1)
+    if not bool(torch.isfinite(angles.detach()).all()):
+        check_all_finite(batch.values)  # raises, naming the parameter and row
     return angles.reshape(k, p) if rows is None else angles.reshape(rows, k, p)
 
 

@@ -81,7 +81,7 @@ class Simulation:
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.n_qubits = circuit.n_qubits
         self.tensors = circuit.tensor_angles()
-        self.batch = bind_parameters(circuit.parameters, params, self.tensors)
+        self.batch = bind_parameters(circuit.parameters, params, self.tensors, check_finite=False)
         self.program = _compile(circuit, self.batch, self.tensors)
         self.chunk_rows = min(self.batch.batch_size, rows_per_chunk(self._bytes_per_row(), self.device))
         shared_ops = tuple(i for i in range(len(self.program.gates)) if i not in self.program.row_ops)
