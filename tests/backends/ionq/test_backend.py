@@ -4,13 +4,15 @@ References are textbook: product states of rotations, whose probabilities and Pa
 expectations have closed forms, and the Bell state.
 """
 
+import math
+
 import pytest
 import torch
 
 import qvec
 from qvec.backends.ionq import Packed, PackingLimits
 from qvec.emulator import Faults
-from qvec.errors import AuthenticationError, CircuitTooLargeError, InputError, JobFailedError
+from qvec.errors import AuthenticationError, CircuitTooLargeError, InputError, IonQError, JobFailedError
 
 from .conftest import KEY, make_backend
 
@@ -130,3 +132,14 @@ def test_exported_names():
     assert {"IonQBackend", "Packed", "Threads", "Concurrent", "Sequential", "RetryPolicy", "PollPolicy",
             "Timeouts", "PackingLimits"} <= set(ionq.__all__)
     assert all(hasattr(ionq, name) for name in ionq.__all__)
+
+
+def test_parameters_that_require_grad_are_refused_not_silently_detached(emulator):
+    backend = make_backend(emulator)
+    circuit = qvec.Circuit(1).ry(0, "theta")
+    theta = torch.tensor(0.3, requires_grad=True)
+    with pytest.raises(IonQError, match="does not compute gradients"):
+        circuit.expval(["Z0"], {"theta": theta}, backend=backend)
+    with torch.no_grad():
+        value = circuit.expval(["Z0"], {"theta": theta}, backend=backend)
+    assert value.item() == pytest.approx(math.cos(0.3), abs=1e-6)

@@ -161,12 +161,14 @@ class IonQBackend:
     def probs(self, circuit: Circuit, params: Mapping[str, ParamValue] | None = None, *,
               dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
         """Basis-state probabilities ``[B, 2**n]``, qubit 0 the least significant bit."""
+        _refuse_autograd(circuit, params)
         rows = self._frequencies(bind_rows(circuit, params), self.shots)
         return rows.to(dtype=_real_dtype(dtype), device=device)
 
     def expval(self, circuit: Circuit, observables: Sequence[str], params: Mapping[str, ParamValue] | None = None, *,
                dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
         """Expectation values ``[B, len(observables)]``: one basis-rotated circuit per row and measurement basis."""
+        _refuse_autograd(circuit, params)
         paulis = [parse_observable(o, circuit.n_qubits) for o in observables]
         bound = bind_rows(circuit, params)
         groups = _measurement_groups(paulis)
@@ -190,6 +192,16 @@ class IonQBackend:
         if any(len(r) != shots for r in rows):
             raise IonQError(f"the counts returned do not add up to {shots} shots")
         return torch.stack(rows).to(device=device)
+
+
+def _refuse_autograd(circuit: Circuit, params: Mapping[str, ParamValue] | None) -> None:
+    """Remote results carry no gradient: refuse, rather than let weights silently stop learning."""
+    if not torch.is_grad_enabled():
+        return
+    values = [*(v for v in (params or {}).values() if isinstance(v, torch.Tensor)), *circuit.tensor_angles()]
+    if any(v.requires_grad for v in values):
+        raise IonQError("IonQBackend does not compute gradients yet: the parameters require grad, but remote "
+                        "results would carry none; evaluate under torch.no_grad() or train on the local simulator")
 
 
 def _measurement_groups(paulis: Sequence[PauliString]) -> list[tuple[dict[int, str], list[int]]]:

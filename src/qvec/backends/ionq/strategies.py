@@ -128,13 +128,16 @@ class _ThreadPoolRun:
         self._queue: queue.SimpleQueue[JobUnit] = queue.SimpleQueue()
         for unit in self.units:
             self._queue.put(unit)
-        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(min(workers, len(units)))]
+        # Each worker sets its event when it has finished, cleanup included. The run waits on these
+        # rather than on Thread.join(): a join interrupted by Ctrl-C can return early afterwards
+        # while the thread still runs, and the report would miss the jobs it is canceling.
+        self._finished = [threading.Event() for _ in range(min(workers, len(units)))]
+        self._threads = [threading.Thread(target=self._work, args=(event,), daemon=True) for event in self._finished]
         self._lock = threading.Lock()
         self._loops: list[tuple[asyncio.AbstractEventLoop, asyncio.Task]] = []
         self._stop_reason: str | None = None
         self.results: dict[int, Distribution] = {}
         self.errors: list[BaseException] = []
-        self.canceled: list[JobUnit] = []
 
     def run(self) -> dict[int, Distribution]:
         """Start the workers and wait for them; cancel everything on an error, timeout or Ctrl-C."""
@@ -143,21 +146,25 @@ class _ThreadPoolRun:
         for thread in self._threads:
             thread.start()
         try:
-            for thread in self._threads:
-                while thread.is_alive():
-                    thread.join(0.05)
+            for finished in self._finished:
+                while not finished.wait(0.05):
                     if self.errors:
                         self.cancel(f"stopping after an error ({type(self.errors[0]).__name__})")
                     elif deadline is not None and time.monotonic() > deadline:
                         self.cancel("batch timed out")
         except BaseException:
             self.cancel("interrupted")
-            for thread in self._threads:
-                thread.join()
+            for finished in self._finished:
+                finished.wait()
             self._report()
             raise
         self._report()
         return self._finish()
+
+    @property
+    def canceled(self) -> list[JobUnit]:
+        """The units whose jobs were canceled on the server."""
+        return [u for u in self.units if u.state == "canceled"]
 
     def _finish(self) -> dict[int, Distribution]:
         if self.errors:
@@ -178,15 +185,20 @@ class _ThreadPoolRun:
                            describe_units(self.canceled))
 
     def cancel(self, reason: str) -> None:
-        """Stop taking units and cancel each worker's task (its job is canceled on the server)."""
+        """Stop taking units and cancel each worker's task (its job is canceled on the server).
+
+        Only the first call cancels: a second ``task.cancel()`` would interrupt the worker while it
+        cancels its job on the server, leaving that job running (and billed).
+        """
         with self._lock:
-            if self._stop_reason is None:
-                self._stop_reason = reason
+            if self._stop_reason is not None:
+                return
+            self._stop_reason = reason
             for loop, task in self._loops:
                 if not loop.is_closed():
                     loop.call_soon_threadsafe(task.cancel)
 
-    def _work(self) -> None:
+    def _work(self, finished: threading.Event) -> None:
         loop = asyncio.new_event_loop()
         task = loop.create_task(self._drain())
         with self._lock:
@@ -203,6 +215,7 @@ class _ThreadPoolRun:
         finally:
             with self._lock:
                 loop.close()
+            finished.set()
 
     async def _drain(self) -> None:
         async with self.context.make_client() as client:
@@ -215,9 +228,9 @@ class _ThreadPoolRun:
                 try:
                     distributions = await runner.run_unit(unit)
                 except BaseException:
-                    canceled = await runner.cancel_in_flight([unit])
-                    with self._lock:
-                        self.canceled.extend(canceled)
+                    # A fresh task: this one may have been cancelled, and httpx's anyio layer would
+                    # cancel the cancel request too, after the server had acted on it.
+                    await asyncio.create_task(runner.cancel_in_flight([unit]))
                     raise
                 with self._lock:
                     self.results.update(zip(unit.circuits, distributions))
