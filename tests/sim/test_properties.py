@@ -8,10 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import qvec
-from qvec.circuit import GATES
+from qvec.circuit import GATES, gate_matrix
 
 from .reference import embed
-from qvec.circuit import gate_matrix
 
 
 @st.composite

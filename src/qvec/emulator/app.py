@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from qvec.backends.ionq.targets import TARGET_QUBITS
-from qvec.errors import InputError
 
 from .config import EmulatorConfig
 from .engine import JobEngine
