@@ -138,3 +138,80 @@ def test_capacity_bounds_jobs_running_at_once(start_emulator):
         assert sorted(statuses) == ["ready", "ready", "started", "started"]
         for job_id in ids:
             api.put(f"jobs/{job_id}/status/cancel")
+
+
+def test_listing_by_ids_answers_exactly_those_jobs_beyond_the_default_page(api):
+    ids = [api.post("jobs", json=job_body()).json()["id"] for _ in range(30)]
+    multi = {"type": "ionq.multi-circuit.v1", "input": {"qubits": 2, "circuits": [{"circuit": BELL}] * 2}}
+    parent = api.post("jobs", json=multi).json()["id"]
+    child = wait_done(api, parent)["child_job_ids"][1]
+    wanted = set(ids[1:29]) | {child}
+    listed = api.get("jobs", params={"ids": ",".join(sorted(wanted) + ["no-such-job"])}).json()
+    assert {j["id"] for j in listed["jobs"]} == wanted and listed["next"] is None
+    repeated = api.get("jobs", params=[("ids", ids[0]), ("ids", ids[5])]).json()
+    assert {j["id"] for j in repeated["jobs"]} == {ids[0], ids[5]}
+    limited = api.get("jobs", params={"ids": ",".join(ids), "limit": 10}).json()
+    assert len(limited["jobs"]) == 10 and limited["next"]
+
+
+@pytest.fixture
+def cancel_mix(start_emulator):
+    """8 Bell jobs on an emulator where some complete and the others never finish (seeded faults)."""
+    emulator = start_emulator(faults=Faults(stuck_rate=0.5, seed=3))
+    with httpx.Client(base_url=emulator.base_url + "/", headers={"Authorization": f"apiKey {KEY}"}, timeout=10) as api:
+        ids = [api.post("jobs", json=job_body()).json()["id"] for _ in range(8)]
+        deadline = time.monotonic() + 30
+        while not any(api.get(f"jobs/{i}").json()["status"] == "completed" for i in ids):
+            assert time.monotonic() < deadline, "no job completed"
+            time.sleep(0.01)
+        yield emulator, api, ids
+
+
+def _assert_real_statuses(api, results):
+    """Each answered status is the job's status; completed jobs keep their results, canceled ones have none."""
+    for result in results:
+        assert api.get(f"jobs/{result['id']}").json()["status"] == result["status"]
+        answer = api.get(f"jobs/{result['id']}/results/probabilities")
+        if result["status"] == "completed":
+            assert answer.json() == pytest.approx({"0": 0.5, "3": 0.5})
+        else:
+            assert result["status"] == "canceled" and answer.status_code == 400
+
+
+def test_bulk_cancel_answers_each_jobs_real_status_and_keeps_completed_results(cancel_mix):
+    emulator, api, ids = cancel_mix
+    answer = api.put("jobs/status/cancel", json={"ids": ids}).json()
+    assert [r["id"] for r in answer["results"]] == ids
+    statuses = {r["id"]: r["status"] for r in answer["results"]}
+    assert set(statuses.values()) == {"completed", "canceled"}
+    assert answer["ids"] == [i for i in ids if statuses[i] == "canceled"] and answer["status"] == "canceled"
+    assert emulator.counters()["canceled_job_ids"] == answer["ids"]
+    _assert_real_statuses(api, answer["results"])
+    again = api.put("jobs/status/cancel", json={"ids": ids}).json()
+    assert again == answer and emulator.counters()["canceled_job_ids"] == answer["ids"]
+
+
+def test_single_cancel_answers_the_real_status(cancel_mix):
+    emulator, api, ids = cancel_mix
+    results = [api.put(f"jobs/{i}/status/cancel").json() for i in ids]
+    assert {r["status"] for r in results} == {"completed", "canceled"}
+    _assert_real_statuses(api, results)
+
+
+def test_bulk_cancel_with_an_unknown_id_touches_nothing(start_emulator):
+    emulator = start_emulator(faults=Faults(stuck_rate=1.0))
+    with httpx.Client(base_url=emulator.base_url + "/", headers={"Authorization": f"apiKey {KEY}"}) as api:
+        job_id = api.post("jobs", json=job_body()).json()["id"]
+        answer = api.put("jobs/status/cancel", json={"ids": [job_id, "no-such-job"]})
+        assert answer.status_code == 404 and "no-such-job" in answer.json()["message"]
+        assert api.get(f"jobs/{job_id}").json()["status"] != "canceled"
+        assert api.put("jobs/status/cancel", json={"ids": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": -1}, {"limit": "ten"}, {"limit": 1001}, {"next": "abc"},
+                                    {"next": ""}, {"next": "999999"}, {"next": "-3"}])
+def test_bad_listing_parameters_are_answered_400(api, params):
+    api.post("jobs", json=job_body())
+    answer = api.get("jobs", params=params)
+    name = next(iter(params))
+    assert answer.status_code == 400 and answer.json()["statusCode"] == 400 and name in answer.json()["message"]

@@ -22,6 +22,7 @@ from .store import API_PREFIX, TERMINAL, Job, JobStore
 __all__ = ["create_app", "ApiError"]
 
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large"}
+_LIST_DEFAULT = 25
 _LIST_LIMIT = 1000
 
 
@@ -36,6 +37,19 @@ class ApiError(Exception):
 def _error(status: int, message: str) -> JSONResponse:
     reason = _REASONS.get(status, "Error")
     return JSONResponse({"statusCode": status, "error": reason, "message": message}, status_code=status)
+
+
+def _integer(query: Any, name: str, minimum: int, maximum: int | None = None) -> int:
+    """Query parameter ``name`` as an integer within bounds; a 400 naming it otherwise."""
+    text = query[name]
+    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        raise ApiError(400, f"{name} must be an integer {bounds}, got {text!r}")
+    return value
 
 
 class _Api:
@@ -75,9 +89,10 @@ class _Api:
         return self.job(request, job_id).to_json()
 
     async def listing(self, request: Request) -> dict[str, Any]:
-        jobs = list(self.store.listing(self.owner(request)))
+        """Newest first, filtered; ``ids`` answers exactly those jobs (all of them, unless ``limit`` says fewer)."""
         query = request.query_params
         ids = {i for value in query.getlist("ids") for i in value.split(",") if i}
+        jobs = list(self.store.listing(self.owner(request)))
         for name, keep in (("parent_job_id", lambda j, v: (j.parent.id if j.parent else None) == v),
                            ("status", lambda j, v: j.status == v), ("target", lambda j, v: j.request.target == v)):
             if name in query:
@@ -85,8 +100,10 @@ class _Api:
         if ids:
             jobs = [j for j in jobs if j.id in ids]
         if "next" in query:
-            jobs = [j for j in jobs if j.sequence < int(query["next"] or 0)]
-        limit = min(int(query.get("limit") or 25), _LIST_LIMIT)
+            cursor = _integer(query, "next", minimum=1, maximum=self.store.last_sequence)
+            jobs = [j for j in jobs if j.sequence < cursor]
+        default = min(max(len(ids), _LIST_DEFAULT), _LIST_LIMIT)
+        limit = _integer(query, "limit", minimum=1, maximum=_LIST_LIMIT) if "limit" in query else default
         page = jobs[:limit]
         cursor = str(page[-1].sequence) if len(jobs) > limit else None
         return {"jobs": [j.to_json() for j in page], "next": cursor}
@@ -100,6 +117,7 @@ class _Api:
         return job.distribution or {}
 
     def _cancel(self, job: Job) -> dict[str, str]:
+        """Cancel a job in flight; a finished one keeps its status (and a completed one its results)."""
         if job.status not in TERMINAL:
             job.set_status("canceled")
             if job.task is not None:
@@ -111,8 +129,10 @@ class _Api:
         return self._cancel(self.job(request, job_id))
 
     async def cancel_many(self, request: Request) -> dict[str, Any]:
-        ids = await self._ids(request)
-        return {"ids": ids, "results": [self._cancel(self.job(request, i)) for i in ids]}
+        """IonQ's answer (``ids`` of the canceled jobs, ``status``) plus each job's status in ``results``."""
+        results = [self._cancel(job) for job in await self._jobs(request)]
+        return {"ids": [r["id"] for r in results if r["status"] == "canceled"], "status": "canceled",
+                "results": results}
 
     def _delete(self, job: Job) -> dict[str, str]:
         self._cancel(job)
@@ -123,18 +143,23 @@ class _Api:
         return self._delete(self.job(request, job_id))
 
     async def delete_many(self, request: Request) -> dict[str, Any]:
-        ids = await self._ids(request)
-        return {"ids": ids, "results": [self._delete(self.job(request, i)) for i in ids]}
+        ids = [self._delete(job)["id"] for job in await self._jobs(request)]
+        return {"ids": ids, "status": "deleted", "results": [{"id": i, "status": "deleted"} for i in ids]}
 
-    @staticmethod
-    async def _ids(request: Request) -> list[str]:
+    async def _jobs(self, request: Request) -> list[Job]:
+        """The jobs named by a ``{"ids": [...]}`` body, all checked (404 naming the unknown) before any is touched."""
         try:
             ids = json.loads(await request.body()).get("ids")
         except (ValueError, AttributeError):
             ids = None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise ApiError(400, 'the body must be {"ids": [job ids]}')
-        return ids
+        owner = self.owner(request)
+        jobs = {i: self.store.get(owner, i) for i in ids}
+        unknown = [i for i, job in jobs.items() if job is None or job.status == "deleted"]
+        if unknown:
+            raise ApiError(404, f"no job with id {', '.join(unknown)}")
+        return [job for job in jobs.values() if job is not None]
 
     async def backends(self, request: Request) -> list[dict[str, Any]]:
         self.owner(request)

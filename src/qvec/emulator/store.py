@@ -115,6 +115,11 @@ class JobStore:
         job = self.jobs.get(job_id)
         return job if job is not None and job.owner == owner else None
 
+    @property
+    def last_sequence(self) -> int:
+        """The sequence number of the newest job (0 before the first): list cursors never exceed it."""
+        return self._sequence
+
     def listing(self, owner: str) -> Iterable[Job]:
         """The owner's jobs, newest first, without deleted ones."""
         jobs = (j for j in self.jobs.values() if j.owner == owner and j.status != "deleted")
