@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import click
 
-from qvec.backends.ionq.settings import environment_value
-from qvec.emulator import Emulator, EmulatorConfig, Faults
-
 __all__ = ["command"]
 
 _RATE = click.FloatRange(0.0, 1.0)
@@ -41,6 +38,9 @@ _FAULT_OPTIONS = ("error_rate", "rate_limit_rate", "retry_after", "drop_rate", "
 @click.option("--stuck-rate", default=0.0, type=_RATE, help="Share of jobs that never finish.")
 def command(host: str, port: int, api_keys: tuple[str, ...], fault_seed: int, **options: object) -> None:
     """Serve the IonQ API (v0.4) under /v0.4; prints 'listening on http://HOST:PORT' first."""
+    from qvec.backends.ionq.settings import environment_value  # here, so that --help needs no torch
+    from qvec.emulator import Emulator, EmulatorConfig, Faults
+
     keys = api_keys or tuple(filter(None, [environment_value("IONQ_API_KEY")]))
     if not keys:
         raise click.UsageError("the emulator needs an API key: pass --api-key KEY or set IONQ_API_KEY")
