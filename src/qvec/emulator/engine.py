@@ -66,7 +66,7 @@ class JobEngine:
         if job.status in ("canceled", "deleted"):
             return
         targets = job.children if job.is_parent else [job]
-        for target, result in zip(targets, results):
+        for target, result in zip(targets, results, strict=True):
             target.distribution, target.duration_ms = result, duration_ms
         job.duration_ms = duration_ms
         job.set_status("completed")

@@ -12,11 +12,14 @@ import torch
 
 from qvec import sim
 from qvec.circuit import Circuit
+from qvec.errors import BackendError
 
 __all__ = ["exact_probabilities", "estimated_probabilities", "distribution"]
 
 # Probabilities below this are left out of an answer (the API omits zero entries).
 _ZERO = 1e-14
+# How far from 1 a simulated (complex128) distribution may sum before it is refused.
+_NORMALIZATION_TOLERANCE = 1e-9
 
 
 def _structure(circuit: Circuit) -> tuple:
@@ -24,7 +27,10 @@ def _structure(circuit: Circuit) -> tuple:
 
 
 def _run_group(circuits: Sequence[Circuit]) -> torch.Tensor:
-    """Probabilities ``[len(circuits), 2**n]`` of circuits sharing one structure, in one pass."""
+    """Probabilities ``[len(circuits), 2**n]`` of circuits sharing one structure, in one pass.
+
+    A structure without angles is simulated once and that row serves every copy of it.
+    """
     first = circuits[0]
     template, values, k = Circuit(first.n_qubits), {}, 0
     for position, op in enumerate(first):
@@ -35,29 +41,40 @@ def _run_group(circuits: Sequence[Circuit]) -> torch.Tensor:
             names.append(name)
             k += 1
         template.append(op.gate, op.wires, names)
-    return sim.probs(template, values or None, dtype=torch.complex128).to(torch.float64).reshape(-1, 2**first.n_qubits)
+    rows = sim.probs(template, values or None, dtype=torch.complex128).to(torch.float64)
+    return rows.reshape(-1, 2**first.n_qubits).expand(len(circuits), -1)
 
 
 def exact_probabilities(circuits: Sequence[Circuit]) -> list[torch.Tensor]:
-    """Exact probabilities ``[2**n]`` of each circuit, in order."""
+    """Exact probabilities ``[2**n]`` of each circuit, in order (one simulation per structure)."""
     groups: dict[tuple, list[int]] = {}
     for index, circuit in enumerate(circuits):
         groups.setdefault((circuit.n_qubits, _structure(circuit)), []).append(index)
-    out: list[torch.Tensor] = [torch.empty(0)] * len(circuits)
+    rows: dict[int, torch.Tensor] = {}
     for members in groups.values():
-        for index, row in zip(members, _run_group([circuits[i] for i in members])):
-            out[index] = row
-    return out
+        rows.update(zip(members, _run_group([circuits[i] for i in members]), strict=True))
+    return [rows[index] for index in range(len(circuits))]
 
 
 def estimated_probabilities(exact: torch.Tensor, shots: int, generator: torch.Generator) -> torch.Tensor:
-    """Frequencies of ``shots`` draws from ``exact``: what a QPU or a noisy simulator reports."""
-    draws = torch.multinomial(exact.clamp_min(0), shots, replacement=True, generator=generator)
+    """Frequencies of ``shots`` draws from ``exact``: what a QPU or a noisy simulator reports.
+
+    Inverse-CDF sampling, so that any width works (``torch.multinomial`` stops at 2**24 categories).
+    """
+    cumulative = exact.clamp_min(0).cumsum(0)
+    uniforms = torch.rand(shots, dtype=cumulative.dtype, generator=generator) * cumulative[-1]
+    draws = torch.searchsorted(cumulative, uniforms, right=True).clamp_max(exact.numel() - 1)
     return torch.bincount(draws, minlength=exact.numel()).to(torch.float64) / shots
 
 
 def distribution(probabilities: torch.Tensor) -> dict[str, float]:
-    """``{"<basis state>": probability}`` without zero entries (bit i of a key is qubit i)."""
+    """``{"<basis state>": probability}`` without zero entries (bit i of a key is qubit i).
+
+    ``BackendError`` unless the probabilities sum to 1: an answer is computed, never empty or partial.
+    """
+    total = float(probabilities.sum()) if probabilities.numel() else 0.0
+    if not abs(total - 1.0) <= _NORMALIZATION_TOLERANCE:
+        raise BackendError(f"the simulated probabilities sum to {total!r}, not 1")
     indices = (probabilities > _ZERO).nonzero().flatten().tolist()
     values = probabilities[indices].tolist()
     return {str(i): v for i, v in zip(indices, values)}

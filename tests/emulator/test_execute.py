@@ -1,0 +1,112 @@
+"""The emulator's execution: every circuit of a job gets its own, complete result (dense numpy reference)."""
+
+import math
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from qvec.circuit.ionq_json import circuit_from_ionq
+from qvec.emulator.execute import distribution, estimated_probabilities, exact_probabilities
+from qvec.errors import BackendError
+
+from .dense import dense_probabilities
+from .test_app import wait_done
+
+BELL = [{"gate": "h", "targets": [0]}, {"gate": "cnot", "controls": [0], "targets": [1]}]
+FLIP = [{"gate": "x", "targets": [1]}]
+
+
+def rx(angle):
+    return [{"gate": "rx", "targets": [0], "rotation": angle}, {"gate": "cnot", "controls": [0], "targets": [1]}]
+
+
+def circuits(*gate_lists, n=2):
+    return [circuit_from_ionq(gates, n, "qis") for gates in gate_lists]
+
+
+def test_equal_parameter_free_circuits_each_get_their_probabilities():
+    rows = exact_probabilities(circuits(BELL, BELL, BELL))
+    assert len(rows) == 3
+    for row in rows:
+        assert row.numpy() == pytest.approx(dense_probabilities(BELL, 2))
+
+
+def test_mixed_groups_keep_their_order():
+    gate_lists = [BELL, FLIP, rx(0.3), BELL, rx(1.1), FLIP, rx(0.3)]
+    rows = exact_probabilities(circuits(*gate_lists))
+    assert [row.numpy().tolist() for row in rows] == [pytest.approx(dense_probabilities(g, 2)) for g in gate_lists]
+
+
+def test_equal_circuits_with_shots_are_each_sampled():
+    generator = torch.Generator().manual_seed(5)
+    for row in exact_probabilities(circuits(BELL, BELL)):
+        estimate = estimated_probabilities(row, 1000, generator)
+        counts = (estimate * 1000).round()
+        assert counts.sum() == 1000 and counts[1] == counts[2] == 0 and 350 < counts[0] < 650
+
+
+def test_sampling_follows_the_distribution():
+    exact = torch.tensor([0.1, 0.2, 0.0, 0.7], dtype=torch.float64)
+    shots = 200_000
+    estimate = estimated_probabilities(exact, shots, torch.Generator().manual_seed(0))
+    sigma = torch.sqrt(exact * (1 - exact) / shots)
+    assert estimate[2] == 0 and float(estimate.sum()) == pytest.approx(1.0)
+    assert bool((torch.abs(estimate - exact) <= 5 * sigma + 1e-12).all())
+
+
+@pytest.mark.parametrize("probabilities", [torch.zeros(4), torch.tensor([0.25, 0.0, 0.0, 0.0]), torch.empty(0)])
+def test_a_distribution_that_does_not_sum_to_one_is_refused(probabilities):
+    with pytest.raises(BackendError, match="sum to"):
+        distribution(probabilities.to(torch.float64))
+
+
+def _random_gates(rng: random.Random, n: int, length: int) -> list[dict]:
+    gates = []
+    for _ in range(length):
+        a, b = rng.sample(range(n), 2)
+        gates.append(rng.choice([
+            {"gate": rng.choice("hxyzst"), "targets": [a]},
+            {"gate": rng.choice(["rx", "ry", "rz"]), "targets": [a], "rotation": rng.uniform(-math.pi, math.pi)},
+            {"gate": "cnot", "controls": [a], "targets": [b]},
+            {"gate": "zz", "targets": [a, b], "rotation": rng.uniform(-math.pi, math.pi)},
+        ]))
+    return gates
+
+
+def _with_new_angles(gates: list[dict], rng: random.Random) -> list[dict]:
+    return [{**g, "rotation": rng.uniform(-math.pi, math.pi)} if "rotation" in g else g for g in gates]
+
+
+def _random_job(rng: random.Random, n: int) -> list[list[dict]]:
+    """Circuits of a few structures: exact repeats, same structure with new angles, and singletons."""
+    structures = [_random_gates(rng, n, rng.randint(0, 6)) for _ in range(3)]
+    job = []
+    for _ in range(rng.randint(2, 9)):
+        gates = rng.choice(structures)
+        job.append(gates if rng.random() < 0.5 else _with_new_angles(gates, rng))
+    return job
+
+
+@pytest.mark.parametrize("backend", ["simulator", "qpu.aria-1"])
+def test_every_child_of_random_packed_jobs_is_complete_and_right(api, backend):
+    rng = random.Random(2026)
+    jobs = [(n, _random_job(rng, n)) for n in (2, 3, 4) for _ in range(3)]
+    ids = []
+    for n, gate_lists in jobs:
+        body = {"type": "ionq.multi-circuit.v1", "backend": backend, "shots": 4000,
+                "input": {"gateset": "qis", "qubits": n, "circuits": [{"circuit": g} for g in gate_lists]}}
+        ids.append(api.post("jobs", json=body).json()["id"])
+    for (n, gate_lists), job_id in zip(jobs, ids):
+        assert wait_done(api, job_id)["status"] == "completed"
+        results = list(api.get(f"jobs/{job_id}/results/probabilities/aggregated").json().values())
+        assert len(results) == len(gate_lists)
+        for gates, result in zip(gate_lists, results):
+            reference = dense_probabilities(gates, n)
+            assert result and sum(result.values()) == pytest.approx(1.0, abs=1e-9)
+            assert all(0 <= int(key) < 2**n for key in result)
+            measured = np.zeros(2**n)
+            measured[[int(key) for key in result]] = list(result.values())
+            tolerance = 1e-9 if backend == "simulator" else 6 * np.sqrt(np.clip(reference * (1 - reference), 0, None) / 4000) + 1e-9
+            assert bool((np.abs(measured - reference) <= tolerance).all()), (gates, measured, reference)
