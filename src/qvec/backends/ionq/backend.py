@@ -6,6 +6,7 @@ grouped into jobs by the strategy, run, and decoded back into tensors in input o
 
 from __future__ import annotations
 
+from collections.abc import Sequence as SequenceABC
 from typing import Any, Mapping, Sequence
 
 import httpx
@@ -14,12 +15,12 @@ import torch
 from qvec.circuit import Circuit, PauliString, parse_observable
 from qvec.circuit.binding import bind_rows
 from qvec.circuit.parameters import ParamValue
-from qvec.errors import IonQError, InputError
+from qvec.errors import IonQError, InputError, JobError, format_indices
 
 from .client import IonQClient
 from .compile import JobOptions, check_width, circuit_entry, job_body
 from .progress import circuit_progress
-from .results import estimate_counts, probability_vector, sample_counts
+from .results import SparseDistribution, check_dense_size, decode_distribution, estimate_counts, sample_counts
 from .runner import JobUnit
 from .settings import IonQSettings, PollPolicy, RetryPolicy, Timeouts, resolve_settings
 from .strategies import BatchContext, Strategy, parse_strategy, run_sync
@@ -30,13 +31,29 @@ __all__ = ["IonQBackend", "CircuitResults"]
 _MAX_SHOTS = 1_000_000
 
 
-class CircuitResults(list):
-    """Per-circuit probability tensors ``[2**n]`` in input order (qubit 0 least significant);
-    ``counts`` holds one ``{basis state: count}`` per circuit when shots were set, else ``None``."""
+class CircuitResults(SequenceABC):
+    """Per-circuit results in input order.
 
-    def __init__(self, probabilities: Sequence[torch.Tensor], counts: Sequence[dict[int, int]] | None) -> None:
-        super().__init__(probabilities)
+    ``results[i]`` is circuit i's probability tensor ``[2**n]`` (float64, qubit 0 least
+    significant), made dense on demand and refused with an ``InputError`` beyond the memory budget;
+    ``distributions[i]`` is the same result kept sparse (``SparseDistribution``); ``counts`` holds
+    one ``{basis state: count}`` per circuit when shots were set, else ``None``.
+    """
+
+    def __init__(self, distributions: Sequence[SparseDistribution], counts: Sequence[dict[int, int]] | None) -> None:
+        self.distributions = list(distributions)
         self.counts = None if counts is None else list(counts)
+
+    def __len__(self) -> int:
+        return len(self.distributions)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [d.dense() for d in self.distributions[index]]
+        return self.distributions[index].dense()
+
+    def __repr__(self) -> str:
+        return f"CircuitResults({self.distributions!r}, counts={'None' if self.counts is None else '[...]'})"
 
 
 def _check_shots(shots: int | None) -> int | None:
@@ -98,21 +115,34 @@ class IonQBackend:
                           seed=self.seed)
 
     # -- bound circuits ----------------------------------------------------------------------------
-    def run_circuits(self, circuits: Sequence[Circuit], shots: int | None = None) -> CircuitResults:
-        """Run concrete circuits; one result per circuit, in input order (counts when shots are set)."""
-        shots = _check_shots(shots) or self.shots
-        units = self._prepare(circuits, shots, run_sync(self._target_qubits()))
-        with circuit_progress(len(circuits), f"IonQ {self.settings.target}", self.progress) as advance:
-            distributions = self.strategy.execute(self._context(advance), units)
-        return self._results(circuits, distributions, shots)
+    def run_circuits(self, circuits: Sequence[Circuit], shots: int | None = None, *,
+                     seed: int | None = None) -> CircuitResults:
+        """Run concrete circuits; one result per circuit, in input order (counts when shots are set).
 
-    async def run_circuits_async(self, circuits: Sequence[Circuit], shots: int | None = None) -> CircuitResults:
+        ``seed`` (else the backend's) makes the counts drawn from exact probabilities reproducible,
+        and seeds a noise model that has no seed of its own.
+        """
+        return self._run(circuits, _check_shots(shots) or self.shots, self._seed(seed), _generator(self._seed(seed)))
+
+    async def run_circuits_async(self, circuits: Sequence[Circuit], shots: int | None = None, *,
+                                 seed: int | None = None) -> CircuitResults:
         """``run_circuits`` for async code; cancelling the task cancels the jobs in flight on the server."""
         shots = _check_shots(shots) or self.shots
-        units = self._prepare(circuits, shots, await self._target_qubits())
+        units = self._prepare(circuits, shots, await self._target_qubits(), self._seed(seed))
         with circuit_progress(len(circuits), f"IonQ {self.settings.target}", self.progress) as advance:
-            distributions = await self.strategy.run(self._context(advance), units)
-        return self._results(circuits, distributions, shots)
+            answers = await self.strategy.run(self._context(advance), units)
+        return self._results(circuits, units, answers, shots, _generator(self._seed(seed)))
+
+    def _run(self, circuits: Sequence[Circuit], shots: int | None, seed: int | None,
+             generator: torch.Generator) -> CircuitResults:
+        units = self._prepare(circuits, shots, run_sync(self._target_qubits()), seed)
+        with circuit_progress(len(circuits), f"IonQ {self.settings.target}", self.progress) as advance:
+            answers = self.strategy.execute(self._context(advance), units)
+        return self._results(circuits, units, answers, shots, generator)
+
+    def _seed(self, seed: int | None) -> int | None:
+        """A call's seed, else the backend's."""
+        return self.seed if seed is None else seed
 
     async def _target_qubits(self) -> int | None:
         known = target_qubits(self.settings.target)
@@ -121,13 +151,17 @@ class IonQBackend:
         async with self.make_client() as client:
             return await client.backend_qubits(self.settings.target)
 
-    def _prepare(self, circuits: Sequence[Circuit], shots: int | None, qubits: int | None) -> list[JobUnit]:
+    def _prepare(self, circuits: Sequence[Circuit], shots: int | None, qubits: int | None,
+                 seed: int | None) -> list[JobUnit]:
         """Check widths before anything is sent, compile, and group the circuits into job units."""
         if not circuits:
             raise InputError("no circuits to run")
         if qubits is not None:
             check_width(circuits, self.settings.target, qubits)
-        options = JobOptions(self.settings.target, shots, self.noise, self.job_name, self.metadata)
+        noise = self.noise
+        if noise is not None and seed is not None and noise.get("seed") is None:
+            noise = {**noise, "seed": seed}
+        options = JobOptions(self.settings.target, shots, noise, self.job_name, self.metadata)
         entries = [circuit_entry(c, i) for i, c in enumerate(circuits)]
         return [JobUnit(group, job_body([entries[i] for i in group], [circuits[i].n_qubits for i in group], options))
                 for group in self.strategy.group(entries)]
@@ -135,35 +169,58 @@ class IonQBackend:
     def _context(self, advance: Any) -> BatchContext:
         return BatchContext(self.make_client, self.poll, self.timeouts, advance)
 
-    def _results(self, circuits: Sequence[Circuit], distributions: Mapping[int, Mapping[str, float]],
-                 shots: int | None) -> CircuitResults:
-        missing = [i for i in range(len(circuits)) if i not in distributions]
-        if missing:
-            raise IonQError(f"no results for circuit(s) {missing}")
-        probabilities = [probability_vector(distributions[i], c.n_qubits) for i, c in enumerate(circuits)]
+    def _results(self, circuits: Sequence[Circuit], units: Sequence[JobUnit], answers: Mapping[int, Any],
+                 shots: int | None, generator: torch.Generator) -> CircuitResults:
+        """Validated sparse distributions in input order, and counts when shots are set."""
+        distributions = self._decode(circuits, units, answers)
         if shots is None:
-            return CircuitResults(probabilities, None)
-        generator = _generator(self.seed)
-        counts = [sample_counts(p, shots, generator) if self.exact else estimate_counts(p, shots) for p in probabilities]
-        return CircuitResults(probabilities, counts)
+            return CircuitResults(distributions, None)
+        if self.exact:
+            return CircuitResults(distributions, [sample_counts(d, shots, generator) for d in distributions])
+        return CircuitResults(distributions, [estimate_counts(d, shots) for d in distributions])
+
+    def _decode(self, circuits: Sequence[Circuit], units: Sequence[JobUnit],
+                answers: Mapping[int, Any]) -> list[SparseDistribution]:
+        """Every answer validated; one error naming each bad job and circuit, carrying the good results."""
+        missing = [i for i in range(len(circuits)) if i not in answers]
+        if missing:
+            raise IonQError(f"no results for circuit(s) {format_indices(missing)}")
+        decoded: dict[int, SparseDistribution] = {}
+        failures: list[tuple[str, int, str]] = []
+        for unit in units:
+            for index in unit.circuits:
+                try:
+                    decoded[index] = decode_distribution(
+                        answers[index], circuits[index].n_qubits, unit.body["input"]["qubits"], exact=self.exact,
+                        where=f"job {unit.job_id}, circuit {index}")
+                except IonQError as exc:
+                    failures.append((str(unit.job_id), index, str(exc)))
+        if failures:
+            raise _invalid_results(failures, decoded)
+        return [decoded[i] for i in range(len(circuits))]
 
     # -- the Backend protocol ----------------------------------------------------------------------
-    def _frequencies(self, circuits: Sequence[Circuit], shots: int | None) -> torch.Tensor:
-        """``[len(circuits), 2**n]`` probabilities, or count frequencies when shots are set."""
+    def _frequencies(self, circuits: Sequence[Circuit], shots: int | None) -> list[SparseDistribution]:
+        """Each circuit's probabilities, or its count frequencies when shots are set, kept sparse."""
         results = self.run_circuits(circuits, shots)
         if results.counts is None:
-            return torch.stack(results)
-        rows = torch.zeros(len(circuits), results[0].numel(), dtype=torch.float64)
-        for row, counts in zip(rows, results.counts):
-            row[list(counts)] = torch.tensor(list(counts.values()), dtype=torch.float64)
-        return rows / rows.sum(dim=1, keepdim=True)
+            return results.distributions
+        return [SparseDistribution.from_counts(c, circuit.n_qubits) for c, circuit in zip(results.counts, circuits)]
 
     def probs(self, circuit: Circuit, params: Mapping[str, ParamValue] | None = None, *,
               dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
-        """Basis-state probabilities ``[B, 2**n]``, qubit 0 the least significant bit."""
+        """Basis-state probabilities ``[B, 2**n]``, qubit 0 the least significant bit.
+
+        The size of the dense result is checked against the memory budget before any job is sent.
+        """
         _refuse_autograd(circuit, params)
-        rows = self._frequencies(bind_rows(circuit, params), self.shots)
-        return rows.to(dtype=_real_dtype(dtype), device=device)
+        bound = bind_rows(circuit, params)
+        real = _real_dtype(dtype)
+        check_dense_size(len(bound), circuit.n_qubits, real, device)
+        rows = torch.zeros(len(bound), 2**circuit.n_qubits, dtype=real, device=device)
+        for row, distribution in zip(rows, self._frequencies(bound, self.shots)):
+            row[distribution.states.to(rows.device)] = distribution.probabilities.to(rows)
+        return rows
 
     def expval(self, circuit: Circuit, observables: Sequence[str], params: Mapping[str, ParamValue] | None = None, *,
                dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
@@ -173,19 +230,24 @@ class IonQBackend:
         bound = bind_rows(circuit, params)
         groups = _measurement_groups(paulis)
         rotated = [_rotate(c, basis) for basis, _ in groups for c in bound]
-        frequencies = self._frequencies(rotated, self.shots).reshape(len(groups), len(bound), -1)
+        frequencies = self._frequencies(rotated, self.shots)
         values = torch.empty(len(bound), len(paulis), dtype=torch.float64)
         for g, (_, members) in enumerate(groups):
             for index in members:
-                values[:, index] = frequencies[g] @ _parity_signs(paulis[index], circuit.n_qubits)
+                mask = sum(1 << q for q in paulis[index].wires)
+                values[:, index] = torch.tensor([f.parity_expectation(mask)
+                                                 for f in frequencies[g * len(bound):(g + 1) * len(bound)]])
         return values.to(dtype=_real_dtype(dtype), device=device)
 
     def sample(self, circuit: Circuit, shots: int, params: Mapping[str, ParamValue] | None = None, *,
                seed: int | None = None, dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
-        """Measured basis states ``[B, shots]`` as integers, in a random order of the counts."""
-        generator = _generator(seed)
+        """Measured basis states ``[B, shots]`` as integers, in a random order of the counts.
+
+        ``seed`` (else the backend's) makes the call reproducible, as on the local backend.
+        """
+        generator = _generator(self._seed(seed))
         rows = []
-        for counts in self.run_circuits(bind_rows(circuit, params), _check_shots(shots)).counts:
+        for counts in self._run(bind_rows(circuit, params), _check_shots(shots), self._seed(seed), generator).counts:
             states = torch.tensor(list(counts), dtype=torch.int64)
             outcomes = states.repeat_interleave(torch.tensor(list(counts.values()), dtype=torch.int64))
             rows.append(outcomes[torch.randperm(len(outcomes), generator=generator)])
@@ -229,13 +291,11 @@ def _rotate(circuit: Circuit, basis: Mapping[int, str]) -> Circuit:
     return rotated
 
 
-def _parity_signs(pauli: PauliString, n_qubits: int) -> torch.Tensor:
-    """``(-1)**(parity of the observable's qubits)`` for every basis state, float64 ``[2**n]``."""
-    states = torch.arange(2**n_qubits)
-    mask = sum(1 << q for q in pauli.wires)
-    parity = torch.zeros_like(states)
-    bits = states & mask
-    while bool(bits.any()):
-        parity ^= bits & 1
-        bits = bits >> 1
-    return (1 - 2 * parity).to(torch.float64)
+def _invalid_results(failures: Sequence[tuple[str, int, str]], decoded: Mapping[int, SparseDistribution]) -> JobError:
+    """The error for answers that failed validation; ``completed`` holds the circuits decoded fine."""
+    shown = "; ".join(message for _, _, message in failures[:3])
+    more = f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
+    error = JobError(f"IonQ returned invalid results for {len(failures)} circuit(s): {shown}{more}",
+                     job_ids=sorted({job for job, _, _ in failures}), circuits=[index for _, index, _ in failures])
+    error.completed = dict(decoded)
+    return error

@@ -1,49 +1,198 @@
-"""Decoding IonQ probabilities (little-endian integer keys) into tensors, and counts from them."""
+"""Decoding IonQ results into validated sparse distributions, and counts from them.
+
+A circuit's answer maps basis states (decimal integer keys, bit i of a key is qubit i) to
+probabilities. It stays sparse, the states with nonzero probability and their values, until a dense
+``[2**n]`` tensor is asked for: at 29 qubits a dense float64 vector is 4 GiB, while an answer
+usually holds a handful of states. Sampling, counts and parity expectations work on the sparse form.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 import torch
 
-from qvec.errors import IonQError
+from qvec.errors import InputError, IonQError
+from qvec.sim.memory import memory_budget
 
-__all__ = ["probability_vector", "split_results", "sample_counts", "estimate_counts"]
+__all__ = [
+    "SUM_TOLERANCE", "SparseDistribution", "decode_distribution", "split_results", "check_dense_size",
+    "sample_counts", "estimate_counts",
+]
+
+# How far the probabilities of one answer may sum from 1. A QPU's estimated frequencies and a
+# simulator's probabilities sum to 1 up to rounding (float32 engines, rounded frequencies, tiny
+# entries left out); a missing or truncated answer misses by far more.
+SUM_TOLERANCE = 1e-4
+# Keys longer than this many digits exceed any target's width (and int64).
+_MAX_KEY_DIGITS = 18
+# Offending keys quoted in an error message.
+_QUOTED = 3
 
 
-def probability_vector(distribution: Mapping[str, float], n_qubits: int) -> torch.Tensor:
-    """``{"0": 0.5, "3": 0.5}`` -> a float64 tensor ``[2**n]`` (bit i of a key is qubit i).
+@dataclass(frozen=True, eq=False)
+class SparseDistribution:
+    """Probabilities of ``states`` (int64, ascending, unique) over ``n_qubits`` qubits; every other state has 0."""
 
-    Keys over more qubits than the circuit has (a packed job is as wide as its widest circuit)
-    are folded onto the circuit's qubits, the extra ones being idle in ``|0>``.
+    n_qubits: int
+    states: torch.Tensor
+    probabilities: torch.Tensor
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[int, int], n_qubits: int) -> SparseDistribution:
+        """The frequencies of ``counts`` (``{basis state: count}``)."""
+        states = torch.tensor(sorted(counts), dtype=torch.int64)
+        numbers = torch.tensor([counts[int(s)] for s in states], dtype=torch.float64)
+        return cls(n_qubits, states, numbers / numbers.sum())
+
+    def dense(self, dtype: torch.dtype = torch.float64, device: Any = None) -> torch.Tensor:
+        """The full probability vector ``[2**n]``, refused with an ``InputError`` if it exceeds the memory budget."""
+        check_dense_size(1, self.n_qubits, dtype, device)
+        vector = torch.zeros(2**self.n_qubits, dtype=dtype, device=device)
+        return vector.index_put_((self.states.to(vector.device),), self.probabilities.to(vector))
+
+    def parity_expectation(self, mask: int) -> float:
+        """``<(-1)**(parity of the qubits in mask)>``: a Z-string expectation, without a dense vector."""
+        bits, parity = self.states & mask, torch.zeros_like(self.states)
+        while bool(bits.any()):
+            parity ^= bits & 1
+            bits = bits >> 1
+        return float(((1 - 2 * parity).to(torch.float64) * self.probabilities).sum())
+
+    def __repr__(self) -> str:
+        return f"SparseDistribution(n_qubits={self.n_qubits}, nonzero={self.states.numel()})"
+
+
+def check_dense_size(rows: int, n_qubits: int, dtype: torch.dtype, device: Any = None) -> None:
+    """Raise ``InputError`` before allocating ``[rows, 2**n_qubits]`` of ``dtype`` beyond the memory budget."""
+    device = torch.device(device if device is not None else "cpu")
+    needed = rows * 2**n_qubits * torch.empty((), dtype=dtype).element_size()
+    budget = memory_budget(device)
+    if needed > budget:
+        raise InputError(f"dense probabilities of {rows} circuit(s) of {n_qubits} qubits need {needed / 2**30:.2f} "
+                         f"GiB, over the memory budget of {budget / 2**30:.2f} GiB (QVEC_MEMORY_BUDGET); use expval, "
+                         "sample, or run_circuits(...).distributions, which stay sparse")
+
+
+def decode_distribution(raw: Any, n_qubits: int, job_qubits: int, *, exact: bool, where: str) -> SparseDistribution:
+    """Validate one circuit's answer (``where`` names its job and circuit in errors) and keep it sparse.
+
+    Keys must be decimal integers below ``2**job_qubits`` (a packed job is as wide as its widest
+    circuit), values finite and non-negative, summing to 1 within ``SUM_TOLERANCE``. The qubits
+    beyond the circuit's ``n_qubits`` are idle in ``|0>``: an ideal simulator (``exact``) never sets
+    them, so a key that does is an error; on a QPU or a noise model readout errors can set them, and
+    the circuit's distribution is the marginal over its own qubits.
     """
-    size = 2**n_qubits
-    vector = torch.zeros(size, dtype=torch.float64)
-    if not distribution:
-        return vector
-    keys = torch.tensor([int(k) for k in distribution], dtype=torch.int64)
-    values = torch.tensor([float(v) for v in distribution.values()], dtype=torch.float64)
-    return vector.index_add_(0, keys % size, values)
+    if not isinstance(raw, Mapping):
+        raise IonQError(f"{where}: the result is not a map of basis states to probabilities ({type(raw).__name__})")
+    if not raw:
+        raise IonQError(f"{where}: the result is empty")
+    states, values = _checked_entries(raw, job_qubits, where)
+    total = math.fsum(values)
+    if abs(total - 1) > SUM_TOLERANCE:
+        raise IonQError(f"{where}: the probabilities sum to {total:.6g}, not 1 (tolerance {SUM_TOLERANCE:g})")
+    return _sparse(states, values, n_qubits, exact, where)
 
 
-def split_results(raw: Mapping[str, Any], n_circuits: int, job_id: str) -> list[Mapping[str, float]]:
-    """Per-circuit distributions of one job's answer: aggregated children keep submission order."""
-    if n_circuits == 1 and all(isinstance(v, (int, float)) for v in raw.values()):
+def _checked_entries(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tuple[list[int], list[float]]:
+    """The answer's states and values, or an error quoting the keys or values that break the format."""
+    states, values, bad_keys, bad_values = [], [], [], []
+    for key, value in raw.items():
+        if not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= _MAX_KEY_DIGITS
+                and int(key) < 2**job_qubits):
+            bad_keys.append(repr(key))
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            bad_values.append(f"{key!r}: {value!r}")
+        else:
+            states.append(int(key))
+            values.append(float(value))
+    if bad_keys:
+        raise IonQError(f"{where}: {len(bad_keys)} key(s) are not basis states of the job's {job_qubits} qubits "
+                        f"(decimal integers below {2**job_qubits}): {_quote(bad_keys)}")
+    if bad_values:
+        raise IonQError(f"{where}: {len(bad_values)} probabilit(ies) are not finite non-negative numbers: "
+                        f"{_quote(bad_values)}")
+    return states, values
+
+
+def _sparse(states: list[int], values: list[float], n_qubits: int, exact: bool, where: str) -> SparseDistribution:
+    """Nonzero entries in ascending state order, marginalized onto the circuit's qubits when noise allows."""
+    state_tensor = torch.tensor(states, dtype=torch.int64)
+    value_tensor = torch.tensor(values, dtype=torch.float64)
+    keep = value_tensor > 0
+    state_tensor, value_tensor = state_tensor[keep], value_tensor[keep]
+    beyond = state_tensor >> n_qubits != 0
+    if exact and bool(beyond.any()):
+        raise IonQError(f"{where}: state(s) {_quote(state_tensor[beyond].tolist())} set qubits beyond the circuit's "
+                        f"{n_qubits}, which the ideal simulator leaves in |0>")
+    unique, inverse = torch.unique(state_tensor & (2**n_qubits - 1), sorted=True, return_inverse=True)
+    summed = torch.zeros(unique.numel(), dtype=torch.float64).index_add_(0, inverse, value_tensor)
+    return SparseDistribution(n_qubits, unique, summed)
+
+
+def _quote(items: Sequence[Any]) -> str:
+    """The first few items, and how many more there are."""
+    shown = ", ".join(str(item) for item in items[:_QUOTED])
+    return shown + (f" and {len(items) - _QUOTED} more" if len(items) > _QUOTED else "")
+
+
+def split_results(raw: Mapping[str, Any], n_circuits: int, job_id: str,
+                  child_job_ids: Sequence[str] | None = None) -> list[Any]:
+    """Per-circuit answers of one job, in submission order (validated by ``decode_distribution`` later).
+
+    A multi-circuit job's aggregated answer is keyed by child job id in submission order; when the
+    job lists ``child_job_ids``, the keys must be exactly those ids in that order.
+    """
+    if not isinstance(raw, Mapping):
+        raise IonQError(f"job {job_id} returned a result that is not a JSON object ({type(raw).__name__})")
+    if n_circuits == 1 and not child_job_ids and all(not isinstance(v, Mapping) for v in raw.values()):
         return [raw]
-    children = list(raw.values())
-    if len(children) != n_circuits or not all(isinstance(c, Mapping) for c in children):
-        raise IonQError(f"job {job_id} returned {len(children)} result(s) for {n_circuits} circuit(s)")
-    return children
+    keys = list(raw)
+    if child_job_ids is not None:
+        _check_children(keys, [str(c) for c in child_job_ids], job_id)
+    if len(keys) != n_circuits:
+        raise IonQError(f"job {job_id} returned {len(keys)} result(s) for {n_circuits} circuit(s)")
+    return list(raw.values())
 
 
-def sample_counts(probabilities: torch.Tensor, shots: int, generator: torch.Generator) -> dict[int, int]:
-    """Counts of ``shots`` draws from exact probabilities, as IonQ's clients sample the ideal simulator."""
-    draws = torch.multinomial(probabilities.clamp_min(0), shots, replacement=True, generator=generator)
-    counts = torch.bincount(draws, minlength=probabilities.numel())
-    return {int(i): int(counts[i]) for i in counts.nonzero().flatten()}
+def _check_children(keys: list[str], children: list[str], job_id: str) -> None:
+    """Fail loudly when an aggregated answer's keys are not the job's child ids in order."""
+    if keys == children:
+        return
+    position = next((i for i, (k, c) in enumerate(zip(keys, children)) if k != c), min(len(keys), len(children)))
+    key = repr(keys[position]) if position < len(keys) else "none"
+    child = repr(children[position]) if position < len(children) else "none"
+    raise IonQError(f"job {job_id}: the aggregated result's {len(keys)} key(s) do not match its {len(children)} "
+                    f"child job id(s) in order (at position {position}: key {key}, child {child}); "
+                    "its results cannot be matched to circuits")
 
 
-def estimate_counts(probabilities: torch.Tensor, shots: int) -> dict[int, int]:
-    """Counts behind probabilities a QPU or noisy simulator estimated from ``shots``."""
-    counts = torch.round(probabilities * shots).to(torch.int64)
-    return {int(i): int(counts[i]) for i in counts.nonzero().flatten()}
+def sample_counts(distribution: SparseDistribution, shots: int, generator: torch.Generator) -> dict[int, int]:
+    """Counts of ``shots`` draws from exact probabilities, as IonQ's clients sample the ideal simulator.
+
+    Draws are taken over the nonzero states only (inverse transform of the cumulative sums), so the
+    size of the state space never matters.
+    """
+    cumulative = torch.cumsum(distribution.probabilities, 0)
+    draws = torch.rand(shots, generator=generator, dtype=torch.float64) * cumulative[-1]
+    picks = torch.searchsorted(cumulative, draws, right=True).clamp_max(cumulative.numel() - 1)
+    counts = torch.bincount(picks, minlength=cumulative.numel())
+    drawn = counts.nonzero().flatten()
+    return dict(zip(distribution.states[drawn].tolist(), counts[drawn].tolist()))
+
+
+def estimate_counts(distribution: SparseDistribution, shots: int) -> dict[int, int]:
+    """Counts behind probabilities a QPU or noisy simulator estimated from ``shots``.
+
+    Largest remainder: each state gets ``floor(p * shots)`` and the shots left over go to the
+    largest fractional parts (ties to the lower state), so the counts always sum to ``shots`` and
+    each is within 1 of ``p * shots``.
+    """
+    ideal = distribution.probabilities / distribution.probabilities.sum() * shots
+    counts = ideal.floor()
+    left_over = shots - int(counts.sum())
+    counts[torch.sort(ideal - counts, descending=True, stable=True).indices[:left_over]] += 1
+    counted = counts.nonzero().flatten()
+    return dict(zip(distribution.states[counted].tolist(), counts[counted].to(torch.int64).tolist()))
