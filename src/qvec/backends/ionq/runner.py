@@ -71,7 +71,7 @@ class JobRunner:
         raw = await self.client.probabilities(job)
         unit.state = "done"
         logger.info("completed job %s", unit.describe())
-        return split_results(raw, len(unit.circuits), unit.job_id)
+        return split_results(raw, len(unit.circuits), unit.job_id, job.get("child_job_ids"))
 
     async def _wait(self, unit: JobUnit) -> dict[str, Any]:
         for wait in self.poll.intervals():
