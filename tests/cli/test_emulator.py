@@ -2,31 +2,47 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
 import httpx
-import pytest
 from click.testing import CliRunner
 
+from qvec.cli import _register_commands, cli, main
 from qvec.cli.emulator import command
 
 LAUNCH = "import sys; from qvec.cli.emulator import command; command(prog_name='qvec emulator')"
 
 
-def test_it_prints_its_url_first_and_serves_the_api_there(tmp_path):
-    process = subprocess.Popen([sys.executable, "-c", LAUNCH, "--api-key", "cli-key", "--latency", "0.01", "--admin"],
+def test_it_prints_its_url_then_the_api_base_and_serves_the_api_there(tmp_path):
+    process = subprocess.Popen([sys.executable, "-c", LAUNCH, "--api-key", "cli-key", "--latency", "0.01", "--admin",
+                                "--rate-limit", "0.01"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
         first = process.stdout.readline().strip()
         assert first.startswith("listening on http://127.0.0.1:")
         url = first.removeprefix("listening on ")
-        answer = httpx.get(f"{url}/v0.4/jobs", headers={"Authorization": "apiKey cli-key"}, timeout=10)
+        assert process.stdout.readline().strip() == f"IONQ_BASE_URL={url}/v0.4"
+        key = {"Authorization": "apiKey cli-key"}
+        answer = httpx.get(f"{url}/v0.4/jobs", headers=key, timeout=10)
         assert answer.status_code == 200 and answer.json() == {"jobs": [], "next": None}
-        assert httpx.get(f"{url}/admin/counters", timeout=10).json()["jobs_created"] == 0
+        limited = httpx.get(f"{url}/v0.4/jobs", headers=key, timeout=10)  # --rate-limit 0.01: one per 100 s
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 90
+        assert httpx.get(f"{url}/admin/counters", timeout=10).status_code == 401
+        assert httpx.get(f"{url}/admin/counters", headers=key, timeout=10).json()["jobs_created"] == 0
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
+
+
+def test_a_busy_port_is_one_line_and_exit_1(capsys):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        status = main(["emulator", "--api-key", "cli-key", "--port", str(port)])
+    captured = capsys.readouterr()
+    assert status == 1 and captured.out == ""
+    assert captured.err == f"error: cannot listen on 127.0.0.1:{port}: Address already in use; pick another --port, or 0 for a free one\n"
 
 
 def test_it_refuses_to_start_without_a_key(tmp_path, monkeypatch):
@@ -49,8 +65,5 @@ def test_the_key_may_come_from_the_environment(tmp_path):
 
 
 def test_qvec_emulator_is_registered():
-    pytest.importorskip("qvec.cli.demo", reason="the qvec command group needs every module it registers")
-    from qvec.cli import cli, _register_commands
-
     _register_commands()
     assert "emulator" in cli.commands and "remote" in cli.commands["bench"].commands

@@ -5,7 +5,8 @@ import time
 import httpx
 import pytest
 
-from qvec.emulator import Faults
+from qvec.emulator import EmulatorConfig, Faults
+from qvec.errors import InputError
 
 from .conftest import KEY, OTHER_KEY
 
@@ -110,6 +111,15 @@ def test_admin_counters_are_off_unless_asked(start_emulator):
     assert httpx.get(emulator.url + "/admin/counters").status_code == 404
 
 
+def test_admin_counters_need_a_valid_key(start_emulator):
+    emulator = start_emulator(admin=True)
+    for headers in ({}, {"Authorization": "apiKey not-a-key-123"}):
+        answer = httpx.get(emulator.url + "/admin/counters", headers=headers)
+        assert answer.status_code == 401 and "not-a-key-123" not in answer.text
+    answer = httpx.get(emulator.url + "/admin/counters", headers={"Authorization": f"apiKey {OTHER_KEY}"})
+    assert answer.status_code == 200 and answer.json()["jobs_created"] == 0
+
+
 def test_injected_errors_and_drops_are_counted(start_emulator):
     emulator = start_emulator(faults=Faults(error_rate=1.0))
     answer = httpx.get(emulator.base_url + "/jobs", headers={"Authorization": f"apiKey {KEY}"})
@@ -120,11 +130,20 @@ def test_injected_errors_and_drops_are_counted(start_emulator):
     assert dropped.counters()["requests_per_status"] == {"dropped": 1}
 
 
-def test_rate_limit_answers_429_with_retry_after(start_emulator):
-    emulator = start_emulator(rate_limit=2.0)
-    answers = [httpx.get(emulator.base_url + "/jobs", headers={"Authorization": f"apiKey {KEY}"}) for _ in range(4)]
-    limited = [a for a in answers if a.status_code == 429]
-    assert limited and float(limited[0].headers["retry-after"]) > 0
+def test_rate_limit_is_per_key_and_answers_429_with_whole_seconds_to_wait(start_emulator):
+    emulator = start_emulator(rate_limit=0.01)  # one request per 100 s after a burst of one
+    first, second = ({"Authorization": f"apiKey {key}"} for key in (KEY, OTHER_KEY))
+    assert httpx.get(emulator.base_url + "/jobs", headers=first).status_code == 200
+    limited = httpx.get(emulator.base_url + "/jobs", headers=first)
+    assert limited.status_code == 429 and limited.json()["statusCode"] == 429
+    assert 90 <= int(limited.headers["retry-after"]) <= 100
+    assert httpx.get(emulator.base_url + "/jobs", headers=second).status_code == 200
+    assert emulator.counters()["requests_per_status"] == {"200": 2, "429": 1}
+
+
+def test_a_rate_limit_must_be_positive():
+    with pytest.raises(InputError, match="rate_limit"):
+        EmulatorConfig(api_keys=(KEY,), rate_limit=0.0)
 
 
 def test_capacity_bounds_jobs_running_at_once(start_emulator):

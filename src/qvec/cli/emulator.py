@@ -22,7 +22,8 @@ _FAULT_OPTIONS = ("error_rate", "rate_limit_rate", "retry_after", "drop_rate", "
 @click.option("--latency-per-circuit", default=0.0, show_default=True, type=_SECONDS, help="Extra run time per circuit of a job.")
 @click.option("--capacity", default=10, show_default=True, type=click.IntRange(min=1), help="Jobs running at once.")
 @click.option("--api-key", "api_keys", multiple=True, help="Accepted key (repeatable); default: $IONQ_API_KEY.")
-@click.option("--rate-limit", type=click.FloatRange(min=0.1), default=None, help="Requests per second per key (429 beyond).")
+@click.option("--rate-limit", type=click.FloatRange(min=0.0, min_open=True), default=None,
+              help="Requests per second per key; beyond it: 429 with Retry-After (whole seconds).")
 @click.option("--admin", is_flag=True, help="Serve /admin/counters (jobs per idempotency key, requests per status).")
 @click.option("--max-qubits", default=22, show_default=True, type=click.IntRange(1, 29), help="Widest job simulated.")
 @click.option("--seed", default=0, show_default=True, help="Seed of shot sampling for QPU and noisy targets.")
@@ -37,7 +38,10 @@ _FAULT_OPTIONS = ("error_rate", "rate_limit_rate", "retry_after", "drop_rate", "
 @click.option("--fail-rate", default=0.0, type=_RATE, help="Share of jobs that fail.")
 @click.option("--stuck-rate", default=0.0, type=_RATE, help="Share of jobs that never finish.")
 def command(host: str, port: int, api_keys: tuple[str, ...], fault_seed: int, **options: object) -> None:
-    """Serve the IonQ API (v0.4) under /v0.4; prints 'listening on http://HOST:PORT' first."""
+    """Serve the IonQ API (v0.4) under /v0.4.
+
+    Prints 'listening on http://HOST:PORT' first, then the API base for clients: 'IONQ_BASE_URL=http://HOST:PORT/v0.4'.
+    """
     from qvec.backends.ionq.settings import environment_value  # here, so that --help needs no torch
     from qvec.emulator import Emulator, EmulatorConfig, Faults
 
@@ -48,6 +52,7 @@ def command(host: str, port: int, api_keys: tuple[str, ...], fault_seed: int, **
     config = EmulatorConfig(api_keys=keys, faults=faults, **options)
     emulator = Emulator(config, host=host, port=port).start()
     click.echo(f"listening on {emulator.url}", color=False)
+    click.echo(f"IONQ_BASE_URL={emulator.base_url}", color=False)
     try:
         emulator.wait()
     except KeyboardInterrupt:

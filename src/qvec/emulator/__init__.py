@@ -1,6 +1,6 @@
 """An IonQ-compatible HTTP server for offline work, tests and benchmarks (``qvec emulator``)."""
 
 from .config import EmulatorConfig, Faults
-from .server import Emulator
+from .server import Emulator, EmulatorError
 
-__all__ = ["Emulator", "EmulatorConfig", "Faults"]
+__all__ = ["Emulator", "EmulatorConfig", "EmulatorError", "Faults"]

@@ -12,11 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from qvec.backends.ionq.targets import TARGET_QUBITS
-
 from .config import EmulatorConfig
 from .engine import JobEngine
-from .requests import MAX_BODY_BYTES, parse_job_request
+from .requests import MAX_BODY_BYTES, TARGET_QUBITS, parse_job_request
 from .store import API_PREFIX, TERMINAL, Job, JobStore
 
 __all__ = ["create_app", "ApiError"]
@@ -161,6 +159,11 @@ class _Api:
             raise ApiError(404, f"no job with id {', '.join(unknown)}")
         return [job for job in jobs.values() if job is not None]
 
+    async def counters(self, request: Request) -> dict[str, Any]:
+        """The admin counters (all accounts'), for any valid key."""
+        self.owner(request)
+        return self.store.counters.to_json()
+
     async def backends(self, request: Request) -> list[dict[str, Any]]:
         self.owner(request)
         return [_backend(name) for name in TARGET_QUBITS]
@@ -195,11 +198,12 @@ def _routes(api: _Api) -> APIRouter:
 
 
 def create_app(config: EmulatorConfig, store: JobStore) -> FastAPI:
-    """The API app over ``store``; ``/admin/counters`` is served only when ``config.admin`` is set."""
+    """The API app over ``store``; ``/admin/counters`` (for a valid key) only when ``config.admin`` is set."""
     app = FastAPI(title="qvec IonQ emulator", docs_url=None, redoc_url=None, openapi_url=None)
-    app.include_router(_routes(_Api(config, store)))
+    api = _Api(config, store)
+    app.include_router(_routes(api))
     if config.admin:
-        app.add_api_route("/admin/counters", lambda: store.counters.to_json(), methods=["GET"])
+        app.add_api_route("/admin/counters", api.counters, methods=["GET"])
     app.add_exception_handler(ApiError, lambda request, exc: _error(exc.status, exc.message))
     app.add_exception_handler(HTTPException, lambda request, exc: _error(exc.status_code, str(exc.detail)))
     app.add_exception_handler(RequestValidationError, lambda request, exc: _error(400, str(exc)))

@@ -72,6 +72,8 @@ class EmulatorConfig:
             raise InputError("the emulator needs at least one API key (--api-key or IONQ_API_KEY)")
         if self.capacity < 1:
             raise InputError(f"capacity must be at least 1, got {self.capacity}")
+        if self.rate_limit is not None and not self.rate_limit > 0:
+            raise InputError(f"rate_limit must be a positive number of requests per second, got {self.rate_limit!r}")
         for name in ("latency", "queue_latency", "latency_per_circuit"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name} must not be negative, got {getattr(self, name)}")

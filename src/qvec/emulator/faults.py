@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import random
 import time
 from typing import Any, Awaitable, Callable
@@ -38,17 +39,17 @@ def _header(scope: Message, name: bytes) -> str:
 
 
 class _TokenBucket:
-    """``rate`` requests per second per client, bursts up to ``rate``."""
+    """``rate`` requests per second per client, in bursts of up to ``max(rate, 1)``."""
 
     def __init__(self, rate: float) -> None:
-        self.rate = rate
+        self.rate, self.burst = rate, max(rate, 1.0)
         self._buckets: dict[str, tuple[float, float]] = {}
 
     def wait_time(self, client: str) -> float:
         """0 if a request may pass now (and take a token), else seconds until one may."""
         now = time.monotonic()
-        tokens, last = self._buckets.get(client, (self.rate, now))
-        tokens = min(self.rate, tokens + (now - last) * self.rate)
+        tokens, last = self._buckets.get(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
         if tokens >= 1:
             self._buckets[client] = (tokens - 1, now)
             return 0.0
@@ -69,8 +70,8 @@ class FaultLayer:
             return await self.app(scope, receive, send)
         counted = self._counting(send)
         wait = self._rate_limit_wait(scope)
-        if wait > 0:
-            return await self._answer(counted, 429, "Too Many Requests", wait)
+        if wait > 0:  # Retry-After in whole seconds, as HTTP defines it (and urllib3-based clients parse it)
+            return await self._answer(counted, 429, "Too Many Requests", math.ceil(wait))
         fault = self._draw(scope)
         if fault == "rate_limit":
             return await self._answer(counted, 429, "Too Many Requests", self.faults.retry_after)
@@ -86,7 +87,8 @@ class FaultLayer:
         """Seconds this caller must wait under the rate limit (0: go ahead)."""
         if self._bucket is None:
             return 0.0
-        return self._bucket.wait_time(hashlib.sha256(_header(scope, b"authorization").encode()).hexdigest())
+        key = _header(scope, b"authorization").partition(" ")[2].strip()
+        return self._bucket.wait_time(hashlib.sha256(key.encode()).hexdigest())
 
     def _draw(self, scope: Message) -> str | None:
         """Which fault, if any, hits this request: one seeded draw against the cumulative rates."""
@@ -108,10 +110,12 @@ class FaultLayer:
         return counted
 
     async def _answer(self, send: Send, status: int, message: str, retry_after: float | None = None) -> None:
+        """An error answer; an injected 429 may carry a fractional Retry-After (fast tests), the limiter's is whole."""
         body = json.dumps({"statusCode": status, "error": message, "message": message}).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if retry_after is not None:
-            headers.append((b"retry-after", f"{retry_after:.3f}".encode()))
+            seconds = str(int(retry_after)) if float(retry_after).is_integer() else f"{retry_after:.3f}"
+            headers.append((b"retry-after", seconds.encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from qvec.backends.ionq.targets import TARGET_QUBITS
 from qvec.circuit import Circuit
 from qvec.circuit.ionq_json import circuit_from_ionq
 from qvec.errors import InputError
 
-__all__ = ["JobRequest", "parse_job_request", "MAX_CIRCUITS", "MAX_GATES", "MAX_BODY_BYTES"]
+__all__ = ["JobRequest", "parse_job_request", "TARGET_QUBITS", "MAX_CIRCUITS", "MAX_GATES", "MAX_BODY_BYTES"]
+
+# The targets the emulator serves and their widths. The server keeps its own table (it never imports
+# the client); a test checks that it agrees with the client's ``qvec.backends.ionq.targets``.
+TARGET_QUBITS: dict[str, int] = {
+    "simulator": 29,
+    "qpu.aria-1": 25,
+    "qpu.aria-2": 25,
+    "qpu.forte-1": 36,
+    "qpu.forte-enterprise-1": 36,
+}
 
 MAX_CIRCUITS = 5000
 MAX_GATES = 150_000

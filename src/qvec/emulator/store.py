@@ -9,13 +9,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from qvec.backends.ionq.client import IDEMPOTENCY_FIELD
-
 from .requests import MULTI, JobRequest
 
-__all__ = ["Job", "JobStore", "Counters", "TERMINAL", "API_PREFIX"]
+__all__ = ["Job", "JobStore", "Counters", "TERMINAL", "API_PREFIX", "IDEMPOTENCY_FIELD"]
 
 API_PREFIX = "/v0.4"
+# The metadata field in which qvec's client sends its idempotency key (counted per key, to prove "no
+# duplicates"); the same name as the client's, checked by a test, without importing the client.
+IDEMPOTENCY_FIELD = "qvec_idempotency_key"
 TERMINAL = frozenset({"completed", "canceled", "failed", "deleted"})
 
 
