@@ -1,4 +1,4 @@
-# Two entry points for a fresh machine: `make demo` and `make test`.
+# Two entry points for a fresh machine: `make demo` and `make test` (`make docs` builds the documentation).
 # Both create .venv on first use. torch==2.13.0 is installed first so that pip takes the
 # CPU build on disk instead of pulling a multi-GB CUDA build to satisfy the package's range.
 PYTHON ?= python3
@@ -9,17 +9,24 @@ TORCH ?= torch==2.13.0
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,docs]'
 	touch $@
 
-.PHONY: install demo test bench
+.PHONY: install demo test docs bench
 install: $(BIN)/.installed
 
 demo: install
 	$(BIN)/qvec demo
 
+# The suite, then the documentation: --strict turns a broken docstring or link into a failure
+# (never add --quiet: it hides the warnings, and --strict then passes).
 test: install
 	$(BIN)/python -m pytest -q
+	$(BIN)/mkdocs build --strict --site-dir site
+
+docs: install
+	$(BIN)/mkdocs build --strict --site-dir site
+	@echo "open site/index.html (API reference: site/api/)"
 
 bench: install
 	$(BIN)/python bench/bench_qubit.py
