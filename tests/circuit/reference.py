@@ -21,6 +21,7 @@ H = np.array([[1, 1], [1, -1]]) / math.sqrt(2)
 SX = np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]) / 2
 SXDG = np.array([[1 - 1j, 1 + 1j], [1 + 1j, 1 - 1j]]) / 2
 SWAP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=complex)
+ISWAP = np.array([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]])
 
 
 def controlled(u: np.ndarray, n_controls: int = 1) -> np.ndarray:
@@ -72,10 +73,12 @@ IR_GATES = {
     "h": lambda: H, "x": lambda: X, "y": lambda: Y, "z": lambda: Z,
     "s": lambda: np.diag([1, 1j]), "sdg": lambda: np.diag([1, -1j]),
     "t": lambda: np.diag([1, cmath.exp(1j * math.pi / 4)]), "tdg": lambda: np.diag([1, cmath.exp(-1j * math.pi / 4)]),
-    "sx": lambda: SX, "rx": rx, "ry": ry, "rz": rz, "p": phase, "u": u,
+    "sx": lambda: SX, "sxdg": lambda: SXDG, "rx": rx, "ry": ry, "rz": rz, "p": phase, "u": u,
     "cx": lambda: controlled(X), "cy": lambda: controlled(Y), "cz": lambda: controlled(Z), "swap": lambda: SWAP,
     "crx": lambda t: controlled(rx(t)), "cry": lambda t: controlled(ry(t)), "crz": lambda t: controlled(rz(t)),
     "rxx": rxx, "ryy": ryy, "rzz": rzz, "ccx": lambda: controlled(X, 2),
+    "ch": lambda: controlled(H), "cp": lambda lam: controlled(phase(lam)), "cswap": lambda: controlled(SWAP),
+    "iswap": lambda: ISWAP,
 }
 
 

@@ -19,7 +19,8 @@ from qvec.errors import InputError
     (-math.inf, "is -inf; angles must be finite"),
     (True, "must be a number, a parameter name or a tensor, got True"),
     ("2theta", "parameter name '2theta' is not an identifier"),
-    ([0.1], "got list"),
+    (["a"], "must hold real numbers, got 'a' in a list"),
+    ([[0.1], [0.2]], r"must be a scalar or a 1-D tensor of per-row values, got shape \(2, 1\)"),
     (torch.zeros(2, 2), r"must be a scalar or a 1-D tensor of per-row values, got shape \(2, 2\)"),
     (torch.tensor([True]), "must be a real tensor, got dtype torch.bool"),
     (torch.tensor(1 + 1j), "must be a real tensor, got dtype torch.complex64"),
@@ -75,11 +76,48 @@ def test_nan_names_the_parameter_and_row() -> None:
 
 
 @pytest.mark.parametrize("value, message", [
-    (True, "must be a number or a tensor, got bool"),
-    ("0.1", "must be a number or a tensor, got str"),
+    (True, "must be a number, a list or array of numbers, or a tensor, got True"),
+    (np.bool_(True), "must be a number, a list or array of numbers, or a tensor, got (np.)?True"),
+    ("0.1", "must be a number, a list or array of numbers, or a tensor, got str"),
     (torch.zeros(2, 3), r"got shape \(2, 3\)"),
+    (np.zeros((2, 3)), r"got shape \(2, 3\)"),
+    ([[0.1, 0.2], [0.3]], "is not a rectangular list of numbers"),
+    ([0.1, "a"], "must hold real numbers, got 'a' in a list"),
+    ([0.1, None], "must hold real numbers, got None in a list"),
+    ([True, False], "must hold real numbers, got True in a list"),
+    (np.array([1 + 1j]), "must hold real numbers, got a numpy array of dtype complex128"),
+    (np.array(["a"]), "must hold real numbers, got a numpy array of dtype <U1"),
     (math.inf, "is inf"),
+    ([0.0, math.nan], "is nan at row 1"),
 ])
-def test_bad_parameter_values(value: object, message: str) -> None:
-    with pytest.raises(InputError, match=message):
+def test_bad_parameter_values_are_input_errors_naming_the_parameter(value: object, message: str) -> None:
+    with pytest.raises(InputError, match=message) as info:
         bind_parameters(["x"], {"x": value})
+    assert str(info.value).startswith("parameter 'x'")
+
+
+@pytest.mark.parametrize("value, expected", [
+    (2, torch.tensor(2.0, dtype=torch.float64)),
+    (np.float32(0.5), torch.tensor(0.5, dtype=torch.float64)),
+    ([0.1, 0.2], torch.tensor([0.1, 0.2], dtype=torch.float64)),
+    ((1, 2, 3), torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)),
+    (np.array([0.5, 1.5], dtype=np.float32), torch.tensor([0.5, 1.5], dtype=torch.float32)),
+    (np.arange(3), torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)),
+    (np.array(0.25), torch.tensor(0.25, dtype=torch.float64)),
+])
+def test_numbers_lists_and_numpy_arrays_bind_like_tensors(value: object, expected: torch.Tensor) -> None:
+    batch = bind_parameters(["x"], {"x": value})
+    assert batch.values["x"].dtype == expected.dtype
+    assert torch.equal(batch.values["x"], expected)
+    assert batch.batch_size == (expected.shape[0] if expected.dim() else 1)
+
+
+def test_numpy_parameters_give_the_same_results_as_tensors() -> None:
+    import qvec
+    circuit = qvec.Circuit(2).ry(0, "a").cx(0, 1).rx(1, "b")
+    rows = np.array([0.1, 0.7, -1.2])
+    from_numpy = circuit.expval(["Z0", "Z1"], params={"a": rows, "b": [0.3, 0.3, 0.3]}, dtype=torch.complex128)
+    from_tensors = circuit.expval(["Z0", "Z1"], params={"a": torch.tensor(rows), "b": torch.full((3,), 0.3, dtype=torch.float64)},
+                                  dtype=torch.complex128)
+    assert torch.equal(from_numpy, from_tensors)
+    assert torch.allclose(from_numpy[:, 0], torch.cos(torch.tensor(rows)))

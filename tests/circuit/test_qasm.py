@@ -26,7 +26,7 @@ def test_export_writes_the_header_register_and_qelib1_names() -> None:
 
 def test_export_writes_angles_that_read_back_exactly() -> None:
     text = to_qasm(qvec.Circuit(1).rx(0, 0.1).u(0, math.pi, -1e-300, 2.5e10))
-    assert text.splitlines()[-2:] == ["rx(0.1) q[0];", "u(3.141592653589793,-1e-300,25000000000.0) q[0];"]
+    assert text.splitlines()[-2:] == ["rx(0.1) q[0];", "u3(3.141592653589793,-1e-300,25000000000.0) q[0];"]
 
 
 def test_export_defines_gates_that_qelib1_lacks_once() -> None:

@@ -1,13 +1,16 @@
-"""The qubit circuit IR: gates, operations, parameters and Pauli-string observables."""
+"""The qubit circuit IR: gates, operations, parameters, observables, and text diagrams."""
 
 from .circuit import Circuit
+from .draw import draw
 from .gates import GATES, GateDefinition, gate_definition, gate_matrix
-from .observables import PauliString, parse_observable
+from .observables import Hamiltonian, PauliString, expand_observables, parse_observable
 from .operation import Operation
-from .parameters import Angle, ParameterBatch, bind_parameters
+from .parameters import Angle, ParameterBatch, ScaledParameter, bind_parameters
 from .qasm import load_qasm, parse_qasm, to_qasm
+from .specs import CircuitSpecs
 
 __all__ = [
-    "Angle", "Circuit", "GATES", "GateDefinition", "Operation", "ParameterBatch", "PauliString",
-    "bind_parameters", "gate_definition", "gate_matrix", "load_qasm", "parse_observable", "parse_qasm", "to_qasm",
+    "Angle", "Circuit", "CircuitSpecs", "GATES", "GateDefinition", "Hamiltonian", "Operation", "ParameterBatch",
+    "PauliString", "ScaledParameter", "bind_parameters", "draw", "expand_observables", "gate_definition", "gate_matrix",
+    "load_qasm", "parse_observable", "parse_qasm", "to_qasm",
 ]

@@ -7,7 +7,7 @@ from typing import Mapping
 import torch
 
 from .circuit import Circuit
-from .parameters import Angle, ParamValue, bind_parameters
+from .parameters import Angle, ParamValue, ScaledParameter, bind_parameters
 
 __all__ = ["bind_rows"]
 
@@ -19,6 +19,8 @@ def _row_value(value: torch.Tensor, row: int) -> float:
 def _bind_angle(angle: Angle, values: Mapping[str, torch.Tensor], row: int) -> float:
     if isinstance(angle, str):
         return _row_value(values[angle], row)
+    if isinstance(angle, ScaledParameter):
+        return angle.scale * _row_value(values[angle.name], row)
     if isinstance(angle, torch.Tensor):
         return _row_value(angle, row)
     return float(angle)

@@ -124,11 +124,20 @@ def _controlled_constant(target: list[list[complex]]) -> list[list[complex]]:
     return [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, *target[0]], [0, 0, *target[1]]]
 
 
-def _ccx() -> list[list[complex]]:
-    matrix = [[complex(i == j) for j in range(8)] for i in range(8)]
-    matrix[6][6] = matrix[7][7] = 0
-    matrix[6][7] = matrix[7][6] = 1
+def _permutation(targets: dict[int, int], size: int) -> list[list[complex]]:
+    """The permutation matrix sending basis state ``j`` to ``targets.get(j, j)``."""
+    matrix = [[0j] * size for _ in range(size)]
+    for j in range(size):
+        matrix[targets.get(j, j)][j] = 1
     return matrix
+
+
+def _ccx() -> list[list[complex]]:
+    return _permutation({6: 7, 7: 6}, 8)
+
+
+def _cswap() -> list[list[complex]]:
+    return _permutation({5: 6, 6: 5}, 8)
 
 
 def _definitions() -> list[GateDefinition]:
@@ -143,6 +152,7 @@ def _definitions() -> list[GateDefinition]:
         d("t", 1, 0, _constant([[1, 0], [0, _T]]), diagonal=True),
         d("tdg", 1, 0, _constant([[1, 0], [0, _T.conjugate()]]), diagonal=True),
         d("sx", 1, 0, _constant([[(1 + 1j) / 2, (1 - 1j) / 2], [(1 - 1j) / 2, (1 + 1j) / 2]])),
+        d("sxdg", 1, 0, _constant([[(1 - 1j) / 2, (1 + 1j) / 2], [(1 + 1j) / 2, (1 - 1j) / 2]])),
         d("rx", 1, 1, _rotation(_PAULIS["x"]), generator=_PAULIS["x"]),
         d("ry", 1, 1, _rotation(_PAULIS["y"]), generator=_PAULIS["y"]),
         d("rz", 1, 1, _rotation(_PAULIS["z"]), diagonal=True, generator=_PAULIS["z"]),
@@ -152,6 +162,9 @@ def _definitions() -> list[GateDefinition]:
         d("cy", 2, 0, _constant(_controlled_constant(_Y))),
         d("cz", 2, 0, _constant(_controlled_constant(_Z)), diagonal=True),
         d("swap", 2, 0, _constant([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])),
+        d("iswap", 2, 0, _constant([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]])),
+        d("ch", 2, 0, _constant(_controlled_constant([[_R2, _R2], [_R2, -_R2]]))),
+        d("cp", 2, 1, _controlled(_phase), diagonal=True),
         d("crx", 2, 1, _controlled(_rotation(_PAULIS["x"]))),
         d("cry", 2, 1, _controlled(_rotation(_PAULIS["y"]))),
         d("crz", 2, 1, _controlled(_rotation(_PAULIS["z"])), diagonal=True),
@@ -159,6 +172,7 @@ def _definitions() -> list[GateDefinition]:
         d("ryy", 2, 1, _rotation(_PAULIS["yy"]), generator=_PAULIS["yy"]),
         d("rzz", 2, 1, _rotation(_PAULIS["zz"]), diagonal=True, generator=_PAULIS["zz"]),
         d("ccx", 3, 0, _constant(_ccx())),
+        d("cswap", 3, 0, _constant(_cswap())),
     ]
 
 

@@ -1,7 +1,7 @@
 """Conversion between qvec circuits and the IonQ API's circuit JSON (``qis`` and ``native`` gate sets).
 
 ``ionq_gates`` writes a concrete circuit (float angles) in the QIS gate set, decomposing the gates
-IonQ lacks (``p``, ``u``) up to a global phase. ``circuit_from_ionq`` reads what clients send,
+IonQ lacks (``p``, ``u``, ``cp``, ``ch``, ``cswap``, ``iswap``) up to a global phase. ``circuit_from_ionq`` reads what clients send,
 both the ``target``/``control`` and the ``targets``/``controls`` spellings, and the native gates
 (angles in turns), for the emulator.
 """
@@ -20,7 +20,8 @@ __all__ = ["ionq_gates", "circuit_from_ionq"]
 
 Gate = dict[str, Any]
 
-_PLAIN = {"h": "h", "x": "x", "y": "y", "z": "z", "s": "s", "sdg": "si", "t": "t", "tdg": "ti", "sx": "v", "swap": "swap"}
+_PLAIN = {"h": "h", "x": "x", "y": "y", "z": "z", "s": "s", "sdg": "si", "t": "t", "tdg": "ti", "sx": "v", "sxdg": "vi",
+          "swap": "swap"}
 _ROTATIONS = {"rx": "rx", "ry": "ry", "rz": "rz", "rxx": "xx", "ryy": "yy", "rzz": "zz"}
 _CONTROLLED = {"cx": "x", "cy": "y", "cz": "z", "crx": "rx", "cry": "ry", "crz": "rz", "ccx": "x"}
 
@@ -32,8 +33,22 @@ def _angle(op: Operation, index: int = 0) -> float:
     return float(value)
 
 
+# Gates IonQ lacks, as IR operations on wires (a, b, ...) given the angles.
+_DECOMPOSITIONS: dict[str, Callable[[tuple[int, ...], tuple[float, ...]], list[Operation]]] = {
+    "cp": lambda w, a: [Operation("p", (w[0],), (a[0] / 2,)), Operation("cx", w), Operation("p", (w[1],), (-a[0] / 2,)),
+                        Operation("cx", w), Operation("p", (w[1],), (a[0] / 2,))],
+    "ch": lambda w, a: [Operation("ry", (w[1],), (math.pi / 4,)), Operation("cx", w), Operation("ry", (w[1],), (-math.pi / 4,))],
+    "cswap": lambda w, a: [Operation("cx", (w[2], w[1])), Operation("ccx", w), Operation("cx", (w[2], w[1]))],
+    "iswap": lambda w, a: [Operation("s", (w[0],)), Operation("s", (w[1],)), Operation("h", (w[0],)), Operation("cx", w),
+                           Operation("cx", (w[1], w[0])), Operation("h", (w[1],))],
+}
+
+
 def _gate(op: Operation) -> list[Gate]:
     """The IonQ QIS gates for one operation."""
+    if op.gate in _DECOMPOSITIONS:
+        angles = tuple(_angle(op, i) for i in range(len(op.angles)))
+        return [gate for part in _DECOMPOSITIONS[op.gate](op.wires, angles) for gate in _gate(part)]
     wires = list(op.wires)
     if op.gate in _PLAIN:
         return [{"gate": _PLAIN[op.gate], "targets": wires}]

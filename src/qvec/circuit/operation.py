@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .gates import GateDefinition, gate_definition
-from .parameters import Angle, angle_key
+from .parameters import Angle, ScaledParameter, angle_key
 
 __all__ = ["Operation"]
 
@@ -24,7 +24,7 @@ class Operation:
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
-        return tuple(a for a in self.angles if isinstance(a, str))
+        return tuple(a if isinstance(a, str) else a.name for a in self.angles if isinstance(a, (str, ScaledParameter)))
 
     def _key(self) -> tuple:
         return (self.gate, self.wires, tuple(angle_key(a) for a in self.angles))
@@ -42,8 +42,8 @@ class Operation:
 
 
 def _format_angle(angle: Angle) -> str:
-    if isinstance(angle, str):
-        return angle
+    if isinstance(angle, (str, ScaledParameter)):
+        return str(angle)
     if isinstance(angle, float):
         return f"{angle:.6g}"
     return f"tensor{tuple(angle.shape)}" if angle.dim() else f"{angle.item():.6g}"

@@ -1,8 +1,10 @@
 """Angles of gates and the parameter values of a batch.
 
 An angle is a float, a parameter name, or a tensor (a scalar shared by the batch, or a 1-D
-tensor with one value per row). ``bind_parameters`` checks a ``params`` mapping against a
-circuit and fixes the batch size B.
+tensor with one value per row); qubit circuits also take a ``ScaledParameter`` (``-theta``,
+as ``Circuit.inverse`` writes). Values may be given as numbers, lists, numpy arrays or tensors;
+``as_value_tensor`` turns them into tensors in one place. ``bind_parameters`` checks a
+``params`` mapping against a circuit and fixes the batch size B.
 """
 
 from __future__ import annotations
@@ -10,16 +12,85 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Union
+from typing import Iterable, Mapping, Sequence, Union
 
+import numpy as np
 import torch
 
 from qvec.errors import InputError
 
-__all__ = ["Angle", "ParameterBatch", "angle_key", "bind_parameters", "check_all_finite", "check_angle"]
+__all__ = [
+    "Angle", "ParameterBatch", "ScaledParameter", "angle_key", "as_value_tensor", "bind_parameters",
+    "check_all_finite", "check_angle", "scale_angle",
+]
 
-Angle = Union[float, str, torch.Tensor]
-ParamValue = Union[float, int, torch.Tensor]
+
+@dataclass(frozen=True)
+class ScaledParameter:
+    """A named parameter times a constant (``-theta`` in an inverted circuit): its value is ``scale * params[name]``."""
+
+    name: str
+    scale: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise InputError(f"parameter name {self.name!r} is not an identifier")
+        if isinstance(self.scale, bool) or not isinstance(self.scale, numbers.Real) or not math.isfinite(self.scale):
+            raise InputError(f"the scale of parameter {self.name!r} must be a finite number, got {self.scale!r}")
+        object.__setattr__(self, "scale", float(self.scale) + 0.0)
+
+    def __str__(self) -> str:
+        return f"-{self.name}" if self.scale == -1 else f"{self.scale:.6g}*{self.name}"
+
+
+Angle = Union[float, str, ScaledParameter, torch.Tensor]
+ParamValue = Union[float, int, Sequence[float], np.ndarray, torch.Tensor]
+
+
+def scale_angle(angle: Angle, factor: float) -> Angle:
+    """``factor * angle`` in the angle's own kind: a number, a (scaled) parameter, or a tensor (gradients flow)."""
+    if isinstance(angle, str):
+        return angle if factor == 1 else ScaledParameter(angle, factor)
+    if isinstance(angle, ScaledParameter):
+        scale = angle.scale * factor
+        return angle.name if scale == 1 else ScaledParameter(angle.name, scale)
+    return angle * factor
+
+
+def as_value_tensor(value: object, what: str) -> torch.Tensor:
+    """A number, a list of numbers, a numpy array or a tensor as a tensor; ``what`` names it in errors.
+
+    Python and numpy numbers become float64 scalars, lists and arrays float64 (float arrays keep
+    their precision); tensors pass unchanged, so that gradients flow.
+    """
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{what} must be a number, a list or array of numbers, or a tensor, got {value!r}")
+    if isinstance(value, numbers.Real):
+        return torch.tensor(float(value), dtype=torch.float64)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        try:
+            array = np.asarray(value)
+        except ValueError as exc:  # ragged nesting
+            raise InputError(f"{what} is not a rectangular list of numbers ({exc})") from None
+        if array.dtype.kind not in "iuf":
+            raise InputError(f"{what} must hold real numbers, got {_describe(value, array)}")
+        return torch.tensor(array if array.dtype.kind == "f" else array.astype(np.float64))
+    raise InputError(f"{what} must be a number, a list or array of numbers, or a tensor, got {type(value).__name__}")
+
+
+def _describe(value: object, array: np.ndarray) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a numpy array of dtype {array.dtype}"
+    return f"{_first_non_number(value)!r} in a {type(value).__name__}"
+
+
+def _first_non_number(value: object) -> object:
+    """The first entry of nested lists that is not a real number (bools count as not)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return next((bad for v in value if (bad := _first_non_number(v)) is not None), None)
+    return value if isinstance(value, bool) or not isinstance(value, numbers.Real) else None
 
 
 def _check_tensor(value: torch.Tensor, what: str, finite: bool = True) -> torch.Tensor:
@@ -75,8 +146,8 @@ def check_angle(value: Angle, what: str) -> Angle:
         if not math.isfinite(value):
             raise InputError(f"{what} is {value}; angles must be finite")
         return float(value)
-    if isinstance(value, torch.Tensor):
-        return _check_tensor(value, what)
+    if isinstance(value, (torch.Tensor, list, tuple, np.ndarray)):
+        return _check_tensor(as_value_tensor(value, what), what)
     raise InputError(f"{what} must be a number, a parameter name or a tensor, got {type(value).__name__}")
 
 
@@ -84,6 +155,8 @@ def angle_key(value: Angle) -> object:
     """A hashable, comparable stand-in for an angle (tensors by their values; -0.0 is 0.0)."""
     if isinstance(value, torch.Tensor):
         return ("tensor", tuple(value.shape), tuple(v + 0.0 for v in value.detach().cpu().reshape(-1).tolist()))
+    if isinstance(value, ScaledParameter):
+        return ("scaled", value.name, value.scale)
     return value + 0.0 if isinstance(value, float) else value
 
 
@@ -129,13 +202,7 @@ def bind_parameters(
         raise InputError(f"missing value for parameter {missing[0]!r}")
     values: dict[str, torch.Tensor] = {}
     for name in names:
-        raw = params[name]
-        if isinstance(raw, torch.Tensor):
-            tensor = raw
-        elif isinstance(raw, numbers.Real) and not isinstance(raw, bool):
-            tensor = torch.tensor(float(raw), dtype=torch.float64)
-        else:
-            raise InputError(f"parameter {name!r} must be a number or a tensor, got {type(raw).__name__}")
+        tensor = as_value_tensor(params[name], f"parameter {name!r}")
         values[name] = _check_tensor(tensor, f"parameter {name!r}", finite=False)
     if check_finite:
         check_all_finite(values)

@@ -2,8 +2,12 @@
 
 A QASM gate is either a ``NativeGate`` (one IR gate, angles possibly rearranged: ``u2`` is
 ``u(pi/2, phi, lambda)``) or a ``DefinedGate`` (a ``gate`` definition, expanded into its body).
-qelib1 gates the IR lacks (``ch``, ``cswap``, ``cu3``, ``sxdg``, ...) are expanded from their
-definitions in Qiskit's ``qelib1.inc``, copied below (``QELIB1_DEFINITIONS``).
+qelib1 gates the IR lacks (``cu3``, ``csx``, ``c3x``, ...) are expanded from their definitions in
+Qiskit's ``qelib1.inc``, copied below (``QELIB1_DEFINITIONS``).
+
+For export, ``QELIB1_STANDARD`` lists the gates of the qelib1.inc of the OpenQASM 2 paper, the one
+every reader has (Qiskit's ``qasm2.loads`` reads exactly these by default); IR gates outside it are
+written under a standard name (``EXPORT_NAMES``) or with a ``gate`` definition (``EXPORT_DEFINITIONS``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from .qasm_syntax import Expression, Token
 
 __all__ = [
     "IROperation", "NativeGate", "BodyCall", "DefinedGate", "QasmGate", "BUILTIN_GATES", "QELIB1_NATIVE_GATES",
-    "QELIB1_DEFINITIONS", "EXPORT_DEFINITIONS", "is_equivalent",
+    "QELIB1_DEFINITIONS", "QELIB1_STANDARD", "EXPORT_NAMES", "EXPORT_DEFINITIONS", "is_equivalent",
 ]
 
 # (IR gate name, wires, angles)
@@ -86,23 +90,22 @@ def _native(name: str, angles: Callable[[tuple[float, ...]], tuple[float, ...]] 
 # OpenQASM 2's two built-in gates, available without any include.
 BUILTIN_GATES: dict[str, QasmGate] = {"U": _native("U", ir_name="u"), "CX": _native("CX", ir_name="cx")}
 
-# Every IR gate but ryy is in qelib1 under its own name; these are qelib1's aliases of IR gates.
+# IR gates that no qelib1.inc defines (files that use them carry a ``gate`` definition).
+_NOT_IN_QELIB1 = frozenset({"ryy", "iswap"})
+
+# Every other IR gate is in Qiskit's qelib1 under its own name; these are qelib1's aliases of IR gates.
 QELIB1_NATIVE_GATES: dict[str, QasmGate] = {
-    **{name: _native(name) for name in GATES if name != "ryy"},
+    **{name: _native(name) for name in GATES if name not in _NOT_IN_QELIB1},
     "u3": _native("u3", ir_name="u"),
     "u2": _native("u2", lambda a: (math.pi / 2, a[0], a[1]), n_params=2, ir_name="u"),
     "u1": _native("u1", ir_name="p"),
+    "cu1": _native("cu1", ir_name="cp"),
     "cnot": _native("cnot", ir_name="cx"),
     "id": NativeGate(None, 1, 0),
     "u0": NativeGate(None, 1, 1),
 }
 
 QELIB1_DEFINITIONS = """
-gate sxdg a { s a; h a; s a; }
-gate ch a,b { h b; sdg b; cx a,b; h b; t b; cx a,b; t b; h b; s b; x b; s a; }
-gate cswap a,b,c { cx c,b; ccx a,b,c; cx c,b; }
-gate cu1(lambda) a,b { u1(lambda/2) a; cx a,b; u1(-lambda/2) b; cx a,b; u1(lambda/2) b; }
-gate cp(lambda) a,b { p(lambda/2) a; cx a,b; p(-lambda/2) b; cx a,b; p(lambda/2) b; }
 gate cu3(theta,phi,lambda) c,t {
   u1((lambda+phi)/2) c; u1((lambda-phi)/2) t; cx c,t;
   u3(-theta/2,0,-(phi+lambda)/2) t; cx c,t; u3(theta/2,phi,0) t;
@@ -135,9 +138,24 @@ gate c4x a,b,c,d,e {
 }
 """
 
-# Definitions written into exported files for the IR gates that qelib1 lacks (as Qiskit writes them).
+# The qelib1.inc of the OpenQASM 2 paper: what every reader defines (checked against Qiskit's loader).
+QELIB1_STANDARD = frozenset("u3 u2 u1 cx id x y z h s sdg t tdg rx ry rz cz cy ch ccx crz cu1 cu3".split())
+
+# IR gates written under the standard name of the same matrix.
+EXPORT_NAMES: dict[str, str] = {"p": "u1", "u": "u3", "cp": "cu1"}
+
+# The other IR gates, defined from standard gates exactly (no global phase, with rz = exp(-i theta Z / 2)).
 EXPORT_DEFINITIONS: dict[str, str] = {
+    "sx": "gate sx a { h a; s a; h a; }",
+    "sxdg": "gate sxdg a { h a; sdg a; h a; }",
+    "swap": "gate swap a,b { cx a,b; cx b,a; cx a,b; }",
+    "iswap": "gate iswap a,b { s a; s b; h a; cx a,b; cx b,a; h b; }",
+    "crx": "gate crx(theta) a,b { u1(pi/2) b; cx a,b; u3(-theta/2,0,0) b; cx a,b; u3(theta/2,-pi/2,0) b; }",
+    "cry": "gate cry(theta) a,b { ry(theta/2) b; cx a,b; ry(-theta/2) b; cx a,b; }",
+    "rxx": "gate rxx(theta) a,b { h a; h b; cx a,b; rz(theta) b; cx a,b; h a; h b; }",
     "ryy": "gate ryy(theta) a,b { rx(pi/2) a; rx(pi/2) b; cx a,b; rz(theta) b; cx a,b; rx(-pi/2) a; rx(-pi/2) b; }",
+    "rzz": "gate rzz(theta) a,b { cx a,b; rz(theta) b; cx a,b; }",
+    "cswap": "gate cswap a,b,c { cx c,b; ccx a,b,c; cx c,b; }",
 }
 
 _PROBE_ANGLES = ((0.37, -1.21, 2.03), (1.9, 0.45, -0.8))

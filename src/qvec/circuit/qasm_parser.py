@@ -145,8 +145,7 @@ class _Reader:
     # -- gate definitions -----------------------------------------------------------------
     def gate_definition(self, token: Token) -> None:
         name = self.stream.expect_kind("identifier", "a gate name")
-        if name.text in self.program.gates:
-            raise self.stream.error("gate is already defined", name)
+        previous = self.program.gates.get(name.text)
         params: tuple[str, ...] = ()
         if self.stream.accept("(") and not self.stream.accept(")"):
             params = self._identifiers(")")
@@ -156,11 +155,14 @@ class _Reader:
             call = self._body_statement(params, qubits)
             if call is not None:
                 body.append(call)
-        gate = DefinedGate(name.text, params, len(qubits), tuple(body))
-        self.program.gates[name.text] = self._as_native(gate)
+        gate = self._as_native(DefinedGate(name.text, params, len(qubits), tuple(body)))
+        if previous is not None and not (isinstance(gate, NativeGate) and previous == gate):
+            raise self.stream.error("gate is already defined", name)
+        self.program.gates[name.text] = gate
 
     def _as_native(self, gate: DefinedGate) -> QasmGate:
-        """A definition of an IR gate that qelib1 lacks (as exporters write ryy) becomes that IR gate."""
+        """A definition of an IR gate becomes that IR gate: exporters define the gates the standard
+        qelib1.inc lacks (``ryy``, ``sx``, ...), which a newer qelib1 may have defined already."""
         try:
             if gate.name in GATES and is_equivalent(gate, gate.name):
                 return NativeGate(gate.name, gate.n_qubits, gate.n_params)

@@ -13,10 +13,10 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from qvec.circuit import Circuit
-from qvec.circuit.observables import PauliString, parse_observable
+from qvec.circuit.observables import Hamiltonian, ObservableTerms, PauliString, expand_observables
 from qvec.circuit.parameters import ParamValue
 
-from .measure import pauli_expectations, probabilities
+from .measure import observable_expectations, probabilities
 from .memory import memory_budget, set_memory_budget
 from .sampling import counts, sample_basis_states
 from .simulate import Simulation, prepare, simulate
@@ -29,18 +29,19 @@ Params = Mapping[str, ParamValue] | None
 
 
 @lru_cache(maxsize=1024)
-def _parse_observables(observables: tuple[str, ...], n_qubits: int) -> list[PauliString]:
-    return [parse_observable(o, n_qubits) for o in observables]
+def _parse_observables(observables: tuple[str | PauliString | Hamiltonian, ...], n_qubits: int) -> ObservableTerms:
+    return expand_observables(list(observables), n_qubits)
 
 
 def expval(circuit: Circuit, observables: Sequence[str], params: Params = None, *,
            dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
-    """Expectation values ``[B, len(observables)]`` of Pauli strings (float32, or float64 for complex128)."""
-    if isinstance(observables, str):
+    """Expectation values ``[B, len(observables)]`` of Pauli strings or weighted sums of them (float32, or
+    float64 for complex128); every distinct string is read once from each state."""
+    if isinstance(observables, (str, PauliString, Hamiltonian)):
         observables = [observables]
     strings = _parse_observables(tuple(observables), circuit.n_qubits)
     simulation = prepare(circuit, params, dtype=dtype, device=device)
-    return simulation.map_rows(lambda state: pauli_expectations(state, strings, circuit.n_qubits))
+    return simulation.map_rows(lambda state: observable_expectations(state, strings, circuit.n_qubits))
 
 
 def probs(circuit: Circuit, params: Params = None, *, dtype: torch.dtype = torch.complex64,

@@ -23,6 +23,9 @@ def _angle_value(source: tuple[str, object], batch: ParameterBatch, tensors: lis
     kind, value = source
     if kind == "name":
         return batch.values[value]
+    if kind == "scaled":
+        name, scale = value
+        return batch.values[name] * scale
     if kind == "tensor":
         return tensors[value]
     return value

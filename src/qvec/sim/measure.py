@@ -2,7 +2,8 @@
 
 For a Pauli string P with X/Y mask m, ``P|j> = phase(j) |j xor m>``, so
 ``<psi|P|psi> = sum_j conj(psi[j xor m]) phase(j) psi[j]``; strings sharing a mask share one
-elementwise product and are read out together by one matrix product.
+elementwise product and are read out together by one matrix product. Weighted sums of strings
+(``observable_expectations``) read every distinct string of every sum from the same state once.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Sequence
 
 import torch
 
-from qvec.circuit.observables import PauliString
+from qvec.circuit.observables import ObservableTerms, PauliString
 
-__all__ = ["probabilities", "pauli_expectations"]
+__all__ = ["observable_expectations", "probabilities", "pauli_expectations"]
 
 
 def probabilities(state: torch.Tensor) -> torch.Tensor:
@@ -63,3 +64,8 @@ def pauli_expectations(state: torch.Tensor, strings: Sequence[PauliString], n_qu
             return values
         columns.update({p: values[:, i] for i, p in enumerate(positions)})
     return torch.stack([columns[p] for p in range(len(strings))], dim=1)
+
+
+def observable_expectations(state: torch.Tensor, terms: ObservableTerms, n_qubits: int) -> torch.Tensor:
+    """Expectation values ``[N, m]`` of observables (Pauli strings or weighted sums), one pass over the state."""
+    return terms.combine(pauli_expectations(state, terms.strings, n_qubits))

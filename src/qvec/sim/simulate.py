@@ -8,7 +8,7 @@ import torch
 from torch.utils.checkpoint import checkpoint
 
 from qvec.circuit import Circuit
-from qvec.circuit.parameters import ParameterBatch, ParamValue, bind_parameters
+from qvec.circuit.parameters import ParameterBatch, ParamValue, ScaledParameter, bind_parameters
 from qvec.errors import InputError
 
 from .apply import Dense, Gate, Layer, Monomial, Step, apply_step
@@ -43,12 +43,15 @@ def _gate_specs(circuit: Circuit) -> tuple[tuple[GateSpec, ...], tuple[tuple[fro
         for angle in op.angles:
             if isinstance(angle, str):
                 sources.append(("name", angle))
+            elif isinstance(angle, ScaledParameter):
+                sources.append(("scaled", (angle.name, angle.scale)))
             elif isinstance(angle, torch.Tensor):
                 sources.append(("tensor", tensor_index[id(angle)]))
             else:
                 sources.append(("const", angle))
         gates.append((op.gate, op.wires, tuple(sources)))
-        reads.append((frozenset(v for k, v in sources if k == "name"), frozenset(v for k, v in sources if k == "tensor")))
+        names = frozenset(v if k == "name" else v[0] for k, v in sources if k in ("name", "scaled"))
+        reads.append((names, frozenset(v for k, v in sources if k == "tensor")))
     return tuple(gates), tuple(reads)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 import httpx
 import torch
 
-from qvec.circuit import Circuit, PauliString, parse_observable
+from qvec.circuit import Circuit, PauliString, expand_observables
 from qvec.circuit.binding import bind_rows
 from qvec.circuit.parameters import ParamValue
 from qvec.errors import IonQError, InputError, JobError, format_indices
@@ -224,9 +224,11 @@ class IonQBackend:
 
     def expval(self, circuit: Circuit, observables: Sequence[str], params: Mapping[str, ParamValue] | None = None, *,
                dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
-        """Expectation values ``[B, len(observables)]``: one basis-rotated circuit per row and measurement basis."""
+        """Expectation values ``[B, len(observables)]`` of Pauli strings or weighted sums of them: one basis-rotated
+        circuit per row and measurement basis, for the distinct strings of all the sums, then the weighted sums."""
         _refuse_autograd(circuit, params)
-        paulis = [parse_observable(o, circuit.n_qubits) for o in observables]
+        terms = expand_observables(observables, circuit.n_qubits)
+        paulis = list(terms.strings)
         bound = bind_rows(circuit, params)
         groups = _measurement_groups(paulis)
         rotated = [_rotate(c, basis) for basis, _ in groups for c in bound]
@@ -237,7 +239,7 @@ class IonQBackend:
                 mask = sum(1 << q for q in paulis[index].wires)
                 values[:, index] = torch.tensor([f.parity_expectation(mask)
                                                  for f in frequencies[g * len(bound):(g + 1) * len(bound)]])
-        return values.to(dtype=_real_dtype(dtype), device=device)
+        return terms.combine(values).to(dtype=_real_dtype(dtype), device=device)
 
     def sample(self, circuit: Circuit, shots: int, params: Mapping[str, ParamValue] | None = None, *,
                seed: int | None = None, dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
