@@ -63,4 +63,19 @@ def test_monomial_and_dense_kernels_agree() -> None:
     operator = torch.zeros(dim, dim, dtype=torch.complex128)
     operator[source, torch.arange(dim)] = phase
     rows = random_rows(5, 3, rng)
-    torch.testing.assert_close(apply_step(Monomial(source, phase), rows, 3), apply_step(Dense(operator), rows, 3))
+    whole_register = Monomial((2, 1, 0), source, phase)
+    torch.testing.assert_close(apply_step(whole_register, rows, 3), apply_step(Dense(operator), rows, 3))
+
+
+@pytest.mark.parametrize("wires", [(1, 0), (3, 2), (4, 3, 2), (4, 2), (3, 0, 1)])
+def test_monomial_on_some_wires_matches_its_gate_matrix(wires: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(len(wires) + wires[0])
+    dim = 2 ** len(wires)
+    source = rng.permutation(dim)
+    phase = np.exp(1j * rng.uniform(0, 6, dim))
+    matrix = np.zeros((dim, dim), dtype=complex)
+    matrix[np.arange(dim), source] = phase  # new[y] = phase[y] old[source[y]]
+    rows = random_rows(4, 5, rng)
+    got = apply_step(Monomial(wires, torch.tensor(source), torch.tensor(phase)), rows, 5)
+    expected = rows @ torch.tensor(embed(matrix, wires, 5)).T
+    torch.testing.assert_close(got, expected)

@@ -139,11 +139,11 @@ class FockState:
     # -- samples --------------------------------------------------------------------------
     def sample_fock(self, shots: int, seed: int | None = None) -> torch.Tensor:
         """Photon counts ``[B, shots, M]`` (int64), seeded when ``seed`` is given."""
-        return sampling.sample_photon_numbers(self.tensor, self.n_modes, _shots(shots), seed)
+        return sampling.sample_photon_numbers(self.tensor, self.n_modes, shots, seed)
 
     def sample_homodyne(self, mode: int, shots: int, phi: float = 0.0, seed: int | None = None) -> torch.Tensor:
         """Homodyne outcomes of ``x_phi`` on ``mode``, ``[B, shots]``, seeded when ``seed`` is given."""
-        return sampling.sample_homodyne(self.tensor, self.n_modes, self._mode(mode), _shots(shots), self.hbar, phi, seed)
+        return sampling.sample_homodyne(self.tensor, self.n_modes, self._mode(mode), shots, self.hbar, phi, seed)
 
 
 def _turned(value: torch.Tensor, phi: float | torch.Tensor) -> torch.Tensor:
@@ -151,9 +151,3 @@ def _turned(value: torch.Tensor, phi: float | torch.Tensor) -> torch.Tensor:
     if isinstance(phi, torch.Tensor):
         return (torch.polar(torch.ones_like(phi, dtype=value.real.dtype), -phi.to(value.real.dtype)) * value).real
     return value.real * math.cos(phi) + value.imag * math.sin(phi)
-
-
-def _shots(shots: int) -> int:
-    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
-        raise InputError(f"shots must be a positive integer, got {shots!r}")
-    return shots

@@ -15,11 +15,12 @@ import torch
 from qvec.circuit import Circuit
 from qvec.circuit.observables import Hamiltonian, ObservableTerms, PauliString, expand_observables
 from qvec.circuit.parameters import ParamValue
+from qvec.errors import InputError
 
 from .measure import observable_expectations, probabilities
 from .memory import memory_budget, set_memory_budget
-from .sampling import counts, sample_basis_states
-from .simulate import Simulation, prepare, simulate
+from .sampling import SAMPLE_BYTES_PER_SHOT, check_shots, counts, sample_indices, uniform_draws
+from .simulate import RowOutput, Simulation, prepare, real_dtype, simulate
 
 __all__ = [
     "Simulation", "counts", "expval", "memory_budget", "prepare", "probs", "sample", "set_memory_budget", "simulate",
@@ -39,19 +40,32 @@ def expval(circuit: Circuit, observables: Sequence[str], params: Params = None, 
     float64 for complex128); every distinct string is read once from each state."""
     if isinstance(observables, (str, PauliString, Hamiltonian)):
         observables = [observables]
+    if not observables:
+        raise InputError("expval needs at least one observable, got none")
     strings = _parse_observables(tuple(observables), circuit.n_qubits)
-    simulation = prepare(circuit, params, dtype=dtype, device=device)
+    simulation = prepare(circuit, params, dtype=dtype, device=device,
+                         output=RowOutput("expectation values", len(strings) * 8))
     return simulation.map_rows(lambda state: observable_expectations(state, strings, circuit.n_qubits))
 
 
 def probs(circuit: Circuit, params: Params = None, *, dtype: torch.dtype = torch.complex64,
           device: Any = None) -> torch.Tensor:
     """Basis-state probabilities ``[B, 2**n]``, qubit 0 the least significant bit."""
-    return prepare(circuit, params, dtype=dtype, device=device).map_rows(probabilities)
+    output = RowOutput("probabilities", 2**circuit.n_qubits * real_dtype(dtype).itemsize)
+    return prepare(circuit, params, dtype=dtype, device=device, output=output).map_rows(probabilities)
 
 
 def sample(circuit: Circuit, shots: int, params: Params = None, *, seed: int | None = None,
            dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
-    """Measured basis states ``[B, shots]`` as integers; the same seed gives the same samples."""
+    """Measured basis states ``[B, shots]`` as integers; the same seed gives the same samples.
+
+    Rows run in chunks: a chunk's probabilities are sampled and dropped, so only the samples are kept.
+    """
+    check_shots(shots)
+    # Per row: its probabilities and their running sum, both float64, while the row is sampled.
+    output = RowOutput("samples", shots * SAMPLE_BYTES_PER_SHOT, working_bytes=2 * 8 * 2**circuit.n_qubits)
     with torch.no_grad():
-        return sample_basis_states(probs(circuit, params, dtype=dtype, device=device), shots, seed)
+        simulation = prepare(circuit, params, dtype=dtype, device=device, output=output)
+        uniforms = uniform_draws(simulation.batch_size, shots, seed, simulation.device)
+        parts = [sample_indices(probabilities(simulation.state(rows)), uniforms[rows]) for rows in simulation.chunks()]
+        return torch.cat(parts)

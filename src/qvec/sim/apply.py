@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import singledispatch
+from typing import Callable
 
 import torch
 
+from qvec.errors import BackendError
+
 __all__ = [
-    "Block", "Dense", "Gate", "Layer", "Monomial", "Step", "apply_block", "apply_gate", "apply_step", "kron_chain", "qubit_groups",
+    "Block", "Dense", "Gate", "Layer", "Monomial", "Step", "apply_block", "apply_gate", "apply_monomial", "apply_step",
+    "kron_chain", "qubit_groups",
 ]
 
 # A layer of single-qubit gates is applied as kron products over groups of this many adjacent
@@ -46,8 +50,12 @@ class Gate:
 
 @dataclass
 class Monomial:
-    """``new[:, y] = phase[y] * old[:, source[y]]``: merged constant permutation gates."""
+    """Merged constant permutation gates: ``new[.., y] = phase[y] * old[.., source[y]]`` on ``wires``.
 
+    ``y`` indexes the basis of ``wires``, ``wires[0]`` its most significant bit (as for a ``Gate``).
+    """
+
+    wires: tuple[int, ...]
     source: torch.Tensor
     phase: torch.Tensor | None
 
@@ -91,17 +99,44 @@ def kron_chain(factors: torch.Tensor) -> torch.Tensor:
     return result.reshape(*batch, 2**k, 2**k)
 
 
-def apply_gate(rows: torch.Tensor, matrix: torch.Tensor, wires: tuple[int, ...], n_qubits: int) -> torch.Tensor:
-    """Apply a k-qubit matrix by moving its qubit axes last and contracting them."""
+def _on_wires(rows: torch.Tensor, wires: tuple[int, ...], n_qubits: int,
+              local: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """Apply ``local`` to the rows viewed as ``[N, rest, 2**k]``, the last axis indexing ``wires``."""
     n_rows, dim = rows.shape
     k = len(wires)
     axes = [1 + n_qubits - 1 - w for w in wires]
-    tensor = rows.reshape(n_rows, *([2] * n_qubits)).movedim(axes, list(range(n_qubits + 1 - k, n_qubits + 1)))
+    last = list(range(n_qubits + 1 - k, n_qubits + 1))
+    tensor = rows.reshape(n_rows, *([2] * n_qubits)).movedim(axes, last)
     moved_shape = tensor.shape
-    flat = tensor.reshape(n_rows, -1, 2**k)
-    flat = flat @ matrix.mT if matrix.dim() == 2 else torch.bmm(flat, matrix.mT)
-    restored = flat.reshape(moved_shape).movedim(list(range(n_qubits + 1 - k, n_qubits + 1)), axes)
-    return restored.reshape(n_rows, dim)
+    flat = local(tensor.reshape(n_rows, -1, 2**k))
+    return flat.reshape(moved_shape).movedim(last, axes).reshape(n_rows, dim)
+
+
+def apply_gate(rows: torch.Tensor, matrix: torch.Tensor, wires: tuple[int, ...], n_qubits: int) -> torch.Tensor:
+    """Apply a k-qubit matrix by moving its qubit axes last and contracting them."""
+    if matrix.dim() == 2:
+        return _on_wires(rows, wires, n_qubits, lambda flat: flat @ matrix.mT)
+    return _on_wires(rows, wires, n_qubits, lambda flat: torch.bmm(flat, matrix.mT))
+
+
+def apply_monomial(rows: torch.Tensor, step: Monomial, n_qubits: int) -> torch.Tensor:
+    """Gather each row's amplitudes by ``step.source`` on its wires and scale them by ``step.phase``.
+
+    Adjacent wires (highest first) are one axis of a plain view, gathered in place of a moved copy.
+    """
+    top, k = step.wires[0], len(step.wires)
+    if step.wires == tuple(range(top, top - k, -1)):
+        n_rows, dim = rows.shape
+        view = rows.reshape(n_rows, 2 ** (n_qubits - 1 - top), 2**k, 2 ** (top - k + 1))
+        permuted = view.index_select(2, step.source)
+        permuted = permuted if step.phase is None else permuted * step.phase[:, None]
+        return permuted.reshape(n_rows, dim)
+
+    def local(flat: torch.Tensor) -> torch.Tensor:
+        permuted = flat.index_select(-1, step.source)
+        return permuted if step.phase is None else permuted * step.phase
+
+    return _on_wires(rows, step.wires, n_qubits, local)
 
 
 Step = Layer | Gate | Monomial | Dense
@@ -109,7 +144,8 @@ Step = Layer | Gate | Monomial | Dense
 
 @singledispatch
 def apply_step(step: object, rows: torch.Tensor, n_qubits: int) -> torch.Tensor:
-    raise TypeError(f"no kernel for step {type(step).__name__}")
+    """Apply one materialized step to row states ``[N, 2**n]``; each kind of step registers its kernel."""
+    raise BackendError(f"the qubit engine has no kernel for a step of type {type(step).__name__} (a bug in qvec)")
 
 
 @apply_step.register
@@ -126,8 +162,7 @@ def _(step: Gate, rows: torch.Tensor, n_qubits: int) -> torch.Tensor:
 
 @apply_step.register
 def _(step: Monomial, rows: torch.Tensor, n_qubits: int) -> torch.Tensor:
-    permuted = rows.index_select(1, step.source)
-    return permuted if step.phase is None else permuted * step.phase
+    return apply_monomial(rows, step, n_qubits)
 
 
 @apply_step.register

@@ -1,44 +1,134 @@
-"""How many rows of a batch fit in memory at once: the budget and the chunk size."""
+"""The memory a simulation may hold: the device, its available memory, the budget, size checks, chunks.
+
+Sizes are checked before anything large is allocated, so a request that cannot fit fails at once
+with an ``InputError`` that says what it needs and what fits, instead of an allocator traceback.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
+from typing import Any
 
 import torch
 
-__all__ = ["DEFAULT_BUDGET_FRACTION", "memory_budget", "set_memory_budget", "rows_per_chunk"]
+from qvec.errors import BackendError, InputError
 
-DEFAULT_BUDGET_FRACTION = 0.25
+__all__ = [
+    "DEFAULT_BUDGET_FRACTION", "available_bytes", "check_fits", "format_bytes", "memory_budget",
+    "parse_meminfo", "resolve_device", "rows_per_chunk", "set_memory_budget",
+]
+
+# Share of the device's available memory a simulation may use when no budget is set.
+DEFAULT_BUDGET_FRACTION = 0.5
+MEMINFO = Path("/proc/meminfo")
+BUDGET_VARIABLE = "QVEC_MEMORY_BUDGET"
 _budget_override: int | None = None
 
 
+def resolve_device(device: Any) -> torch.device:
+    """``device`` as a ``torch.device`` (the CPU for ``None``); an ``InputError`` if it is not one this machine has."""
+    if device is None:
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise InputError(f"device {device!r} is not a torch device ({exc})") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device {device!r} was asked for, but CUDA is not available on this machine")
+    if resolved.type not in ("cpu", "cuda", "mps"):
+        raise InputError(f"device {device!r} is not supported; use 'cpu' or 'cuda'")
+    return resolved
+
+
 def set_memory_budget(n_bytes: int | None) -> None:
-    """Fix the budget for state tensors in bytes (``None``: back to a fraction of free memory)."""
+    """Fix the budget for a simulation in bytes (``None``: back to a share of available memory)."""
     global _budget_override
-    if n_bytes is not None and n_bytes <= 0:
-        raise ValueError(f"memory budget must be a positive number of bytes, got {n_bytes}")
+    if n_bytes is not None and (isinstance(n_bytes, bool) or not isinstance(n_bytes, int) or n_bytes <= 0):
+        raise InputError(f"memory budget must be a positive number of bytes, got {n_bytes!r}")
     _budget_override = n_bytes
 
 
-def _free_bytes(device: torch.device) -> int:
+def parse_meminfo(text: str) -> int | None:
+    """``MemAvailable`` in bytes from the text of ``/proc/meminfo`` (``None`` if it is not there)."""
+    match = re.search(r"^MemAvailable:\s+(\d+)\s*kB\s*$", text, flags=re.MULTILINE)
+    return int(match.group(1)) * 1024 if match else None
+
+
+def _cpu_available_bytes() -> int | None:
+    """Memory the OS can give without swapping: MemAvailable on Linux, psutil if installed, else free pages."""
+    try:
+        available = parse_meminfo(MEMINFO.read_text())
+    except OSError:
+        available = None
+    if available is not None:
+        return available
+    try:
+        import psutil  # optional: not a dependency, used where it is installed
+    except ImportError:
+        pass
+    else:
+        return int(psutil.virtual_memory().available)
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def available_bytes(device: torch.device) -> int | None:
+    """Bytes the device can still allocate (``None`` where this platform does not say)."""
     if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[0]
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        return int(torch.cuda.mem_get_info(device)[0])
+    if device.type == "cpu":
+        return _cpu_available_bytes()
+    return None
 
 
 def memory_budget(device: torch.device) -> int:
-    """Bytes a simulation may hold at once: the override, ``QVEC_MEMORY_BUDGET``, or a fraction of free memory."""
+    """Bytes a simulation may hold at once: the override, ``QVEC_MEMORY_BUDGET``, or a share of available memory."""
     if _budget_override is not None:
         return _budget_override
-    env = os.environ.get("QVEC_MEMORY_BUDGET")
+    env = os.environ.get(BUDGET_VARIABLE, "").strip()
     if env:
         try:
-            return int(float(env))
-        except ValueError:
-            raise ValueError(f"QVEC_MEMORY_BUDGET must be a number of bytes, got {env!r}") from None
-    return int(_free_bytes(device) * DEFAULT_BUDGET_FRACTION)
+            value = int(float(env))
+        except (ValueError, OverflowError):
+            value = 0
+        if value <= 0:
+            raise InputError(f"{BUDGET_VARIABLE} must be a positive number of bytes, got {env!r}")
+        return value
+    available = available_bytes(device)
+    if available is None:
+        raise BackendError(f"cannot tell how much memory {device} has available; set {BUDGET_VARIABLE} (bytes)")
+    return int(available * DEFAULT_BUDGET_FRACTION)
 
 
-def rows_per_chunk(bytes_per_row: int, device: torch.device) -> int:
-    """The largest number of rows whose working memory fits the budget (at least one)."""
-    return max(1, memory_budget(device) // max(1, bytes_per_row))
+def format_bytes(n_bytes: int) -> str:
+    """``n_bytes`` in GiB, MiB or KiB with one decimal; sizes past 2**60 as a power of two."""
+    if n_bytes >= 2**60:
+        return f"about 2**{n_bytes.bit_length() - 1} bytes"
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.1f} {unit}"
+    return f"{n_bytes} bytes"
+
+
+def check_fits(needed: int, what: str, device: torch.device, advice: str) -> None:
+    """Raise ``InputError`` before allocating if ``needed`` bytes exceed the budget or what the device has.
+
+    ``what`` names the request ("24 qubits x B = 64 (probabilities)"); ``advice`` says what to lower.
+    """
+    budget = memory_budget(device)
+    if needed > budget:
+        raise InputError(f"{what}: {format_bytes(needed)} needed; the memory budget is {format_bytes(budget)}: "
+                         f"{advice} or set {BUDGET_VARIABLE}")
+    available = available_bytes(device)
+    if available is not None and needed > available:
+        raise InputError(f"{what}: {format_bytes(needed)} needed; {device} has {format_bytes(available)} available: "
+                         f"{advice}")
+
+
+def rows_per_chunk(bytes_per_row: int, device: torch.device, reserved: int = 0) -> int:
+    """The largest number of rows whose working memory fits the budget less ``reserved`` (at least one)."""
+    return max(1, (memory_budget(device) - reserved) // max(1, bytes_per_row))

@@ -2,7 +2,8 @@
 
 Runs of single-qubit gates are fused into one 2x2 per qubit and gathered into layers
 (gates on distinct qubits); consecutive constant gates that permute basis states with phases
-(cx, cz, swap, ccx, ...) are merged into one ``Monomial``. The program depends only on the
+(cx, cz, swap, ccx, ...) are merged into one ``Monomial``, built from each gate's action on the
+wires it touches, never over the whole ``2**n`` register. The program depends only on the
 circuit's structure and on which angles are per-row, so it is cached.
 """
 
@@ -21,6 +22,10 @@ __all__ = ["GateSpec", "LayerSpec", "GateStepSpec", "MonomialSpec", "Program", "
 
 # (gate name, wires, per-angle source) where a source is ("const", value) | ("name", str) | ("tensor", i)
 GateSpec = tuple[str, tuple[int, ...], tuple[tuple[str, object], ...]]
+
+# Consecutive constant permutation gates merge into one table over the wires they touch, up to this
+# many wires (a table of 2**16 entries costs little to build); a larger run becomes several tables.
+MONOMIAL_MAX_QUBITS = 16
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,13 @@ class GateStepSpec:
 
 @dataclass(frozen=True, eq=False)
 class MonomialSpec:
-    """Constant gates merged into ``new[:, y] = phase[y] * old[:, source[y]]`` over the register."""
+    """Constant gates merged into ``new[.., y] = phase[y] * old[.., source[y]]`` on ``wires``.
 
+    ``y`` indexes the basis of ``wires`` alone (``wires[0]`` its most significant bit, as for a gate
+    matrix), so a merge costs ``2**len(wires)`` per gate, never ``2**n``.
+    """
+
+    wires: tuple[int, ...]
     source: np.ndarray
     phase: np.ndarray | None
     per_row: bool = False
@@ -72,19 +82,19 @@ def _is_monomial(matrix: np.ndarray) -> bool:
     return bool(((np.abs(matrix) > 1e-12).sum(axis=1) == 1).all())
 
 
-def _monomial_of(name: str, wires: tuple[int, ...], n_qubits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Source index and phase of a monomial gate acting on the full register."""
+def _monomial_of(name: str, bits: tuple[int, ...], n_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Source index and phase of a monomial gate on ``bits`` (bit positions) of an ``n_bits`` register."""
     matrix = _constant_matrix(name)
     column = np.abs(matrix).argmax(axis=1)
-    y = np.arange(2**n_qubits)
+    y = np.arange(2**n_bits)
     local_row = np.zeros_like(y)
-    for wire in wires:
-        local_row = (local_row << 1) | ((y >> wire) & 1)
+    for bit in bits:
+        local_row = (local_row << 1) | ((y >> bit) & 1)
     local_col = column[local_row]
     x = y.copy()
-    for position, wire in enumerate(reversed(wires)):
-        bit = (local_col >> position) & 1
-        x = (x & ~(1 << wire)) | (bit << wire)
+    for position, bit in enumerate(reversed(bits)):
+        chosen = (local_col >> position) & 1
+        x = (x & ~(1 << bit)) | (chosen << bit)
     return x, matrix[local_row, local_col]
 
 
@@ -92,16 +102,14 @@ def _constant_matrix(name: str) -> np.ndarray:
     return gate_definition(name).build(torch.zeros(0, dtype=torch.float64)).numpy()
 
 
-def _compose(step: MonomialSpec | None, source: np.ndarray, phase: np.ndarray) -> MonomialSpec:
-    if step is None:
-        return MonomialSpec(source, phase)
-    previous_phase = step.phase if step.phase is not None else np.ones(len(source))
-    return MonomialSpec(step.source[source], phase * previous_phase[source])
-
-
-def _finish(step: MonomialSpec) -> MonomialSpec:
-    trivial_phase = step.phase is not None and np.allclose(step.phase, 1)
-    return MonomialSpec(step.source, None if trivial_phase else step.phase)
+def _merged_monomial(gates: list[tuple[str, tuple[int, ...]]], wires: tuple[int, ...]) -> MonomialSpec:
+    """The product of monomial ``gates`` (in order) on ``wires``, built on the ``2**len(wires)`` basis of those wires."""
+    bit_of = {wire: len(wires) - 1 - position for position, wire in enumerate(wires)}
+    source, phase = np.arange(2 ** len(wires)), np.ones(2 ** len(wires), dtype=complex)
+    for name, gate_wires in gates:
+        gate_source, gate_phase = _monomial_of(name, tuple(bit_of[w] for w in gate_wires), len(wires))
+        source, phase = source[gate_source], gate_phase * phase[gate_source]
+    return MonomialSpec(wires, source, None if np.allclose(phase, 1) else phase)
 
 
 def _pieces(run: list[int], row_ops: frozenset[int]) -> list[tuple[int, ...]]:
@@ -119,12 +127,19 @@ def _pieces(run: list[int], row_ops: frozenset[int]) -> list[tuple[int, ...]]:
     return [tuple(p) for p in pieces]
 
 
+def _monomial_wires(gates: list[tuple[str, tuple[int, ...]]], n_qubits: int) -> tuple[int, ...]:
+    """The wires a merged monomial acts on, most significant first: the whole register when it is small."""
+    if n_qubits <= MONOMIAL_MAX_QUBITS:
+        return tuple(range(n_qubits - 1, -1, -1))
+    return tuple(sorted({w for _, wires in gates for w in wires}, reverse=True))
+
+
 @lru_cache(maxsize=256)
 def compile_program(n_qubits: int, gates: tuple[GateSpec, ...], row_ops: frozenset[int]) -> Program:
     """Fuse ``gates`` into layers, multi-qubit gate steps and merged monomials."""
     steps: list[Step] = []
     pending: dict[int, list[int]] = {}
-    monomial: MonomialSpec | None = None
+    monomial: list[tuple[str, tuple[int, ...]]] = []
 
     def flush_layer() -> None:
         pieces = {w: _pieces(run, row_ops) for w, run in sorted(pending.items())}
@@ -135,10 +150,9 @@ def compile_program(n_qubits: int, gates: tuple[GateSpec, ...], row_ops: frozens
         pending.clear()
 
     def flush_monomial() -> None:
-        nonlocal monomial
-        if monomial is not None:
-            steps.append(_finish(monomial))
-            monomial = None
+        if monomial:
+            steps.append(_merged_monomial(monomial, _monomial_wires(monomial, n_qubits)))
+            monomial.clear()
 
     for index, (name, wires, sources) in enumerate(gates):
         definition = gate_definition(name)
@@ -148,7 +162,9 @@ def compile_program(n_qubits: int, gates: tuple[GateSpec, ...], row_ops: frozens
             continue
         flush_layer()
         if definition.n_params == 0 and _is_monomial(_constant_matrix(name)):
-            monomial = _compose(monomial, *_monomial_of(name, wires, n_qubits))
+            if len({w for _, ws in monomial for w in ws} | set(wires)) > MONOMIAL_MAX_QUBITS:
+                flush_monomial()
+            monomial.append((name, wires))
             continue
         flush_monomial()
         steps.append(GateStepSpec(index, wires, index in row_ops))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import torch
@@ -14,10 +15,10 @@ from qvec.errors import InputError
 from .apply import Dense, Gate, Layer, Monomial, Step, apply_step
 from .layers import ProductState, build_layers, product_state
 from .matrices import GateMatrices, build_gate_matrices, fuse_runs
-from .memory import rows_per_chunk
+from .memory import check_fits, memory_budget, resolve_device, rows_per_chunk
 from .program import GateSpec, GateStepSpec, LayerSpec, MonomialSpec, Program, compile_program
 
-__all__ = ["Simulation", "prepare", "simulate"]
+__all__ = ["RowOutput", "Simulation", "prepare", "real_dtype", "simulate"]
 
 # Merging a shared segment into one dense operator pays when the batch is large against 2**n:
 # a GEMM element costs about this fraction of a memory-bound gate-application element (CPU).
@@ -28,7 +29,17 @@ ROW_COPIES = 4
 ROW_COPIES_PER_STEP_WITH_GRAD = 2
 
 
-def _real_dtype(dtype: torch.dtype) -> torch.dtype:
+@dataclass(frozen=True)
+class RowOutput:
+    """What a readout keeps per batch row (``bytes_per_row``) and needs besides the state while it runs."""
+
+    name: str
+    bytes_per_row: int
+    working_bytes: int = 0
+
+
+def real_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The real dtype of a state dtype's parts; an ``InputError`` unless it is complex64 or complex128."""
     if dtype not in (torch.complex64, torch.complex128):
         raise InputError(f"dtype must be torch.complex64 or torch.complex128, but was {dtype}")
     return torch.float64 if dtype == torch.complex128 else torch.float32
@@ -78,15 +89,16 @@ def _is_per_row(spec: object) -> bool:
 class Simulation:
     """A bound, compiled circuit with its shared steps built once; yields row states chunk by chunk."""
 
-    def __init__(self, circuit: Circuit, params: Mapping[str, ParamValue] | None, dtype: torch.dtype, device: Any) -> None:
-        self.real = _real_dtype(dtype)
+    def __init__(self, circuit: Circuit, params: Mapping[str, ParamValue] | None, dtype: torch.dtype, device: Any,
+                 output: RowOutput | None = None) -> None:
+        self.real = real_dtype(dtype)
         self.dtype = dtype
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.device = resolve_device(device)
         self.n_qubits = circuit.n_qubits
         self.tensors = circuit.tensor_angles()
         self.batch = bind_parameters(circuit.parameters, params, self.tensors, check_finite=False)
         self.program = _compile(circuit, self.batch, self.tensors)
-        self.chunk_rows = min(self.batch.batch_size, rows_per_chunk(self._bytes_per_row(), self.device))
+        self.chunk_rows = self._chunk_rows(output or RowOutput("readouts", 0))
         shared_ops = tuple(i for i in range(len(self.program.gates)) if i not in self.program.row_ops)
         self._shared_matrices = build_gate_matrices(self.program, self.batch, self.tensors, None, self.real, self.device, shared_ops)
         self._plan = self._shared_plan(self._materialize(per_row=False, matrices=self._shared_matrices))
@@ -95,9 +107,32 @@ class Simulation:
     def batch_size(self) -> int:
         return self.batch.batch_size
 
+    def _element_size(self) -> int:
+        return torch.empty((), dtype=self.dtype).element_size()
+
+    def _records_graph(self) -> bool:
+        """Whether autograd will keep intermediate states: grad mode is on and some angle requires grad."""
+        angles = [*self.batch.values.values(), *self.tensors]
+        return torch.is_grad_enabled() and any(t.requires_grad for t in angles)
+
     def _bytes_per_row(self) -> int:
-        grad_copies = ROW_COPIES_PER_STEP_WITH_GRAD * len(self.program.steps) if torch.is_grad_enabled() else 0
-        return (ROW_COPIES + grad_copies) * (2**self.n_qubits) * torch.empty((), dtype=self.dtype).element_size()
+        grad_copies = ROW_COPIES_PER_STEP_WITH_GRAD * len(self.program.steps) if self._records_graph() else 0
+        return (ROW_COPIES + grad_copies) * (2**self.n_qubits) * self._element_size()
+
+    def _chunk_rows(self, output: RowOutput) -> int:
+        """Rows per chunk, after checking that the whole output and one row's working memory fit the budget."""
+        batch, working = self.batch_size, self._bytes_per_row() + output.working_bytes
+        check_fits(working, f"{self.n_qubits} qubits (one row's working memory, about "
+                   f"{working / 2**self.n_qubits / self._element_size():.0f} copies of a {self.dtype} state)",
+                   self.device, "use fewer qubits")
+        reserved = batch * output.bytes_per_row
+        check_fits(reserved + working, f"{self.n_qubits} qubits x B = {batch} ({output.name}, and one row's working "
+                   "memory)", self.device, f"lower the batch ({self._rows_that_fit(output, working)})")
+        return min(batch, rows_per_chunk(working, self.device, reserved))
+
+    def _rows_that_fit(self, output: RowOutput, working: int) -> str:
+        rows = (memory_budget(self.device) - working) // max(1, output.bytes_per_row)
+        return f"at most {rows} row(s) fit" if rows > 0 else "not even one row fits"
 
     def _materialize(self, per_row: bool, matrices: GateMatrices) -> dict[int, Step]:
         """The shared or the per-row steps with their numbers, keyed by position in the program."""
@@ -122,7 +157,7 @@ class Simulation:
 
     def _monomial(self, spec: MonomialSpec) -> Monomial:
         phase = None if spec.phase is None else torch.as_tensor(spec.phase, dtype=self.dtype, device=self.device)
-        return Monomial(torch.as_tensor(spec.source, device=self.device), phase)
+        return Monomial(spec.wires, torch.as_tensor(spec.source, device=self.device), phase)
 
     def _shared_plan(self, shared: dict[int, Step]) -> list[Step | int]:
         """Shared steps in program order (runs merged to dense operators where cheaper); ints stand for per-row steps."""
@@ -168,9 +203,13 @@ class Simulation:
             state = apply_step(step, state, self.n_qubits)
         return state
 
+    def chunks(self) -> list[slice]:
+        """The row slices the batch runs in, each within the memory budget."""
+        return [slice(start, start + self.chunk_rows) for start in range(0, self.batch_size, self.chunk_rows)]
+
     def map_rows(self, readout: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         """``readout(state)`` for every chunk of rows, concatenated; chunks are checkpointed under autograd."""
-        chunks = [slice(start, start + self.chunk_rows) for start in range(0, self.batch_size, self.chunk_rows)]
+        chunks = self.chunks()
         if len(chunks) == 1:
             return readout(self.state(chunks[0]))
         if torch.is_grad_enabled():
@@ -179,12 +218,17 @@ class Simulation:
 
 
 def prepare(circuit: Circuit, params: Mapping[str, ParamValue] | None = None, *, dtype: torch.dtype = torch.complex64,
-            device: Any = None) -> Simulation:
-    """Bind and compile ``circuit`` for a batch; shared matrices (and dense segments) are built here, once."""
-    return Simulation(circuit, params, dtype, device)
+            device: Any = None, output: RowOutput | None = None) -> Simulation:
+    """Bind and compile ``circuit`` for a batch; shared matrices (and dense segments) are built here, once.
+
+    ``output`` says what the caller will keep per row (the states themselves if not given): the sizes are
+    checked against the memory budget here, before anything large is allocated.
+    """
+    return Simulation(circuit, params, dtype, device, output)
 
 
 def simulate(circuit: Circuit, params: Mapping[str, ParamValue] | None = None, *, dtype: torch.dtype = torch.complex64,
              device: Any = None) -> torch.Tensor:
     """The final states ``[B, 2**n]`` of the batch (qubit 0 the least significant bit)."""
-    return prepare(circuit, params, dtype=dtype, device=device).map_rows(lambda state: state)
+    states = RowOutput("states", 2**circuit.n_qubits * 2 * real_dtype(dtype).itemsize)
+    return prepare(circuit, params, dtype=dtype, device=device, output=states).map_rows(lambda state: state)
