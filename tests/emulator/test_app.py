@@ -5,7 +5,7 @@ import time
 import httpx
 import pytest
 
-from qvec.emulator import EmulatorConfig, Faults
+from qvec.emulator import EmulatorConfig, EmulatorError, Faults
 from qvec.errors import InputError
 
 from .conftest import KEY, OTHER_KEY
@@ -93,6 +93,9 @@ def test_keys_are_checked_and_never_echoed(api):
     (job_body(shots=0), "shots must be"),
     (job_body(backend="qpu.nowhere"), "unknown backend"),
     (job_body(metadata={f"k{i}": "v" for i in range(11)}), "at most 10"),
+    (job_body(backend=["simulator"]), "unknown backend"),
+    (job_body(name=["bell"]), "name must be a string"),
+    (job_body(noise={"model": "aria-1", "seed": "7"}), "noise.seed must be an integer or null"),
 ])
 def test_bad_jobs_are_answered_400(api, body, message):
     answer = api.post("jobs", json=body)
@@ -109,6 +112,29 @@ def test_limits_on_circuits_and_body_size(api):
 def test_admin_counters_are_off_unless_asked(start_emulator):
     emulator = start_emulator(admin=False)
     assert httpx.get(emulator.url + "/admin/counters").status_code == 404
+
+
+def test_counters_say_when_admin_is_off(start_emulator):
+    with pytest.raises(EmulatorError, match="admin counters are off"):
+        start_emulator(admin=False).counters()
+
+
+def test_a_defect_is_answered_500_in_the_apis_shape(api):
+    def broken(owner):
+        raise KeyError("sequence")
+
+    api.emulator.store.listing = broken
+    answer = api.get("jobs")
+    assert answer.status_code == 500 and answer.json() == {
+        "statusCode": 500, "error": "Internal Server Error", "message": "internal error: KeyError: 'sequence'"}
+
+
+def test_unknown_paths_are_answered_404_in_the_apis_shape(api):
+    for url in (api.emulator.base_url + "/no/such/path", api.emulator.url + "/nothing"):
+        answer = httpx.get(url, headers=api.headers)
+        assert answer.status_code == 404 and answer.json()["statusCode"] == 404
+    assert api.post("jobs/some-id").json() == {"statusCode": 405, "error": "Method Not Allowed",
+                                               "message": "Method Not Allowed"}
 
 
 def test_admin_counters_need_a_valid_key(start_emulator):

@@ -19,7 +19,8 @@ from .store import API_PREFIX, TERMINAL, Job, JobStore
 
 __all__ = ["create_app", "ApiError"]
 
-_REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large"}
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+            413: "Payload Too Large", 500: "Internal Server Error"}
 _LIST_DEFAULT = 25
 _LIST_LIMIT = 1000
 
@@ -175,6 +176,11 @@ class _Api:
         return _backend(name)
 
 
+def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """A defect of the emulator, answered in the API's shape (uvicorn still logs the traceback)."""
+    return _error(500, f"internal error: {type(exc).__name__}: {exc}")
+
+
 def _backend(name: str) -> dict[str, Any]:
     return {"backend": name, "status": "available", "qubits": TARGET_QUBITS[name], "average_queue_time": 0,
             "last_updated": int(time.time()), "has_access": True, "degraded": False}
@@ -207,4 +213,5 @@ def create_app(config: EmulatorConfig, store: JobStore) -> FastAPI:
     app.add_exception_handler(ApiError, lambda request, exc: _error(exc.status, exc.message))
     app.add_exception_handler(HTTPException, lambda request, exc: _error(exc.status_code, str(exc.detail)))
     app.add_exception_handler(RequestValidationError, lambda request, exc: _error(400, str(exc)))
+    app.add_exception_handler(Exception, _internal_error)
     return app

@@ -6,12 +6,32 @@ from dataclasses import dataclass, field, fields
 
 from qvec.errors import InputError
 
-__all__ = ["Faults", "EmulatorConfig"]
+__all__ = ["Faults", "EmulatorConfig", "MAX_QUBITS"]
+
+# The widest job the emulator will simulate (2**29 complex128 amplitudes are 8 GiB).
+MAX_QUBITS = 29
 
 
 def _check_rate(name: str, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
+    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
         raise InputError(f"{name} must be a probability from 0 to 1, got {value!r}")
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _checked_keys(keys: object) -> tuple[str, ...]:
+    """The accepted keys, stripped of surrounding whitespace (a key read from a file ends in a newline)."""
+    if isinstance(keys, str) or not isinstance(keys, (tuple, list)) or not keys:
+        raise InputError("the emulator needs at least one API key (--api-key or IONQ_API_KEY)")
+    stripped = []
+    for position, key in enumerate(keys, start=1):
+        key = key.strip() if isinstance(key, str) else ""
+        if not key or not key.isprintable() or any(c.isspace() for c in key):
+            raise InputError(f"API key {position} of {len(keys)} is empty or holds whitespace or control characters")
+        stripped.append(key)
+    return tuple(stripped)
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,9 @@ class Faults:
         for f in fields(self):
             if f.name.endswith("_rate"):
                 _check_rate(f.name, getattr(self, f.name))
+        for name in ("slow_seconds", "retry_after"):
+            if not getattr(self, name) >= 0:
+                raise InputError(f"{name} must not be negative, got {getattr(self, name)!r}")
         if not self.error_statuses or not all(500 <= s <= 599 for s in self.error_statuses):
             raise InputError(f"error_statuses must be 5xx codes, got {self.error_statuses!r}")
 
@@ -68,10 +91,11 @@ class EmulatorConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not self.api_keys or not all(isinstance(k, str) and k for k in self.api_keys):
-            raise InputError("the emulator needs at least one API key (--api-key or IONQ_API_KEY)")
-        if self.capacity < 1:
-            raise InputError(f"capacity must be at least 1, got {self.capacity}")
+        object.__setattr__(self, "api_keys", _checked_keys(self.api_keys))
+        if not _is_integer(self.capacity) or self.capacity < 1:
+            raise InputError(f"capacity must be an integer of at least 1, got {self.capacity!r}")
+        if not _is_integer(self.max_qubits) or not 1 <= self.max_qubits <= MAX_QUBITS:
+            raise InputError(f"max_qubits must be an integer from 1 to {MAX_QUBITS}, got {self.max_qubits!r}")
         if self.rate_limit is not None and not self.rate_limit > 0:
             raise InputError(f"rate_limit must be a positive number of requests per second, got {self.rate_limit!r}")
         for name in ("latency", "queue_latency", "latency_per_circuit"):

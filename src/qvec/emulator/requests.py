@@ -69,7 +69,16 @@ def _noise(value: Any, target: str) -> dict[str, Any] | None:
         raise InputError(f"noise must be {{'model': one of {', '.join(NOISE_MODELS)}, 'seed': int|null}}")
     if target != "simulator":
         raise InputError("noise models are for the simulator only")
+    seed = value.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InputError(f"noise.seed must be an integer or null, got {seed!r}")
     return dict(value)
+
+
+def _name(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InputError(f"name must be a string, got {value!r}")
+    return value
 
 
 def _circuit_list(job_input: Mapping[str, Any], kind: str) -> tuple[list[Any], list[str | None]]:
@@ -102,7 +111,7 @@ def parse_job_request(body: Any, max_qubits: int) -> JobRequest:
     if kind not in (SINGLE, MULTI):
         raise InputError(f"type must be {SINGLE!r} or {MULTI!r}, got {kind!r}")
     target = body.get("backend") or body.get("target") or "simulator"
-    if target not in TARGET_QUBITS:
+    if not isinstance(target, str) or target not in TARGET_QUBITS:
         raise InputError(f"unknown backend {target!r}; known: {', '.join(TARGET_QUBITS)}")
     gate_lists, names = _circuit_list(job_input, kind)
     if len(gate_lists) > MAX_CIRCUITS:
@@ -120,4 +129,4 @@ def parse_job_request(body: Any, max_qubits: int) -> JobRequest:
         except InputError as exc:
             raise InputError(f"circuit {index}: {exc}") from None
     return JobRequest(kind, target, _shots(body.get("shots", 100)), qubits, circuits, names,
-                      body.get("name"), _metadata(body.get("metadata")), _noise(body.get("noise"), target))
+                      _name(body.get("name")), _metadata(body.get("metadata")), _noise(body.get("noise"), target))

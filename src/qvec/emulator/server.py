@@ -101,7 +101,15 @@ class Emulator:
     def counters(self) -> dict[str, Any]:
         """The admin counters, fetched over HTTP with the first key (needs ``admin=True``)."""
         headers = {"Authorization": f"apiKey {self.config.api_keys[0]}"}
-        return httpx.get(f"{self.url}/admin/counters", headers=headers, timeout=10).json()
+        try:
+            answer = httpx.get(f"{self.url}/admin/counters", headers=headers, timeout=10)
+        except httpx.HTTPError as exc:
+            raise EmulatorError(f"could not read the counters from {self.url}: {type(exc).__name__}") from exc
+        if answer.status_code == 404:
+            raise EmulatorError("the admin counters are off: start the emulator with admin=True (--admin)")
+        if answer.status_code != 200:
+            raise EmulatorError(f"GET /admin/counters answered {answer.status_code}")
+        return answer.json()
 
     def __enter__(self) -> Emulator:
         return self.start()
