@@ -1,21 +1,35 @@
-"""qvec: quantum machine learning in which every circuit execution is a batch."""
+"""qvec: quantum machine learning in which every circuit execution is a batch.
+
+Everything here loads on first use (``qvec.Circuit``, ``qvec.photonic``, ``qvec.backends``), so
+that ``import qvec`` costs no torch import: ``qvec --help`` and ``qvec --version`` answer at once.
+"""
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from .circuit import Circuit
+if TYPE_CHECKING:
+    from .circuit import Circuit, Hamiltonian, draw
 
 __version__ = "0.1.0"
-__all__ = ["Circuit", "__version__"]
 
-# Subpackages load on first use (`qvec.photonic.Circuit`, `qvec.backends.IonQBackend`), so that
-# `import qvec` stays light for code that needs only the qubit simulator.
-_SUBPACKAGES = ("apps", "backends", "circuit", "emulator", "photonic", "sim")
+# Public name -> the module that defines it.
+_NAMES = {"Circuit": "qvec.circuit", "Hamiltonian": "qvec.circuit", "draw": "qvec.circuit"}
+_SUBPACKAGES = ("apps", "backends", "bench", "circuit", "cli", "emulator", "errors", "photonic", "sim")
+
+__all__ = ["Circuit", "Hamiltonian", "__version__", "draw"]
 
 
-def __getattr__(name: str) -> ModuleType:
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
     if name in _SUBPACKAGES:
         return importlib.import_module(f"qvec.{name}")
     raise AttributeError(f"module 'qvec' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_NAMES, *_SUBPACKAGES})

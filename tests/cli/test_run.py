@@ -9,11 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
-import qvec
-import qvec.backends
 from qvec.cli import main
+from qvec.emulator import Emulator, EmulatorConfig
 
 BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n'
 # x on qubit 0 only: pins qubit 0 as the least significant bit of the basis-state index.
@@ -76,8 +74,56 @@ def test_human_output_is_a_table_per_file(capsys, files) -> None:
     assert main(["run", bell, files("first.qasm", FIRST_QUBIT), "--shots", "10", "--seed", "1"]) == 0
     out = " ".join(capsys.readouterr().out.split())  # titles may wrap
     assert "bell.qasm (2 qubits)" in out and "first.qasm (3 qubits)" in out
-    assert "|00>" in out and "|11>" in out and "|01>" not in out and "|001>" in out
-    assert "0.500000" in out and "count" in out
+    assert "bits (qubit 0 rightmost)" in out and "count" in out
+    assert "│ 0 │ 00 │ 0.500000 │" in out and "│ 3 │ 11 │ 0.500000 │" in out and " 01 " not in out
+    assert "│ 1 │ 001 │ 1.000000 │ 10 │" in out  # x on qubit 0: state 1, written with qubit 0 rightmost
+
+
+def table_rows(out: str) -> list[list[str]]:
+    """The body rows of the rich tables in ``out``, as lists of stripped cells."""
+    return [[cell.strip() for cell in line.strip("│").split("│")] for line in out.splitlines()
+            if line.startswith("│")]
+
+
+UNIFORM_10 = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[10];\nh q;\n'
+
+
+def test_shot_table_lists_the_sampled_states_with_their_counts(capsys, files) -> None:
+    """10 qubits, uniform, 5 shots: every row is a state that was drawn, none hides behind unsampled ones."""
+    path = files("uniform.qasm", UNIFORM_10)
+    [result] = run_json(capsys, path, "--shots", "5", "--seed", "3")
+    counts = {int(state): n for state, n in result["counts"].items()}
+    assert main(["run", path, "--shots", "5", "--seed", "3"]) == 0
+    rows = table_rows(capsys.readouterr().out)
+    assert {int(row[0]): int(row[3]) for row in rows} == counts
+    assert all(row[1] == format(int(row[0]), "010b") for row in rows)
+    assert [int(row[3]) for row in rows] == sorted(counts.values(), reverse=True)
+
+
+def test_top_limits_the_rows_to_the_most_likely_states_best_first(capsys, files) -> None:
+    angles = (0.5, 1.0, 2.0)
+    text = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[3];\n' + "".join(f"ry({a}) q[{i}];\n" for i, a in enumerate(angles))
+    path = files("product.qasm", text)
+
+    def textbook(state: int) -> float:  # a product state: P = prod_i (sin^2 or cos^2 of angle_i / 2)
+        return math.prod(math.sin(a / 2) ** 2 if state >> i & 1 else math.cos(a / 2) ** 2 for i, a in enumerate(angles))
+
+    assert main(["run", path, "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    expected = sorted(range(8), key=textbook, reverse=True)[:3]
+    assert [int(row[0]) for row in table_rows(out)] == expected
+    assert [float(row[2]) for row in table_rows(out)] == pytest.approx([textbook(s) for s in expected], abs=1e-6)
+    assert "5 more states with nonzero probability" in " ".join(out.split())
+
+
+def test_top_with_shots_keeps_the_most_counted(capsys, files) -> None:
+    path = files("uniform.qasm", UNIFORM_10)
+    [result] = run_json(capsys, path, "--shots", "3000", "--seed", "11")
+    ranked = sorted(result["counts"].items(), key=lambda item: (-item[1], int(item[0])))
+    assert main(["run", path, "--shots", "3000", "--seed", "11", "--top", "4"]) == 0
+    out = capsys.readouterr().out
+    assert [(row[0], int(row[3])) for row in table_rows(out)] == ranked[:4]
+    assert f"{len(ranked) - 4} more sampled states" in " ".join(out.split())
 
 
 @pytest.mark.parametrize("text, message", [
@@ -93,7 +139,10 @@ def test_unknown_file_type_exits_2(capsys, files) -> None:
     assert "unknown file type '.txt'" in fail(capsys, files("circuit.txt", BELL))
 
 
-@pytest.mark.parametrize("options", [["--shots", "0"], ["--backend", "aws"], ["--cutoff", "-1"], ["--seed", "x"]])
+@pytest.mark.parametrize("options", [["--shots", "0"], ["--backend", "aws"], ["--cutoff", "-1"], ["--seed", "x"],
+                                     ["--top", "0"], ["--param", "theta"], ["--param", "theta=x"], ["--param", "1x=0.1"],
+                                     ["--param", "a=1,2", "--param", "b=1,2,3"], ["--param", "a=1", "--param", "a=2"],
+                                     ["--param", "a=nan"], ["--target", "simulator"], ["--base-url", "http://h/v0.4"]])
 def test_bad_options_exit_2(capsys, files, options: list[str]) -> None:
     fail(capsys, files("bell.qasm", BELL), *options)
 
@@ -103,84 +152,14 @@ def test_missing_files_exit_2(capsys, args: list[str]) -> None:
     fail(capsys, *args)
 
 
-class FakeIonQ:
-    """Stands in for qvec.backends.IonQBackend: answers with the local simulator and records calls."""
-
-    instances: list[FakeIonQ] = []
-
-    def __init__(self, shots: int | None = None, seed: int | None = None) -> None:
-        self.shots, self.seed = shots, seed
-        self.calls: list[tuple] = []
-        FakeIonQ.instances.append(self)
-
-    def probs(self, circuit, params, *, dtype, device):
-        self.calls.append(("probs", circuit))
-        return qvec.sim.probs(circuit, params, dtype=dtype, device=device)
-
-    def sample(self, circuit, shots, params, *, seed, dtype, device):
-        self.calls.append(("sample", circuit, shots, seed))
-        return qvec.sim.sample(circuit, shots, params, seed=seed, dtype=dtype, device=device)
-
-
-class Results(list):
-    """What IonQBackend.run_circuits returns: probability tensors, and counts when shots were set."""
-
-    def __init__(self, probabilities, counts) -> None:
-        super().__init__(probabilities)
-        self.counts = counts
-
-
-class FakeBatchingIonQ(FakeIonQ):
-    def run_circuits(self, circuits, shots=None):
-        self.calls.append(("run_circuits", tuple(circuits), shots))
-        probabilities = [qvec.sim.probs(c, dtype=torch.complex128)[0] for c in circuits]
-        counts = [qvec.sim.counts(qvec.sim.sample(c, shots, seed=self.seed))[0] for c in circuits] if shots else None
-        return Results(probabilities, counts)
-
-
-@pytest.mark.parametrize("backend_class", [FakeIonQ, FakeBatchingIonQ])
-def test_ionq_backend_runs_the_qubit_files(capsys, files, monkeypatch, backend_class) -> None:
-    monkeypatch.setattr(qvec.backends, "IonQBackend", backend_class, raising=False)
-    FakeIonQ.instances.clear()
-    bell, first = files("bell.qasm", BELL), files("first.qasm", FIRST_QUBIT)
-    results = run_json(capsys, bell, first, "--backend", "ionq", "--shots", "100", "--seed", "3")
-    [backend] = FakeIonQ.instances
-    circuits = (qvec.circuit.load_qasm(bell), qvec.circuit.load_qasm(first))
-    assert (backend.shots, backend.seed) == (100, 3)
-    if backend_class is FakeBatchingIonQ:
-        assert backend.calls == [("run_circuits", circuits, 100)]  # one batch, in order
-    else:
-        assert backend.calls == [("probs", c) for c in circuits] + [("sample", c, 100, 3) for c in circuits]
-    assert results[0]["probabilities"] == pytest.approx([0.5, 0, 0, 0.5], abs=1e-6)
-    assert results[1]["counts"] == {"1": 100}
-
-
-def test_ionq_backend_missing_exits_1(capsys, files, monkeypatch) -> None:
-    monkeypatch.delattr(qvec.backends, "IonQBackend", raising=False)
-    assert main(["run", files("bell.qasm", BELL), "--backend", "ionq"]) == 1
-    assert "IonQ backend is not available" in capsys.readouterr().err
-
-
-def test_photonic_file_refused_on_ionq(capsys, files, monkeypatch) -> None:
-    monkeypatch.setattr(qvec.backends, "IonQBackend", FakeIonQ, raising=False)
-    photonic = pytest.importorskip("qvec.photonic")
-    if not hasattr(photonic, "load_blackbird"):
-        pytest.skip("qvec.photonic.load_blackbird is not there yet")
+def test_photonic_file_refused_on_ionq(capsys, files) -> None:
     assert "qubit circuits only" in fail(capsys, files("c.xbb", COHERENT), "--backend", "ionq")
-
-
-@pytest.fixture
-def blackbird():
-    photonic = pytest.importorskip("qvec.photonic")
-    if not hasattr(photonic, "load_blackbird"):
-        pytest.skip("qvec.photonic.load_blackbird is not there yet")
 
 
 def poisson(mean: float, n: int) -> float:
     return math.exp(-mean) * mean**n / math.factorial(n)
 
 
-@pytest.mark.usefixtures("blackbird")
 def test_photonic_json_is_row_major_with_mode_0_slowest(capsys, files) -> None:
     path = files("coherent.xbb", COHERENT)
     [result] = run_json(capsys, path)
@@ -193,21 +172,18 @@ def test_photonic_json_is_row_major_with_mode_0_slowest(capsys, files) -> None:
     assert result["mean_photon"] == pytest.approx([truncated_mean, 0.0], abs=1e-9)
 
 
-@pytest.mark.usefixtures("blackbird")
 def test_cutoff_option_wins_and_a_missing_cutoff_exits_2(capsys, files) -> None:
     assert run_json(capsys, files("coherent.xbb", COHERENT), "--cutoff", "4")[0]["cutoff"] == 4
     no_cutoff = files("nocutoff.xbb", COHERENT.replace(", cutoff_dim=6", ""))
     assert "nocutoff.xbb: no Fock cutoff" in fail(capsys, no_cutoff)
 
 
-@pytest.mark.usefixtures("blackbird")
 def test_a_program_with_a_free_parameter_exits_2_naming_file_and_parameter(capsys, files) -> None:
     template = files("template.xbb", COHERENT.replace("Dgate(0.5, 0.0)", "Dgate({alpha}, 0.0)"))
     message = fail(capsys, template)
     assert "template.xbb" in message and "alpha" in message
 
 
-@pytest.mark.usefixtures("blackbird")
 def test_mixed_files_keep_their_order(capsys, files) -> None:
     results = run_json(capsys, files("c.xbb", COHERENT), files("bell.qasm", BELL))
     assert ["n_modes" in results[0], "n_qubits" in results[1]] == [True, True]
@@ -236,9 +212,8 @@ def test_entry_point_exit_code_for_bad_input(files) -> None:
 
 def test_ionq_backend_against_the_emulator(capsys, files, monkeypatch, tmp_path) -> None:
     """End to end: the real IonQ backend and the IonQ-compatible emulator give the local answer."""
-    emulator_module = pytest.importorskip("qvec.emulator")
     key = "cli-test-key-0b7e"
-    with emulator_module.Emulator(emulator_module.EmulatorConfig(api_keys=(key,), latency=0.01)) as emulator:
+    with Emulator(EmulatorConfig(api_keys=(key,), latency=0.01)) as emulator:
         monkeypatch.chdir(tmp_path)  # no .env file from the working directory
         monkeypatch.setenv("IONQ_API_KEY", key)
         monkeypatch.setenv("IONQ_BASE_URL", emulator.base_url)
@@ -249,3 +224,84 @@ def test_ionq_backend_against_the_emulator(capsys, files, monkeypatch, tmp_path)
     assert set(results[0]["counts"]) <= {"0", "3"} and sum(results[0]["counts"].values()) == 200
     assert results[1]["probabilities"] == pytest.approx([0, 1, 0, 0, 0, 0, 0, 0], abs=1e-9)
     assert results[1]["counts"] == {"1": 200}
+
+
+PARAMETRIC = str(Path(__file__).parents[2] / "src" / "qvec" / "photonic" / "examples" / "parametric.xbb")
+
+
+def two_mode_coherent(alpha: float, theta: float, cutoff: int) -> tuple[list[float], list[float]]:
+    """Dgate(alpha) on mode 0, then BSgate(theta, .): coherent states of means (alpha cos)^2 and (alpha sin)^2.
+
+    Returns the row-major Fock probabilities (products of Poissons) and the mean photon numbers.
+    """
+    means = ((alpha * math.cos(theta)) ** 2, (alpha * math.sin(theta)) ** 2)
+    fock = [poisson(means[0], n0) * poisson(means[1], n1) for n0 in range(cutoff) for n1 in range(cutoff)]
+    return fock, list(means)
+
+
+def test_bundled_parametric_program_runs_a_batch_of_parameter_rows(capsys) -> None:
+    thetas = (0.1, 0.7, 1.2)
+    results = run_json(capsys, PARAMETRIC, "--param", "alpha=0.5", "--param", "theta=" + ",".join(map(str, thetas)),
+                       "--cutoff", "10")
+    assert [r["params"] for r in results] == [{"alpha": 0.5, "theta": t} for t in thetas]
+    assert [r["file"] for r in results] == [PARAMETRIC] * 3
+    for result, theta in zip(results, thetas):
+        fock, means = two_mode_coherent(0.5, theta, 10)
+        assert result["fock_probabilities"] == pytest.approx(fock, abs=1e-9)
+        assert result["mean_photon"] == pytest.approx(means, abs=1e-9)
+
+
+def test_one_value_per_parameter_gives_one_object_with_its_params(capsys, files) -> None:
+    [result] = run_json(capsys, PARAMETRIC, "--param", "theta=0.3", "--param", "alpha=0.4", "--cutoff", "10")
+    assert result["params"] == {"alpha": 0.4, "theta": 0.3}
+    assert result["mean_photon"] == pytest.approx(two_mode_coherent(0.4, 0.3, 10)[1], abs=1e-9)
+    [plain] = run_json(capsys, files("coherent.xbb", COHERENT))
+    assert "params" not in plain  # a program without free parameters keeps the documented keys
+
+
+def test_missing_and_unknown_parameters_exit_2_naming_them(capsys, files) -> None:
+    missing = fail(capsys, PARAMETRIC, "--param", "alpha=0.5", "--cutoff", "5")
+    assert "parametric.xbb" in missing and "theta" in missing and "alpha" not in missing.split("have no value")[0]
+    unknown = fail(capsys, PARAMETRIC, "--param", "alpha=0.5", "--param", "theta=0.1", "--param", "beta=2",
+                   "--param", "gamma=1", "--cutoff", "5")
+    assert "beta, gamma" in unknown and "alpha, theta" in unknown
+    assert "--param x" in fail(capsys, files("bell.qasm", BELL), "--param", "x=1")
+
+
+def test_shots_on_a_blackbird_file_sample_photon_numbers(capsys, files) -> None:
+    """Coherent state of mean 0.25 in mode 0, vacuum in mode 1: counts keyed by index into fock_probabilities."""
+    path = files("coherent.xbb", COHERENT)
+    [result] = run_json(capsys, path, "--shots", "20000", "--seed", "4")
+    counts = {int(index): n for index, n in result["counts"].items()}
+    assert sum(counts.values()) == 20000
+    assert all(index % 6 == 0 for index in counts)  # mode 1 (the fast index) always counts 0 photons
+    for n in range(3):
+        p = poisson(0.25, n)
+        assert abs(counts.get(6 * n, 0) / 20000 - p) < 5 * math.sqrt(p * (1 - p) / 20000)
+    assert run_json(capsys, path, "--shots", "20000", "--seed", "4")[0]["counts"] == result["counts"]
+
+
+def test_shots_on_a_parameter_batch_count_each_row(capsys) -> None:
+    results = run_json(capsys, PARAMETRIC, "--param", "alpha=0.0,0.5", "--param", "theta=0.3", "--cutoff", "6",
+                       "--shots", "50", "--seed", "1")
+    assert results[0]["counts"] == {"0": 50}  # alpha = 0: the vacuum, every shot counts no photon
+    assert sum(results[1]["counts"].values()) == 50
+
+
+def run_with_stderr(capsys, *args: str) -> tuple[list[dict], str]:
+    assert main(["run", *args, "--json"]) == 0
+    captured = capsys.readouterr()
+    return json.loads(captured.out), captured.err
+
+
+def test_truncation_is_one_cli_warning_and_renormalize_rescales(capsys, files) -> None:
+    bright = files("bright.xbb", COHERENT.replace("Dgate(0.5, 0.0)", "Dgate(1.5, 0.0)"))
+    [result], err = run_with_stderr(capsys, bright, "--cutoff", "3")
+    [warning] = err.splitlines()
+    assert warning.startswith(f"warning: {bright}: Fock truncation at cutoff 3")
+    assert warning.endswith("Raise --cutoff or pass --renormalize.") and "renormalize=True" not in warning
+    kept = sum(poisson(1.5**2, n) for n in range(3))
+    assert sum(result["fock_probabilities"]) == pytest.approx(kept, abs=1e-9)
+    [rescaled], err = run_with_stderr(capsys, bright, "--cutoff", "3", "--renormalize")
+    assert len(err.splitlines()) == 1 and "renormalized (--renormalize)" in err
+    assert rescaled["fock_probabilities"][::3] == pytest.approx([poisson(2.25, n) / kept for n in range(3)], abs=1e-9)

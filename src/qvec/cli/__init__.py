@@ -1,18 +1,34 @@
-"""The ``qvec`` command line: one click group, one module per command."""
+"""The ``qvec`` command line: one click group, one module per command.
+
+Command modules import torch inside their commands only, so ``--help``, ``--version`` and
+usage errors answer in a fraction of a second.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
+import warnings
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import click
 
+from qvec import __version__
 from qvec.errors import InputError, QvecError
 
-__all__ = ["main", "cli"]
+__all__ = ["main", "cli", "Terminated"]
 
 
 _LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+_EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+_EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, timeout, Slurm, docker stop), raised like Ctrl-C so that the same clean-up runs."""
 
 
 def _debug_logs(ctx: click.Context, param: click.Parameter, verbose: bool) -> None:
@@ -27,7 +43,7 @@ def _verbose_option() -> click.Option:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="qvec")
+@click.version_option(__version__, prog_name="qvec")
 def cli() -> None:
     """qvec: quantum machine learning in which every circuit execution is a batch."""
 
@@ -49,11 +65,47 @@ def _register_commands() -> None:
         cli.add_command(_with_verbose(module.command))
 
 
+def one_line(message: object) -> str:
+    """A message on one line: what the CLI prints for an error or a warning."""
+    return " ".join(str(message).split())
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    click.echo(f"warning: {one_line(message)}", err=True)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[list[int]]:
+    """While the command runs, SIGTERM raises ``Terminated``; the list yielded records that it came."""
+    received: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise Terminated()
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield received
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: exit 0 on success, 2 for bad usage or input, 1 for anything else."""
+    """Entry point: exit 0 on success, 2 for bad usage or input, 1 for anything else; 130 on Ctrl-C, 143 on SIGTERM."""
     _register_commands()
     logging.basicConfig(format=_LOG_FORMAT)
     logging.getLogger().setLevel(logging.WARNING)
+    with warnings.catch_warnings(), _sigterm_as_interrupt() as sigterm:
+        warnings.showwarning = _show_warning
+        return _exit_status(argv, sigterm)
+
+
+def _exit_status(argv: list[str] | None, sigterm: list[int]) -> int:
+    """Run the command line; expected errors become one line on stderr and an exit status, others a traceback."""
     try:
         cli.main(args=argv, prog_name="qvec", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -61,15 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return 2
-    except click.Abort:
-        click.echo("interrupted", err=True)
-        return 130
-    except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+    except click.Abort:  # click's form of KeyboardInterrupt, and so of Terminated
+        click.echo("terminated" if sigterm else "interrupted", err=True)
+        return _EXIT_TERMINATED if sigterm else _EXIT_INTERRUPTED
     except QvecError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 1
+        click.echo(f"error: {one_line(exc)}", err=True)
+        if sigterm:  # the interrupted work reported what it lost; the status still says why it stopped
+            return _EXIT_TERMINATED
+        return 2 if isinstance(exc, InputError) else 1
     return 0
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 __all__ = ["command"]
 
@@ -38,6 +36,9 @@ def _row(outcome) -> list[str]:
 def remote(latency: float, capacity: int, circuits: int, many: int, fault_rate: float, repeats: int,
            skip_sequential: bool, output: str) -> None:
     """IonQ strategies against the emulator: sequential, threads(10), concurrent, packed; faults; many circuits."""
+    from rich.console import Console
+    from rich.table import Table
+
     from qvec.bench.remote import RemoteBenchmark, default_scenarios, run_benchmark, write_results
 
     console = Console()

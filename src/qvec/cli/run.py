@@ -1,193 +1,90 @@
 """``qvec run FILE...``: run OpenQASM 2 (``.qasm``) and Blackbird (``.xbb``) files as one batch.
 
-Every file is loaded and checked before anything runs, so bad input costs nothing. Results come
-out in the order the files were given: a short table per file, or with ``--json`` one JSON list
-in the form DESIGN.md fixes.
+This module holds the options only, so that ``qvec run --help`` and bad arguments answer without
+importing torch; ``run_batch`` loads and runs the files, ``run_tables`` prints them.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+import math
 
 import click
-import torch
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
-from qvec import sim
-from qvec.circuit import Circuit, load_qasm
-from qvec.errors import BackendError, InputError
 
 __all__ = ["command"]
 
-# The CLI shows one circuit's numbers to a person or a script: precision beats speed.
-_DTYPE = torch.complex128
-_TABLE_ROWS = 16
+DEFAULT_TOP = 16
 
 
-@dataclass(frozen=True)
-class _QubitFile:
-    path: str
-    circuit: Circuit
+def _parse_params(ctx: click.Context | None, option: click.Parameter | None, values: tuple[str, ...]) -> dict[str, list[float]]:
+    """``("alpha=0.1", "theta=0.1,0.2")`` -> ``{"alpha": [0.1], "theta": [0.1, 0.2]}``; lists longer than one must agree."""
+    parsed: dict[str, list[float]] = {}
+    for text in values:
+        name, equals, listing = (part.strip() for part in text.partition("="))
+        if not equals or not name.isidentifier():
+            raise click.BadParameter(f"{text!r} is not NAME=VALUE", ctx, option)
+        if name in parsed:
+            raise click.BadParameter(f"{name} is given twice; give one value or a comma-separated list", ctx, option)
+        parsed[name] = [_number(name, value, ctx, option) for value in listing.split(",")]
+    lengths = {name: len(numbers) for name, numbers in parsed.items() if len(numbers) > 1}
+    if len(set(lengths.values())) > 1:
+        listing = ", ".join(f"{name} has {n}" for name, n in lengths.items())
+        raise click.BadParameter(f"value lists must have the same length: {listing}", ctx, option)
+    return parsed
 
 
-@dataclass(frozen=True)
-class _PhotonicFile:
-    path: str
-    program: Any  # a qvec.photonic Blackbird program: ``.circuit`` and ``.cutoff``
-    cutoff: int
+def _number(name: str, text: str, ctx: click.Context | None, option: click.Parameter | None) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise click.BadParameter(f"{name}={text.strip() or '(empty)'}: not a number", ctx, option) from None
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{name}={text.strip()}: values must be finite", ctx, option)
+    return value
 
 
 @click.command("run")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--backend", type=click.Choice(["local", "ionq"]), default="local", show_default=True,
               help="Where the qubit circuits run (.xbb files run locally only).")
-@click.option("--shots", type=click.IntRange(min=1), default=None, help="Also sample N shots of each qubit circuit.")
-@click.option("--cutoff", type=click.IntRange(min=1), default=None, help="Fock cutoff for .xbb files (overrides the file's).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON list, one object per file.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE[,VALUE...]", callback=_parse_params,
+              help="Bind a free parameter of the .xbb files (repeatable). A comma-separated list makes a batch of "
+                   "that many rows; a single value is shared by every row.")
+@click.option("--shots", type=click.IntRange(min=1), default=None,
+              help="Also sample N shots: basis states of qubit circuits, photon numbers of .xbb programs.")
 @click.option("--seed", type=int, default=None, help="Seed for sampling shots: the same seed gives the same counts.")
-def command(files: tuple[str, ...], backend: str, shots: int | None, cutoff: int | None, as_json: bool,
-            seed: int | None) -> None:
-    """Run OpenQASM 2 and Blackbird files and print their probabilities."""
-    loaded = [_load(path, cutoff) for path in files]
-    if backend == "ionq" and any(isinstance(item, _PhotonicFile) for item in loaded):
-        raise InputError("--backend ionq runs qubit circuits only; run .xbb files with --backend local")
-    qubit_files = [item for item in loaded if isinstance(item, _QubitFile)]
-    qubit_results = iter(_run_qubit_files(qubit_files, backend, shots, seed) if qubit_files else [])
-    results = [next(qubit_results) if isinstance(item, _QubitFile) else _run_photonic_file(item) for item in loaded]
+@click.option("--cutoff", type=click.IntRange(min=1), default=None, help="Fock cutoff for .xbb files (overrides the file's).")
+@click.option("--renormalize", is_flag=True,
+              help="Rescale Fock states that lost norm to the cutoff (a warning reports the loss either way).")
+@click.option("--top", type=click.IntRange(min=1), default=DEFAULT_TOP, show_default=True,
+              help="Table rows per result: the most counted states with --shots, else the most likely.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list, one object per file (per row with --param lists).")
+@click.option("--api-key-file", type=click.Path(exists=True, dir_okay=False),
+              help="File holding the IonQ API key (default: $IONQ_API_KEY or .env).")
+@click.option("--base-url", default=None, help="IonQ API base, e.g. http://127.0.0.1:PORT/v0.4 (default: $IONQ_BASE_URL).")
+@click.option("--target", default=None, help="IonQ target, e.g. simulator or qpu.aria-1 (default: $IONQ_TARGET or simulator).")
+def command(files: tuple[str, ...], backend: str, params: dict[str, list[float]], shots: int | None, seed: int | None,
+            cutoff: int | None, renormalize: bool, top: int, as_json: bool, api_key_file: str | None,
+            base_url: str | None, target: str | None) -> None:
+    """Run OpenQASM 2 and Blackbird files as one batch and print their probabilities.
+
+    \b
+    --json prints one list, one object per file in the order given:
+      .qasm: {"file", "n_qubits", "probabilities"} (qubit 0 the least significant bit of the index),
+             plus "counts" {"<state index>": count} with --shots;
+      .xbb:  {"file", "n_modes", "cutoff", "fock_probabilities" (row-major, mode 0 slowest),
+             "mean_photon"}, plus "counts" {"<index into fock_probabilities>": count} with --shots.
+    A .xbb file with free parameters gives one object per parameter row, in row order, each with
+    "params" (the values bound in that row): --param theta=0.1,0.2,0.3 gives three objects.
+    """
+    from .run_batch import IonQOptions, RunOptions, run_files
+
+    ionq = IonQOptions(api_key_file, base_url, target)
+    if backend == "local" and ionq.given():
+        raise click.UsageError("--api-key-file, --base-url and --target apply to --backend ionq")
+    results = run_files(files, backend, params, RunOptions(shots, seed, cutoff, renormalize), ionq)
     if as_json:
-        click.echo(json.dumps(results))
+        click.echo(json.dumps([result.to_json() for result in results]))
     else:
-        _print_tables(results)
-
-
-def _load(path: str, cutoff: int | None) -> _QubitFile | _PhotonicFile:
-    """Load one file by its suffix; a photonic file must end up with a Fock cutoff."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".qasm":
-        return _QubitFile(path, load_qasm(path))
-    if suffix == ".xbb":
-        program = _load_blackbird(path)
-        if program.circuit.parameters:
-            free = ", ".join(program.circuit.parameters)
-            raise InputError(f"{path}: free parameter(s) {free} have no value; qvec run needs a program with every parameter bound")
-        chosen = cutoff if cutoff is not None else program.cutoff
-        if chosen is None:
-            raise InputError(f"{path}: no Fock cutoff: pass --cutoff C or set cutoff_dim in the program")
-        return _PhotonicFile(path, program, int(chosen))
-    raise InputError(f"{path}: unknown file type {suffix or '(none)'!r}; expected .qasm (OpenQASM 2) or .xbb (Blackbird)")
-
-
-def _load_blackbird(path: str) -> Any:
-    try:
-        from qvec.photonic import load_blackbird
-    except ImportError as exc:
-        raise BackendError(f"{path}: Blackbird files need qvec.photonic, which this installation lacks ({exc})") from None
-    try:
-        return load_blackbird(path)
-    except InputError as exc:
-        message = str(exc)
-        raise InputError(message if path in message else f"{path}: {message}") from None
-
-
-# -- execution --------------------------------------------------------------------------------
-Counts = dict[int, int]
-
-
-def _run_qubit_files(files: list[_QubitFile], backend_name: str, shots: int | None, seed: int | None) -> list[dict]:
-    """Probabilities (and counts with ``shots``) of every qubit file, in order."""
-    run = _run_locally if backend_name == "local" else _run_on_ionq
-    probabilities, counts = run([item.circuit for item in files], shots, seed)
-    results = []
-    for index, (item, probs) in enumerate(zip(files, probabilities)):
-        result = {"file": item.path, "n_qubits": item.circuit.n_qubits, "probabilities": probs.tolist()}
-        if counts is not None:
-            result["counts"] = {str(state): n for state, n in sorted(counts[index].items())}
-        results.append(result)
-    return results
-
-
-def _run_locally(circuits: list[Circuit], shots: int | None, seed: int | None) -> tuple[list[torch.Tensor], list[Counts] | None]:
-    return _probabilities(circuits, None), _sampled_counts(circuits, shots, seed, None)
-
-
-def _run_on_ionq(circuits: list[Circuit], shots: int | None, seed: int | None) -> tuple[list[torch.Tensor], list[Counts] | None]:
-    """All circuits on IonQ: one batch (multi-circuit jobs) when the backend offers ``run_circuits``."""
-    try:
-        from qvec.backends import IonQBackend
-    except ImportError as exc:
-        raise BackendError(f"the IonQ backend is not available in this installation of qvec ({exc})") from None
-    backend = IonQBackend(shots=shots, seed=seed)
-    if not hasattr(backend, "run_circuits"):
-        return _probabilities(circuits, backend), _sampled_counts(circuits, shots, seed, backend)
-    results = backend.run_circuits(circuits, shots=shots)
-    counts = getattr(results, "counts", None)
-    if shots and counts is None:
-        raise BackendError("the IonQ backend returned no counts although shots were set")
-    return [torch.as_tensor(p, dtype=torch.float64).reshape(-1) for p in results], counts
-
-
-def _probabilities(circuits: list[Circuit], backend: Any) -> list[torch.Tensor]:
-    return [circuit.probs(dtype=_DTYPE, backend=backend)[0] for circuit in circuits]
-
-
-def _sampled_counts(circuits: list[Circuit], shots: int | None, seed: int | None, backend: Any) -> list[Counts] | None:
-    if not shots:
-        return None
-    return [sim.counts(circuit.sample(shots, seed=seed, dtype=_DTYPE, backend=backend))[0] for circuit in circuits]
-
-
-def _run_photonic_file(item: _PhotonicFile) -> dict:
-    state = item.program.circuit.run(cutoff=item.cutoff, dtype=_DTYPE)
-    n_modes = item.program.circuit.n_modes
-    return {
-        "file": item.path, "n_modes": n_modes, "cutoff": item.cutoff,
-        "fock_probabilities": state.fock_probs()[0].reshape(-1).tolist(),
-        "mean_photon": [float(state.mean_photon(mode)[0]) for mode in range(n_modes)],
-    }
-
-
-# -- human output -----------------------------------------------------------------------------
-def _print_tables(results: list[dict]) -> None:
-    console = Console()
-    for result in results:
-        console.print(_qubit_table(result) if "n_qubits" in result else _photonic_table(result))
-
-
-def _largest(probabilities: list[float]) -> tuple[list[int], int]:
-    """Indices of the most likely outcomes (at most ``_TABLE_ROWS``, in index order) and how many are left out."""
-    nonzero = [i for i, p in enumerate(probabilities) if p > 1e-12]
-    shown = sorted(sorted(nonzero, key=lambda i: -probabilities[i])[:_TABLE_ROWS])
-    return shown, len(nonzero) - len(shown)
-
-
-def _qubit_table(result: dict) -> Table:
-    n, counts = result["n_qubits"], result.get("counts")
-    shown, hidden = _largest(result["probabilities"])
-    table = Table(title=f"{escape(result['file'])} ({n} qubits)", caption=f"{hidden} more states" if hidden else None)
-    table.add_column("state (qubit 0 rightmost)")
-    table.add_column("probability", justify="right")
-    if counts is not None:
-        table.add_column("count", justify="right")
-    for index in shown:
-        row = [f"|{index:0{n}b}>", f"{result['probabilities'][index]:.6f}"]
-        table.add_row(*row, *([str(counts.get(str(index), 0))] if counts is not None else []))
-    return table
-
-
-def _photonic_table(result: dict) -> Table:
-    n_modes, cutoff = result["n_modes"], result["cutoff"]
-    mean = ", ".join(f"{value:.4f}" for value in result["mean_photon"])
-    shown, hidden = _largest(result["fock_probabilities"])
-    caption = f"mean photons per mode: {mean}" + (f"; {hidden} more Fock states" if hidden else "")
-    table = Table(title=f"{escape(result['file'])} ({n_modes} modes, cutoff {cutoff})", caption=caption)
-    table.add_column("Fock state (mode 0 first)")
-    table.add_column("probability", justify="right")
-    for index in shown:
-        photons = [(index // cutoff ** (n_modes - 1 - mode)) % cutoff for mode in range(n_modes)]
-        table.add_row("|" + ",".join(map(str, photons)) + ">", f"{result['fock_probabilities'][index]:.6f}")
-    return table
+        from .run_tables import print_tables
+        print_tables(results, top)
