@@ -48,3 +48,25 @@ def test_the_api_reference_has_a_page_for_each_public_module():
         page = ROOT / "docs" / "api" / f"{module.removeprefix('qvec.')}.md"
         assert f"::: {module}\n" in page.read_text(), page
         assert f"api/{page.name}" in config, f"{page.name} is not in the mkdocs nav"
+
+
+LIBRARIES = re.compile(r"qvec|PennyLane|\bPL\b|Strawberry|\bSF\b|TorchQuantum")
+PRECISION = re.compile(r"complex64|complex128|\bc64\b|\bc128\b")
+
+
+def _comparison_headers(page: Path) -> list[list[str]]:
+    """Header rows of the tables that set qvec beside another library."""
+    lines = page.read_text().splitlines()
+    headers = [line for line, below in zip(lines, lines[1:]) if line.startswith("|") and below.startswith("| ---")]
+    cells = [[cell.strip() for cell in header.strip("|").split("|")] for header in headers]
+    return [row for row in cells if len({m.group(0) for c in row for m in LIBRARIES.finditer(c)}) > 1]
+
+
+@pytest.mark.parametrize("name", ["performance.md", "photonic.md"])
+def test_every_comparison_with_another_library_names_each_sides_precision(name):
+    headers = _comparison_headers(ROOT / "docs" / name)
+    assert headers, f"no comparison tables found in {name}"
+    for row in headers:
+        for cell in row:
+            if LIBRARIES.search(cell) and "MiB" not in cell and "target" not in cell:
+                assert PRECISION.search(cell), f"{name}: column {cell!r} of a comparison does not say its precision"
