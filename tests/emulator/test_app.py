@@ -18,7 +18,7 @@ def job_body(circuit=BELL, qubits=2, **extra):
             "input": {"gateset": "qis", "qubits": qubits, "circuit": circuit}, **extra}
 
 
-def wait_done(api, job_id, timeout=10.0):
+def wait_done(api, job_id, timeout=60.0):
     deadline = time.monotonic() + timeout
     while (job := api.get(f"jobs/{job_id}").json())["status"] not in ("completed", "failed", "canceled"):
         assert time.monotonic() < deadline
