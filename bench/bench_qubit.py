@@ -1,4 +1,4 @@
-"""Benchmark of the batched qubit engine on the foundation issue's standard circuit.
+"""Benchmark of the batched qubit engine on the standard circuit of docs/performance.md.
 
 n qubits; RY(x_i) per row on every qubit; L layers of RX, RY, RZ on every qubit with weights
 shared by the batch, each closed by a CNOT ring; outputs <Z_i>. One step = forward and backward
