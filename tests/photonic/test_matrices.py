@@ -167,3 +167,34 @@ def test_beamsplitters_compose_exactly_at_cutoff_30():
     assert torch.allclose((second @ first)[low][:, low], both[low][:, low], atol=1e-12)
     block = both[low][:, low]
     assert torch.allclose(block.mH @ block, torch.eye(int(low.sum()), dtype=torch.complex128), atol=1e-12)
+
+
+def _lossy_readouts(T: torch.Tensor) -> torch.Tensor:
+    """Mean photon, P(n = 1) and Var(x) of a coherent state after loss T (float64): slopes finite on [0, 1]."""
+    from qvec.photonic import Circuit
+
+    circuit = Circuit(1)
+    circuit.coherent(0, 0.8, 0.3).loss(0, "T")
+    state = circuit.run({"T": T.reshape(1)}, cutoff=15, dtype=torch.complex128)
+    return torch.stack([state.mean_photon(0)[0], state.fock_probs()[0, 1], state.quad_variance(0)[0]])
+
+
+@pytest.mark.parametrize("T", [0.0, 0.35, 1.0])
+def test_loss_gradient_matches_finite_differences_at_the_ends_and_inside(T):
+    """T = 1 (where a trainable loss starts) and T = 0 used to give NaN; one-sided differences at the ends."""
+    point = torch.tensor(T, **F64, requires_grad=True)
+    got = torch.stack([torch.autograd.grad(value, point, retain_graph=True)[0] for value in _lossy_readouts(point)])
+    h = 1e-4
+    if T == 0.0:  # second-order one-sided differences, inside [0, 1]
+        f0, f1, f2 = (_lossy_readouts(torch.tensor(T + i * h, **F64)) for i in range(3))
+        expected = (-3 * f0 + 4 * f1 - f2) / (2 * h)
+    elif T == 1.0:
+        f0, f1, f2 = (_lossy_readouts(torch.tensor(T - i * h, **F64)) for i in range(3))
+        expected = (3 * f0 - 4 * f1 + f2) / (2 * h)
+    else:
+        expected = (_lossy_readouts(torch.tensor(T + h, **F64)) - _lossy_readouts(torch.tensor(T - h, **F64))) / (2 * h)
+    assert torch.isfinite(got).all()
+    torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-6)
+    # The textbook values: <n> = T |alpha|^2 and a coherent state stays coherent (Var x = hbar / 2).
+    torch.testing.assert_close(got[0], torch.tensor(0.64, **F64), atol=1e-9, rtol=0)
+    torch.testing.assert_close(got[2], torch.tensor(0.0, **F64), atol=1e-9, rtol=0)

@@ -137,14 +137,35 @@ def _loss_pattern(cutoff: int, dtype: torch.dtype, device: torch.device) -> torc
     return torch.where(hit, (0.5 * log_binomial).exp(), torch.zeros_like(log_binomial)).to(dtype=dtype, device=device)
 
 
+# The channel at T = 0 is evaluated at this T instead: its square root's slope is finite there, so
+# gradients are the one-sided ones (a readout of slope 0 at T = 0 gets 0, not 0 * inf = NaN), and
+# values move by sqrt(TINY_TRANSMISSIVITY) ~ 1e-154, far below float64 resolution.
+TINY_TRANSMISSIVITY = torch.finfo(torch.float64).tiny
+
+
+def _off_zero(x: torch.Tensor) -> torch.Tensor:
+    """``x`` with zeros raised to ``TINY_TRANSMISSIVITY`` in value only: its gradient passes unchanged."""
+    return x + (x.detach().clamp_min(TINY_TRANSMISSIVITY) - x.detach())
+
+
+def _half_powers(x: torch.Tensor, count: int) -> torch.Tensor:
+    """``[G, count]`` table of ``x**(e/2)`` for e = 0..count-1: integer powers times ``sqrt(x)`` for odd e."""
+    whole = _powers(x, (count + 1) // 2)
+    odd = x.sqrt().unsqueeze(-1) * whole
+    return torch.stack([whole, odd], dim=-1).flatten(-2)[..., :count]
+
+
 def loss_superoperator(transmissivity: torch.Tensor, cutoff: int, dtype: torch.dtype) -> torch.Tensor:
     """The pure-loss channel as ``[G, c, c, c, c]`` acting on (ket, bra) index pairs.
 
     Kraus operators ``A_k |n> = sqrt(C(n, k) T^(n-k) (1-T)^k) |n-k>``; the result maps
     ``rho[n, n']`` to ``sum_k A_k rho A_k^dagger``, indexed (out ket, out bra, in ket, in bra).
+    Each entry is ``(1-T)^k T^((m+m')/2)`` times binomial factors, built from those powers (not from
+    square roots of them), so the gradient is exact at T = 1; at T = 0 see ``TINY_TRANSMISSIVITY``.
     """
-    pattern = _loss_pattern(cutoff, transmissivity.dtype, transmissivity.device)
-    kept = _powers(transmissivity.sqrt(), cutoff)  # [G, j]: sqrt(T)^j, j = photons kept = m
-    dropped = _powers((1 - transmissivity).clamp_min(0).sqrt(), cutoff)  # [G, k]
-    kraus = pattern * (dropped[:, :, None, None] * kept[:, None, :, None])  # [G, k, m, n]
-    return torch.einsum("gkmn,gkab->gmanb", kraus, kraus).to(dtype)
+    pattern = _loss_pattern(cutoff, transmissivity.dtype, transmissivity.device)  # [k, m, n]
+    dropped = _powers(1 - transmissivity, cutoff)  # [G, k]: (1-T)^k
+    kept = _half_powers(_off_zero(transmissivity), 2 * cutoff - 1)  # [G, e]: T^(e/2), e = m + m'
+    n = torch.arange(cutoff, device=transmissivity.device)
+    channel = torch.einsum("gk,kmn,kab->gmanb", dropped, pattern, pattern)
+    return (channel * kept[:, n[:, None] + n[None, :], None, None]).to(dtype)
