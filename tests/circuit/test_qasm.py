@@ -6,6 +6,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -125,3 +126,62 @@ measure r[0] -> meas[2];
     expected = qvec.Circuit(3).h(0).cx(0, 2).ryy(1, 2, math.pi / 4)
     assert parse_qasm(text) == expected
     assert equal_up_to_phase(circuit_unitary(parse_qasm(text)), circuit_unitary(expected))
+
+
+# -- what other readers see -----------------------------------------------------------------------
+
+def _every_gate_circuit(n_qubits: int = 4) -> qvec.Circuit:
+    rng = np.random.default_rng(11)
+    circuit = qvec.Circuit(n_qubits)
+    for name in sorted(GATES):
+        gate = GATES[name]
+        wires = [int(w) for w in rng.permutation(n_qubits)[: gate.n_qubits]]
+        circuit.append(name, wires, [float(a) for a in rng.uniform(-3, 3, gate.n_params)])
+    return circuit
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_qiskit_reads_the_export_and_agrees_on_the_unitary_and_the_state(legacy: bool) -> None:
+    """Qiskit's default loader knows only the paper's qelib1.inc (no sx, p, u, swap, rxx, ...)."""
+    pytest.importorskip("qiskit")
+    from qiskit import qasm2
+    from qiskit.quantum_info import Operator, Statevector
+
+    circuit = _every_gate_circuit()
+    options = {"custom_instructions": qasm2.LEGACY_CUSTOM_INSTRUCTIONS} if legacy else {}
+    loaded = qasm2.loads(to_qasm(circuit), **options)
+    # Qiskit's qubit 0 is the least significant bit; the dense reference has wire 0 most significant.
+    assert np.allclose(Operator(loaded.reverse_bits()).data, circuit_unitary(circuit), atol=1e-10)
+    state = circuit.statevector(dtype=torch.complex128)[0].numpy()
+    assert np.allclose(Statevector(loaded).data, state, atol=1e-10)
+
+
+def test_export_uses_only_the_standard_qelib1_names() -> None:
+    from qvec.circuit.qasm_gates import EXPORT_DEFINITIONS, QELIB1_STANDARD
+
+    text = to_qasm(_every_gate_circuit())
+    body = text.split("qreg q[4];\n", 1)[1]
+    called = {line.split()[0].split("(")[0] for line in body.splitlines()}
+    assert called <= QELIB1_STANDARD | EXPORT_DEFINITIONS.keys()
+    assert not called & {"p", "u", "cp"}
+    for name in called - QELIB1_STANDARD:
+        assert text.count(f"gate {name} ") + text.count(f"gate {name}(") == 1, name
+
+
+def test_export_with_measurements_reads_in_qiskit_and_back_in_qvec() -> None:
+    circuit = qvec.Circuit(3).h(0).cx(0, 1).sx(2)
+    text = to_qasm(circuit, measure=True)
+    assert text.endswith("creg c[3];\nh q[0];\ncx q[0],q[1];\nsx q[2];\nmeasure q -> c;\n")
+    assert parse_qasm(text) == circuit
+    qiskit = pytest.importorskip("qiskit")
+    loaded = qiskit.qasm2.loads(text)
+    assert loaded.num_clbits == 3 and loaded.count_ops()["measure"] == 3
+
+
+def test_an_equivalent_redefinition_of_a_qelib1_gate_is_accepted_and_any_other_refused() -> None:
+    text = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n{}\nqreg q[1];\nsx q[0];\n'
+    assert parse_qasm(text.format("gate sx a { h a; s a; h a; }")) == qvec.Circuit(1).sx(0)
+    with pytest.raises(InputError, match="gate is already defined"):
+        parse_qasm(text.format("gate sx a { h a; }"))
+    with pytest.raises(InputError, match="gate is already defined"):
+        parse_qasm(text.format("gate u1(l) a { u3(0,0,l) a; }"))

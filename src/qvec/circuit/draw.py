@@ -4,9 +4,9 @@ A gate occupies the qubits from its lowest to its highest wire, so vertical conn
 cross another gate; gates that fit side by side share a column. Angles show as parameter
 names (``-theta`` in an inverted circuit) or values.
 
-    q0: ──H────●─────────
-               │
-    q1: ───────X──RY(a)──
+    q0: ─H──●─────────
+            │
+    q1: ────X──RY(a)──
 """
 
 from __future__ import annotations

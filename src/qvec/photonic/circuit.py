@@ -172,8 +172,12 @@ class Circuit:
 
         ``cutoff`` defaults to ``qvec.photonic.DEFAULT_CUTOFF``. Rows whose norm falls below
         ``1 - truncation_tol`` raise one ``TruncationWarning``; ``renormalize`` rescales them.
-        A ``backend`` must offer ``run_photonic(circuit, params, cutoff=, dtype=, device=)``.
+        A ``backend`` must offer ``run_photonic(circuit, params, cutoff=, dtype=, device=)``; the name
+        ``"local"`` is the local Fock simulator.
         """
+        if isinstance(backend, str):
+            from qvec.backends.resolve import resolve_photonic_backend
+            backend = resolve_photonic_backend(backend)
         if backend is not None:
             runner = getattr(backend, "run_photonic", None)
             if runner is None:
