@@ -43,3 +43,8 @@ def test_eleven_qubits_align_their_names_and_a_spanning_gate_keeps_its_column() 
     lines = qvec.draw(qvec.Circuit(11).cx(0, 10).h(3)).splitlines()
     assert lines[0] == " q0: ─●─────" and lines[6] == " q3: ─┼──H──" and lines[-1] == "q10: ─X─────"
     assert all(line.rstrip() == "      │" for line in lines[1::2])
+
+
+def test_draw_and_hamiltonian_are_top_level_names() -> None:
+    assert qvec.draw is qvec.circuit.draw
+    assert qvec.Hamiltonian is qvec.circuit.Hamiltonian

@@ -29,7 +29,8 @@ class Backend(Protocol):
 
     def expval(self, circuit: Circuit, observables: Sequence[str], params: Mapping[str, ParamValue] | None, *,
                dtype: torch.dtype, device: Any) -> torch.Tensor:
-        """Expectation values ``[B, len(observables)]`` of Pauli strings."""
+        """Expectation values ``[B, len(observables)]`` of Pauli strings or weighted sums of them
+        (``qvec.circuit.expand_observables`` gives the distinct strings and their weights)."""
 
     def sample(self, circuit: Circuit, shots: int, params: Mapping[str, ParamValue] | None, *,
                seed: int | None, dtype: torch.dtype, device: Any) -> torch.Tensor:
