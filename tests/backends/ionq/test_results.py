@@ -154,7 +154,7 @@ def test_parity_expectations_need_no_dense_vector():
 
 def test_a_dense_vector_over_the_memory_budget_is_refused(monkeypatch):
     monkeypatch.setenv("QVEC_MEMORY_BUDGET", str(2**20))
-    with pytest.raises(InputError, match=r"29 qubits need 4.00 GiB, over the memory budget"):
+    with pytest.raises(InputError, match=r"1 circuit\(s\) of 29 qubits: 4.0 GiB needed; the memory budget is 1.0 MiB"):
         sparse({0: 1.0}, 29).dense()
     assert sparse({0: 1.0}, 17).dense().sum().item() == 1.0  # 1 MiB fits exactly
 

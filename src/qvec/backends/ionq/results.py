@@ -14,8 +14,8 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
-from qvec.errors import InputError, IonQError
-from qvec.sim.memory import memory_budget
+from qvec.errors import IonQError
+from qvec.sim.memory import check_fits, resolve_device
 
 __all__ = [
     "SUM_TOLERANCE", "SparseDistribution", "decode_distribution", "split_results", "check_dense_size",
@@ -67,13 +67,9 @@ class SparseDistribution:
 
 def check_dense_size(rows: int, n_qubits: int, dtype: torch.dtype, device: Any = None) -> None:
     """Raise ``InputError`` before allocating ``[rows, 2**n_qubits]`` of ``dtype`` beyond the memory budget."""
-    device = torch.device(device if device is not None else "cpu")
     needed = rows * 2**n_qubits * torch.empty((), dtype=dtype).element_size()
-    budget = memory_budget(device)
-    if needed > budget:
-        raise InputError(f"dense probabilities of {rows} circuit(s) of {n_qubits} qubits need {needed / 2**30:.2f} "
-                         f"GiB, over the memory budget of {budget / 2**30:.2f} GiB (QVEC_MEMORY_BUDGET); use expval, "
-                         "sample, or run_circuits(...).distributions, which stay sparse")
+    check_fits(needed, f"dense probabilities of {rows} circuit(s) of {n_qubits} qubits", resolve_device(device),
+               "use expval, sample, or run_circuits(...).distributions, which stay sparse,")
 
 
 def decode_distribution(raw: Any, n_qubits: int, job_qubits: int, *, exact: bool, where: str) -> SparseDistribution:
@@ -100,13 +96,13 @@ def _checked_entries(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tup
     """The answer's states and values, or an error quoting the keys or values that break the format."""
     states, values, bad_keys, bad_values = [], [], [], []
     for key, value in raw.items():
-        if not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= _MAX_KEY_DIGITS
-                and int(key) < 2**job_qubits):
+        state = _basis_state(key, 2**job_qubits)
+        if state is None:
             bad_keys.append(repr(key))
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             bad_values.append(f"{key!r}: {value!r}")
         else:
-            states.append(int(key))
+            states.append(state)
             values.append(float(value))
     if bad_keys:
         raise IonQError(f"{where}: {len(bad_keys)} key(s) are not basis states of the job's {job_qubits} qubits "
@@ -115,6 +111,14 @@ def _checked_entries(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tup
         raise IonQError(f"{where}: {len(bad_values)} probabilit(ies) are not finite non-negative numbers: "
                         f"{_quote(bad_values)}")
     return states, values
+
+
+def _basis_state(key: Any, size: int) -> int | None:
+    """The integer a key names if it is a plain decimal below ``size``, else ``None``."""
+    if not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= _MAX_KEY_DIGITS):
+        return None
+    state = int(key)
+    return state if state < size else None
 
 
 def _sparse(states: list[int], values: list[float], n_qubits: int, exact: bool, where: str) -> SparseDistribution:
