@@ -80,6 +80,17 @@ with fock(num_subsystems=2, cutoff_dim=6):
     ("Interferometer({U}) | [0, 1]", r"<string>:1: Interferometer needs an array variable"),
     ("BSgate(0.1) | 0", r"<string>:1: BSgate acts on 2 mode\(s\), got 1"),
     ("Fock({n}) | 0", r"<string>:1: fock state on mode 0 needs a non-negative integer"),
+    ("name x\nfloat a = 9**9**8", r"<string>:2: '9 \*\* 9 \*\* 8' is too large: integer results are limited"),
+    ("int a = 2**1000\nint b = a*a", r"<string>:2: 'a \* a' is too large"),
+    ("float a = 2.0**5000", r"<string>:1: '2.0 \*\* 5000' overflows a float"),
+    ("float a = 1/0", r"<string>:1: cannot evaluate '1 / 0'"),
+    ("float a = sqrt(-1.0)", r"<string>:1: cannot evaluate 'sqrt\(-1.0\)'"),
+    ('str s = "x"\nfloat a = s*3', r"<string>:2: arithmetic needs numbers, got 'x'"),
+    ("int n = 1e400", r"<string>:1: value inf is not a valid int"),
+    ("target fock (num_subsystems=1, cutoff_dim=5)\n\nDgate(0.1) | 4",
+     r"<string>:3: Dgate acts on mode 4, but the program declares num_subsystems=1"),
+    ("target fock (num_subsystems=0)\nDgate(0.1) | 0", r"<string>:1: num_subsystems must be a positive integer"),
+    ('target fock (cutoff_dim="a")\nDgate(0.1) | 0', r"<string>:1: cutoff_dim must be a positive integer"),
 ])
 def test_unsupported_or_bad_statements_name_the_line(source, message):
     with pytest.raises(InputError, match=message):
@@ -93,3 +104,14 @@ def test_unreadable_file_is_an_input_error(tmp_path):
     bad.write_text("Sgate(0.1) | 0\nCubicPhase(0.2) | 0\n")
     with pytest.raises(InputError, match=r"bad.xbb:2: operation 'CubicPhase'"):
         load_blackbird(bad)
+
+
+def test_integer_arithmetic_within_the_bound_still_works():
+    program = parse_blackbird("int a = (-3)**5\nint n = a + 245 + 2**1000 - 2**1000\nFock(n) | 0\nDgate(2**-3) | 0")
+    assert program.circuit.operations[0].data == 2
+    assert program.circuit.operations[1].params[0] == 0.125
+
+
+def test_num_subsystems_above_the_modes_used_adds_idle_modes():
+    program = parse_blackbird("target fock (num_subsystems=3)\nDgate(0.1) | 1")
+    assert program.circuit.n_modes == 3

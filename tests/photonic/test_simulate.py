@@ -1,5 +1,6 @@
 """End-to-end physics of batched runs against textbook results."""
 
+import importlib
 import math
 import warnings
 
@@ -10,6 +11,7 @@ from qvec.errors import InputError
 from qvec.photonic import Circuit, TruncationWarning
 
 C128 = dict(dtype=torch.complex128)
+simulate_module = importlib.import_module("qvec.photonic.simulate")  # the module (the package exports its function)
 
 
 def test_coherent_state_photon_statistics_are_poisson():
@@ -106,14 +108,26 @@ def test_mixed_batch_of_shared_and_per_row_parameters_equals_row_by_row_runs():
 
 
 @pytest.mark.parametrize("batch", [1, 200])
-def test_fused_and_unfused_paths_agree(batch):
-    """Batch size decides whether shared two-mode gates are fused; both must give the same state."""
+def test_fused_and_unfused_paths_agree(batch, monkeypatch):
+    """Shared two-mode gates fused into one operator, or applied one by one: the same state at any batch size."""
     c = Circuit(2)
     c.d(0, "z", 0.0).bs(0, 1, 0.3, 0.1).r(1, 0.4).s(0, 0.1, 0.0).bs(0, 1, 0.5, 0.0).k(1, 0.1)
     z = torch.linspace(-0.5, 0.5, batch, dtype=torch.float64)
-    batched = c.run({"z": z}, cutoff=8, **C128).ket()
-    first = c.run({"z": z[:1]}, cutoff=8, **C128).ket()
-    assert torch.allclose(batched[:1], first, atol=1e-12)
+    steps = {}
+    real_fuse = simulate_module.fuse
+
+    def run(two_mode: bool) -> torch.Tensor:
+        def counted(found, **options):
+            steps[two_mode] = real_fuse(found, **options)
+            return steps[two_mode]
+
+        monkeypatch.setattr(simulate_module, "worth_fusing_two_modes", lambda amplitudes, cutoff: two_mode)
+        monkeypatch.setattr(simulate_module, "fuse", counted)
+        return c.run({"z": z}, cutoff=8, **C128).ket()
+
+    fused, unfused = run(True), run(False)
+    assert len(steps[True]) < len(steps[False])  # two genuinely different sequences of operators
+    assert torch.allclose(fused, unfused, atol=1e-12)
 
 
 def test_loss_channel_scales_mean_photon_and_keeps_trace():
@@ -164,10 +178,13 @@ def test_truncation_warns_once_with_mode_cutoff_and_lost_norm():
     with pytest.warns(TruncationWarning) as caught:
         state = c.run({"r": torch.tensor([0.1, 2.5])}, cutoff=5)
     assert len(caught) == 1
-    message = str(caught[0].message)
-    assert "cutoff 5" in message and "row 1" in message and "Mode 1" in message
+    warning = caught[0].message
+    assert "cutoff 5" in warning.summary and "row 1" in warning.summary and "Mode 1" in warning.summary
+    assert str(warning) == f"{warning.summary} {warning.advice}"
+    assert "renormalize=" not in str(warning)  # no Python keyword: the CLI gives its own advice after the summary
+    assert caught[0].filename == __file__  # points at the caller's line
     assert state.norm()[1] < 0.9
-    with pytest.warns(TruncationWarning):
+    with pytest.warns(TruncationWarning, match="rows were renormalized"):
         renormalized = c.run({"r": torch.tensor([0.1, 2.5])}, cutoff=5, renormalize=True)
     assert torch.allclose(renormalized.norm(), torch.ones(2), atol=1e-6)
 

@@ -33,6 +33,9 @@ _FUNCTIONS: dict[str, Callable[[Any], Any]] = {
 }
 _BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
            ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a**b}
+# Python integers never overflow, so ``9**9**8`` would run for hours: integer results are capped
+# at this many bits (far past any cutoff, photon number or mode count) and checked before a power.
+MAX_INTEGER_BITS = 1024
 _HEADER = re.compile(r"^(name|version|target|type)\s+([^\s(]+)\s*(?:\((.*)\))?\s*$")
 _DECLARATION = re.compile(r"^(int|float|complex|str|bool)\s+(array\s+)?([A-Za-z_]\w*)\s*(\[[\d,\s]*\])?\s*=\s*(.*)$")
 _WITH = re.compile(r"^with\s+([\w.]+)\s*(?:\((.*)\))?\s*:\s*$")
@@ -98,6 +101,7 @@ class _Parser:
         self.variables: dict[str, Any] = {"pi": math.pi, "True": True, "False": False}
         self.header: dict[str, Any] = {}
         self.options: dict[str, Any] = {}
+        self.option_lines: dict[str, int] = {}
         self.statements: list[_Statement] = []
 
     def error(self, line: int, message: str) -> InputError:
@@ -136,6 +140,7 @@ class _Parser:
             if not match:
                 raise self.error(line, f"target option {part!r} is not of the form name=value")
             options[match.group(1)] = self.evaluate(line, match.group(2))
+            self.option_lines[match.group(1)] = line
         return options
 
     def _declaration(self, line: int, match: re.Match) -> int:
@@ -158,7 +163,7 @@ class _Parser:
     def _typed(self, line: int, kind: str, value: Any) -> Any:
         try:
             return {"int": int, "float": float, "complex": complex, "str": str, "bool": bool}[kind](value)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise self.error(line, f"value {value!r} is not a valid {kind}") from exc
 
     def _statement(self, line: int, operation: str, arguments: str | None, modes: str) -> _Statement:
@@ -208,14 +213,50 @@ class _Parser:
                 raise self.error(line, f"unknown variable {node.id!r} (measurement results cannot feed gates)")
             return self.variables[node.id]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
-            value = self._value(line, node.operand)
+            value = self._number(line, node, self._value(line, node.operand))
             return -value if isinstance(node.op, ast.USub) else value
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return _BINARY[type(node.op)](self._value(line, node.left), self._value(line, node.right))
+            left = self._number(line, node, self._value(line, node.left))
+            right = self._number(line, node, self._value(line, node.right))
+            if isinstance(node.op, ast.Pow):
+                self._check_power(line, node, left, right)
+            return self._computed(line, node, lambda: _BINARY[type(node.op)](left, right))
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
                 and len(node.args) == 1 and not node.keywords):
-            return _FUNCTIONS[node.func.id](self._value(line, node.args[0]))
+            argument = self._number(line, node, self._value(line, node.args[0]))
+            return self._computed(line, node, lambda: _FUNCTIONS[node.func.id](argument))
         raise self.error(line, f"unsupported expression {ast.unparse(node)!r}")
+
+    def _number(self, line: int, node: ast.AST, value: Any) -> Any:
+        """``value`` if arithmetic may use it (a number or a numeric array), else an error naming the expression."""
+        if isinstance(value, (str, bool)) or not isinstance(value, (int, float, complex, np.number, np.ndarray)):
+            raise self.error(line, f"arithmetic needs numbers, got {value!r} in {ast.unparse(node)!r}")
+        return value
+
+    def _check_power(self, line: int, node: ast.AST, base: Any, exponent: Any) -> None:
+        """Refuse an integer power whose result would exceed ``MAX_INTEGER_BITS``, before computing it."""
+        if isinstance(base, (int, np.integer)) and isinstance(exponent, (int, np.integer)) and exponent > 0:
+            bits = abs(int(base)).bit_length()
+            if bits > 1 and (bits - 1) * int(exponent) > MAX_INTEGER_BITS:
+                raise self.error(line, f"{ast.unparse(node)!r} is too large: integer results are limited to "
+                                       f"{MAX_INTEGER_BITS} bits")
+
+    def _computed(self, line: int, node: ast.AST, compute: Callable[[], Any]) -> Any:
+        """The value of one arithmetic step, or an error naming the expression: never inf, NaN or a huge integer."""
+        try:
+            with np.errstate(all="raise"):
+                value = compute()
+        except OverflowError:
+            raise self.error(line, f"{ast.unparse(node)!r} overflows a float") from None
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            raise self.error(line, f"cannot evaluate {ast.unparse(node)!r} ({exc})") from None
+        if isinstance(value, (int, np.integer)):
+            if abs(int(value)).bit_length() > MAX_INTEGER_BITS:
+                raise self.error(line, f"{ast.unparse(node)!r} is too large: integer results are limited to "
+                                       f"{MAX_INTEGER_BITS} bits")
+        elif not bool(np.all(np.isfinite(value))):
+            raise self.error(line, f"{ast.unparse(node)!r} evaluates to {value}; values must be finite")
+        return value
 
 
 def _strip_comment(line: str) -> str:
@@ -301,13 +342,30 @@ def _apply(parser: _Parser, circuit: Circuit, statement: _Statement) -> None:
         getattr(circuit, method)(*modes, *values)
 
 
+def _positive_option(parser: _Parser, name: str) -> int | None:
+    """A target option that must be a positive integer (``num_subsystems``, ``cutoff_dim``), if given."""
+    if name not in parser.options:
+        return None
+    value = parser.options[name]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise parser.error(parser.option_lines.get(name, 1), f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def _n_modes(parser: _Parser) -> int:
-    """Modes the program needs: the target's ``num_subsystems`` or the highest mode used, whichever is more."""
-    used = [mode for statement in parser.statements if statement.modes for mode in statement.modes]
-    candidates = [max(used) + 1] if used else []
-    if "num_subsystems" in parser.options:
-        candidates.append(int(parser.options["num_subsystems"]))
-    return max(candidates, default=1)
+    """The target's ``num_subsystems`` (every mode used must be below it), or else the highest mode used plus one."""
+    declared = _positive_option(parser, "num_subsystems")
+    for statement in parser.statements:
+        for mode in statement.modes or ():
+            if declared is not None and mode >= declared:
+                raise parser.error(statement.line, f"{statement.operation} acts on mode {mode}, but the program "
+                                                    f"declares num_subsystems={declared}")
+    if declared is not None:
+        return declared
+    used = [mode for statement in parser.statements for mode in statement.modes or ()]
+    return max(used) + 1 if used else 1
 
 
 def parse_blackbird(text: str, source: str = "<string>") -> BlackbirdProgram:
@@ -336,8 +394,8 @@ def parse_blackbird(text: str, source: str = "<string>") -> BlackbirdProgram:
             if str(exc).startswith(f"{source}:"):
                 raise
             raise parser.error(statement.line, str(exc)) from exc
-    cutoff = parser.options.get("cutoff_dim")
-    return BlackbirdProgram(circuit, int(cutoff) if cutoff is not None else None, parser.header.get("name"),
+    cutoff = _positive_option(parser, "cutoff_dim")
+    return BlackbirdProgram(circuit, cutoff, parser.header.get("name"),
                             parser.header.get("version"), parser.header.get("target"), parser.options, measurements)
 
 

@@ -10,7 +10,15 @@ __all__ = ["TruncationWarning", "check_truncation"]
 
 
 class TruncationWarning(UserWarning):
-    """Some rows of a Fock state lost more norm to the cutoff than the tolerance allows."""
+    """Some rows of a Fock state lost more norm to the cutoff than the tolerance allows.
+
+    ``summary`` says what was lost and where; ``advice`` what to do, in words that hold for the
+    library and the command line alike (a caller may put its own advice after ``summary``).
+    """
+
+    def __init__(self, summary: str, advice: str) -> None:
+        super().__init__(f"{summary} {advice}")
+        self.summary, self.advice = summary, advice
 
 
 def check_truncation(state: FockState, tol: float, *, renormalize: bool = False) -> FockState:
@@ -20,12 +28,12 @@ def check_truncation(state: FockState, tol: float, *, renormalize: bool = False)
     if float(lost[worst]) > tol:
         mode, edge = _edge_mode(state, worst)
         count = int((lost > tol).sum())
-        warnings.warn(
-            f"Fock truncation at cutoff {state.cutoff}: {count} of {state.batch_size} row(s) lost more than {tol:g} "
-            f"of their norm; worst is row {worst}, which lost {float(lost[worst]):.3g}. Mode {mode} holds the most "
-            f"probability in its top level n={state.cutoff - 1} ({edge:.3g}). Raise the cutoff"
-            + (" (rows were renormalized)." if renormalize else " or pass renormalize=True."),
-            TruncationWarning, stacklevel=4)
+        summary = (f"Fock truncation at cutoff {state.cutoff}: {count} of {state.batch_size} row(s) lost more than "
+                   f"{tol:g} of their norm; worst is row {worst}, which lost {float(lost[worst]):.3g}. Mode {mode} "
+                   f"holds the most probability in its top level n={state.cutoff - 1} ({edge:.3g}).")
+        advice = ("Raise the cutoff for exact results (the rows were renormalized)." if renormalize
+                  else "Raise the cutoff, or renormalize the rows.")
+        warnings.warn(TruncationWarning(summary, advice), stacklevel=4)
     return state.renormalized() if renormalize else state
 
 
