@@ -3,9 +3,12 @@
 import pytest
 
 from qvec.backends import IonQBackend
+from qvec.backends.ionq import PollPolicy
 from qvec.emulator import Emulator, EmulatorConfig
 
 KEY = "test-key-5f3c9a1e"
+# The emulator answers in milliseconds: poll it far faster than the real service's defaults.
+FAST_POLL = PollPolicy(initial=0.01, factor=1.5, maximum=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -31,5 +34,6 @@ def start_emulator():
 
 
 def make_backend(emulator, **options):
-    """A backend pointed at ``emulator``, ignoring any .env file."""
+    """A backend pointed at ``emulator``, ignoring any .env file, polling fast unless told otherwise."""
+    options.setdefault("poll", FAST_POLL)
     return IonQBackend(api_key=KEY, base_url=emulator.base_url, env_file=None, **options)

@@ -10,35 +10,50 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import queue
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Coroutine, Mapping, Sequence
+from typing import Any, Callable, Coroutine, Iterator, Mapping, Sequence
 
-from qvec.errors import InputError, JobTimeoutError
+from qvec.errors import BatchInterrupted, InputError, Terminated
 
 from .client import IonQClient
 from .packing import DEFAULT_LIMITS, PackingLimits, pack_circuits
-from .runner import Advance, Distribution, JobRunner, JobUnit, describe_units, run_units
+from .ratelimit import RateBudget
+from .runner import INTERRUPTED, TIMED_OUT, Advance, BatchRun, Distribution, JobRunner, JobUnit, run_units
 from .settings import PollPolicy, Timeouts
 
-__all__ = ["Strategy", "Sequential", "Threads", "Concurrent", "Packed", "BatchContext", "parse_strategy"]
+__all__ = ["Strategy", "Sequential", "Threads", "Concurrent", "Packed", "BatchContext", "parse_strategy", "run_sync"]
 
 logger = logging.getLogger("qvec.backends.ionq")
+
+# How often a waiting thread wakes to check a deadline (it is woken at once by an event otherwise).
+_WAKE_S = 0.05
 
 
 @dataclass(frozen=True)
 class BatchContext:
-    """What a strategy needs to run units: a client factory, polling, timeouts and a progress hook."""
+    """What a strategy needs to run units: a client factory, polling, timeouts, a progress hook, and the
+    request budget every client of the batch shares."""
 
     make_client: Callable[[], IonQClient]
     poll: PollPolicy
     timeouts: Timeouts
     advance: Advance
+    rate: RateBudget = field(default_factory=RateBudget)
+
+    def client(self) -> IonQClient:
+        """A fresh client (one per event loop) that draws on the batch's request budget."""
+        client = self.make_client()
+        client.rate = self.rate
+        return client
+
+    def runner(self, client: IonQClient) -> JobRunner:
+        return JobRunner(client, self.poll, self.timeouts.stall)
 
 
 class Strategy:
@@ -52,13 +67,27 @@ class Strategy:
         return [[i] for i in range(len(entries))]
 
     def execute(self, context: BatchContext, units: Sequence[JobUnit]) -> dict[int, Distribution]:
-        """Run the units from synchronous code; returns distributions keyed by input index."""
-        return run_sync(self.run(context, units))
+        """Run the units from synchronous code; returns distributions keyed by input index.
+
+        Ctrl-C (and SIGTERM, in the main thread) cancels the jobs in flight and raises
+        ``BatchInterrupted`` (``Terminated``) carrying what completed, under a running event loop too.
+        """
+        batch = BatchRun(units)
+        try:
+            return run_sync(self.run_batch(context, batch))
+        except BatchInterrupted as interrupt:
+            raise batch.interrupted(type(interrupt), str(interrupt)) from None
+        except KeyboardInterrupt:
+            raise batch.interrupted(BatchInterrupted, "interrupted (Ctrl-C)") from None
 
     async def run(self, context: BatchContext, units: Sequence[JobUnit]) -> dict[int, Distribution]:
-        """Run the units on this event loop, with ``self.max_in_flight`` jobs at once."""
-        async with context.make_client() as client:
-            return await run_units(JobRunner(client, context.poll), units, self.max_in_flight, context.advance,
+        """Run the units on this event loop; cancelling the task cancels the jobs on the server."""
+        return await self.run_batch(context, BatchRun(units))
+
+    async def run_batch(self, context: BatchContext, batch: BatchRun) -> dict[int, Distribution]:
+        """Run ``batch`` with ``self.max_in_flight`` jobs at once, recording what becomes of each unit."""
+        async with context.client() as client:
+            return await run_units(context.runner(client), batch, self.max_in_flight, context.advance,
                                    context.timeouts.batch)
 
 
@@ -97,7 +126,8 @@ class Packed(Strategy):
 
 @dataclass(frozen=True)
 class Threads(Strategy):
-    """One job per circuit, run by a fixed pool of ``workers`` threads, each with its own client."""
+    """One job per circuit, run by a fixed pool of ``workers`` threads, each with its own client; the
+    clients share one request budget."""
 
     workers: int = 10
     name = "threads"
@@ -105,146 +135,185 @@ class Threads(Strategy):
     def __post_init__(self) -> None:
         _check_positive("workers", self.workers)
 
-    def execute(self, context: BatchContext, units: Sequence[JobUnit]) -> dict[int, Distribution]:
-        return _ThreadPoolRun(context, units, self.workers).run()
-
-    async def run(self, context: BatchContext, units: Sequence[JobUnit]) -> dict[int, Distribution]:
-        pool = _ThreadPoolRun(context, units, self.workers)
+    async def run_batch(self, context: BatchContext, batch: BatchRun) -> dict[int, Distribution]:
+        pool = _ThreadPoolRun(context, batch, self.workers)
         future = asyncio.get_running_loop().run_in_executor(None, pool.run)
         try:
-            return await asyncio.shield(future)
+            await asyncio.shield(future)
         except asyncio.CancelledError:
-            pool.cancel("interrupted")
+            pool.stop(INTERRUPTED)
             with contextlib.suppress(BaseException):
                 await future
             raise
+        return batch.finish(context.timeouts.batch)
 
 
 class _ThreadPoolRun:
-    """The worker threads of one ``Threads`` batch; each runs units on its own event loop."""
+    """The worker threads of one ``Threads`` batch; each runs units on its own event loop.
 
-    def __init__(self, context: BatchContext, units: Sequence[JobUnit], workers: int) -> None:
-        self.context, self.units = context, list(units)
+    When the batch stops, the workers' tasks are canceled and the coordinating thread settles the
+    batch once, so that one bulk request cancels every job and one report names them.
+    """
+
+    def __init__(self, context: BatchContext, batch: BatchRun, workers: int) -> None:
+        self.context, self.batch = context, batch
         self._queue: queue.SimpleQueue[JobUnit] = queue.SimpleQueue()
-        for unit in self.units:
+        for unit in batch.units:
             self._queue.put(unit)
-        # Each worker sets its event when it has finished, cleanup included. The run waits on these
-        # rather than on Thread.join(): a join interrupted by Ctrl-C can return early afterwards
-        # while the thread still runs, and the report would miss the jobs it is canceling.
-        self._finished = [threading.Event() for _ in range(min(workers, len(units)))]
+        # Each worker sets its event when it has finished. The run waits on these rather than on
+        # Thread.join(): a join interrupted by a signal can return early while the thread still runs.
+        self._finished = [threading.Event() for _ in range(min(workers, len(batch.units)))]
         self._threads = [threading.Thread(target=self._work, args=(event,), daemon=True) for event in self._finished]
         self._lock = threading.Lock()
         self._loops: list[tuple[asyncio.AbstractEventLoop, asyncio.Task]] = []
-        self._stop_reason: str | None = None
-        self.results: dict[int, Distribution] = {}
-        self.errors: list[BaseException] = []
+        self._errors: list[BaseException] = []
 
-    def run(self) -> dict[int, Distribution]:
-        """Start the workers and wait for them; cancel everything on an error, timeout or Ctrl-C."""
+    def run(self) -> None:
+        """Start the workers, wait for them (stopping them on a stop or the batch timeout), then settle."""
         timeout = self.context.timeouts.batch
         deadline = None if timeout is None else time.monotonic() + timeout
         for thread in self._threads:
             thread.start()
-        try:
-            for finished in self._finished:
-                while not finished.wait(0.05):
-                    if self.errors:
-                        self.cancel(f"stopping after an error ({type(self.errors[0]).__name__})")
-                    elif deadline is not None and time.monotonic() > deadline:
-                        self.cancel("batch timed out")
-        except BaseException:
-            self.cancel("interrupted")
-            for finished in self._finished:
-                finished.wait()
-            self._report()
-            raise
-        self._report()
-        return self._finish()
+        for finished in self._finished:
+            while not finished.wait(_WAKE_S):
+                if deadline is not None and time.monotonic() > deadline:
+                    self.stop(TIMED_OUT)
+                elif self.batch.stopping:
+                    self._cancel_workers()
+        if self.batch.in_flight():
+            asyncio.run(self._settle())
+        if self._errors:
+            raise self._errors[0]
 
-    @property
-    def canceled(self) -> list[JobUnit]:
-        """The units whose jobs were canceled on the server."""
-        return [u for u in self.units if u.state == "canceled"]
+    def stop(self, reason: str) -> None:
+        """Stop the batch with ``reason`` and cancel each worker's task."""
+        self.batch.stop(reason)
+        self._cancel_workers()
 
-    def _finish(self) -> dict[int, Distribution]:
-        if self.errors:
-            raise self.errors[0]
-        if self._stop_reason == "interrupted":
-            raise asyncio.CancelledError("interrupted")
-        if self._stop_reason is not None:
-            unfinished = [u for u in self.units if u.state != "done"]
-            raise JobTimeoutError(f"the batch did not finish within {self.context.timeouts.batch} s; canceled: "
-                                  f"{describe_units(self.canceled) or 'none'}",
-                                  job_ids=[u.job_id for u in unfinished if u.job_id],
-                                  circuits=sorted(i for u in unfinished for i in u.circuits))
-        return self.results
-
-    def _report(self) -> None:
-        if self.canceled:
-            logger.warning("%s: canceled %d job(s) on the server: %s", self._stop_reason, len(self.canceled),
-                           describe_units(self.canceled))
-
-    def cancel(self, reason: str) -> None:
-        """Stop taking units and cancel each worker's task (its job is canceled on the server).
-
-        Only the first call cancels: a second ``task.cancel()`` would interrupt the worker while it
-        cancels its job on the server, leaving that job running (and billed).
-        """
+    def _cancel_workers(self) -> None:
         with self._lock:
-            if self._stop_reason is not None:
-                return
-            self._stop_reason = reason
             for loop, task in self._loops:
                 if not loop.is_closed():
                     loop.call_soon_threadsafe(task.cancel)
+            self._loops.clear()  # one cancel each: a second would interrupt a worker's own cleanup
+
+    async def _settle(self) -> None:
+        async with self.context.client() as client:
+            reason = self.batch.stop_reason or "after requests that got no answer"
+            await self.context.runner(client).settle(self.batch, reason)
 
     def _work(self, finished: threading.Event) -> None:
         loop = asyncio.new_event_loop()
         task = loop.create_task(self._drain())
         with self._lock:
             self._loops.append((loop, task))
-            if self._stop_reason is not None:
-                task.cancel()
         try:
             loop.run_until_complete(task)
         except asyncio.CancelledError:
             pass
-        except BaseException as exc:  # handed to the main thread, which raises it
+        except BaseException as exc:  # not an IonQError (those are recorded per unit): a defect; raised above
             with self._lock:
-                self.errors.append(exc)
+                self._errors.append(exc)
         finally:
             with self._lock:
-                loop.close()
+                _close(loop)
             finished.set()
 
     async def _drain(self) -> None:
-        async with self.context.make_client() as client:
-            runner = JobRunner(client, self.context.poll)
-            while self._stop_reason is None:
+        async with self.context.client() as client:
+            runner = self.context.runner(client)
+            while not self.batch.stopping:
                 try:
                     unit = self._queue.get_nowait()
                 except queue.Empty:
                     return
-                try:
-                    distributions = await runner.run_unit(unit)
-                except BaseException:
-                    # A fresh task: this one may have been cancelled, and httpx's anyio layer would
-                    # cancel the cancel request too, after the server had acted on it.
-                    await asyncio.create_task(runner.cancel_in_flight([unit]))
-                    raise
-                with self._lock:
-                    self.results.update(zip(unit.circuits, distributions))
-                self.context.advance(len(unit.circuits))
+                await runner.run_into(self.batch, unit, self.context.advance)
 
 
 def run_sync(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    """Run a coroutine to completion from synchronous code, in a helper thread if a loop is running here."""
+    """Run a coroutine to completion from synchronous code, on a fresh event loop in a helper thread.
+
+    This thread only waits, so Ctrl-C (and SIGTERM, when this is the main thread) reach it even
+    under a running event loop (Jupyter, or async code calling the sync API): the coroutine's task
+    is then cancelled, its cleanup runs (canceling jobs on the server), and the interrupt is raised.
+    A second Ctrl-C stops waiting for that cleanup.
+    """
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coroutine)
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def drive() -> None:
+        asyncio.set_event_loop(loop)  # this thread's own, for code that asks for the current loop
+        try:
+            outcome["result"] = loop.run_until_complete(task)
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            outcome["error"] = exc
+        finally:
+            try:
+                _close(loop)
+            finally:
+                done.set()
+
+    threading.Thread(target=drive, name="qvec-batch", daemon=True).start()
+    with _signals_as_interrupts():
+        try:
+            _wait(done)
+        except KeyboardInterrupt:
+            loop.call_soon_threadsafe(task.cancel)
+            _wait_for_cleanup(done)
+            raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _wait(done: threading.Event) -> None:
+    while not done.wait(_WAKE_S * 5):
+        pass
+
+
+def _wait_for_cleanup(done: threading.Event) -> None:
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with concurrent.futures.ThreadPoolExecutor(1) as executor:
-        return executor.submit(asyncio.run, coroutine).result()
+        _wait(done)
+    except KeyboardInterrupt:
+        logger.warning("interrupted again: not waiting for the jobs in flight to be canceled; check them on the server")
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is left on ``loop`` and close it, as ``asyncio.run`` does."""
+    try:
+        leftover = asyncio.all_tasks(loop)
+        for task in leftover:
+            task.cancel()
+        if leftover:
+            loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+@contextlib.contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    """While a batch runs in the main thread: SIGTERM raises ``Terminated`` (handled as Ctrl-C is), and
+    Ctrl-C raises ``KeyboardInterrupt`` at once, even where a running event loop had taken SIGINT over
+    (``asyncio.run`` only cancels its task, which cannot run while this thread waits)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated("terminated (SIGTERM)")
+
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, terminate),
+                signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 def _check_positive(name: str, value: int) -> None:
