@@ -253,3 +253,31 @@ def test_design_contract_example():
     assert state.mean_photon(0).shape == (32,) and state.mean_photon(0).dtype == torch.float32
     assert state.quad_expectation(1).shape == (32,)
     assert state.fock_probs().shape == (32, 8, 8)
+
+
+def test_a_state_too_large_for_the_budget_is_refused_before_allocating():
+    c = Circuit(2)
+    c.d(0, 0.3).bs(0, 1, 0.3, 0.1).loss(1, 0.5)
+    with pytest.raises(InputError, match=r"2 mode\(s\) at cutoff 3000 x B = 1 \(density matrices and gate matrices\).*"
+                                         r"not even one row fits at this cutoff\) or the cutoff"):
+        c.run(cutoff=3000)
+
+
+def test_a_batch_too_large_for_the_budget_says_how_many_rows_fit():
+    from qvec.sim import set_memory_budget
+
+    c = Circuit(2)
+    c.d(0, "a").bs(0, 1, 0.3, 0.1)
+    set_memory_budget(2**20)
+    try:
+        c.run({"a": torch.zeros(10)}, cutoff=10)  # fits
+        with pytest.raises(InputError, match=r"2 mode\(s\) at cutoff 10 x B = 1000 \(kets and gate matrices\).*"
+                                             r"at most \d+ row\(s\) fit at this cutoff"):
+            c.run({"a": torch.zeros(1000)}, cutoff=10)
+    finally:
+        set_memory_budget(None)
+
+
+def test_a_bad_device_is_an_input_error():
+    with pytest.raises(InputError, match="device 'nodevice' is not a torch device"):
+        Circuit(1).d(0, 0.1).run(cutoff=5, device="nodevice")

@@ -72,7 +72,7 @@ def test_a_batch_whose_probabilities_do_not_fit_says_how_many_rows_fit(budget) -
     budget(2**20)  # 1 MiB: one row works in 32 KiB and keeps 4 KiB of probabilities, so 248 rows fit
     circuit.probs({"x": torch.zeros(64)})
     with pytest.raises(InputError, match=r"10 qubits x B = 1000 \(probabilities.*1\.0 MiB: lower the batch "
-                                         r"\(at most 248 row\(s\) fit\) or set QVEC_MEMORY_BUDGET"):
+                                         r"\(at most 248 row\(s\) fit\), or set QVEC_MEMORY_BUDGET"):
         circuit.probs({"x": torch.zeros(1000)})
 
 

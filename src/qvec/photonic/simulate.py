@@ -14,10 +14,11 @@ import torch
 
 from qvec.circuit.parameters import ParamValue, bind_parameters
 from qvec.errors import InputError
+from qvec.sim.memory import check_fits, memory_budget, resolve_device
 
 from .apply import apply_diagonal, apply_operator
 from .fuse import CHANNEL_FORM, Step, fuse, worth_fusing_two_modes
-from .operations import CHANNEL, Operation
+from .operations import CHANNEL, DIAGONAL, Operation
 from .prepare import STATE_FACTORS, initial_state, to_density_matrix
 from .state import FockState
 from .truncation import check_truncation
@@ -26,6 +27,10 @@ __all__ = ["simulate", "DEFAULT_CUTOFF", "DEFAULT_TRUNCATION_TOL"]
 
 DEFAULT_CUTOFF = 10
 DEFAULT_TRUNCATION_TOL = 1e-3
+# Copies of the batch state a run holds at once (input, output, a contraction's temporary), plus one
+# per operation when autograd records the run; a gate matrix entry is built in float64 then converted.
+STATE_COPIES = 3
+MATRIX_BYTES_PER_ENTRY = 32
 Value = float | torch.Tensor
 
 
@@ -37,7 +42,8 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
     if dtype not in (torch.complex64, torch.complex128):
         raise InputError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
     values, rows = _bind(circuit, params)
-    device = torch.device(device) if device is not None else _device_of(values)
+    device = resolve_device(device) if device is not None else _device_of(values)
+    _check_size(circuit, values, rows, cutoff, dtype, device)
     preparations = [(op, _first(vals, device)) for op, vals in zip(circuit, values) if op.name in STATE_FACTORS]
     starts_mixed = any(op.name == "thermal" for op, _ in preparations)
     state = initial_state(circuit.n_modes, preparations, cutoff, dtype, device, starts_mixed)
@@ -50,6 +56,30 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
     result = FockState(state, n_modes=circuit.n_modes, cutoff=cutoff, pure=pure, hbar=circuit.hbar)
     tol = DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol
     return check_truncation(result, tol, renormalize=renormalize)
+
+
+def _check_size(circuit: Any, values: list[list[Value]], rows: int, cutoff: int, dtype: torch.dtype,
+                device: torch.device) -> None:
+    """Refuse, before allocating, a run whose states and gate matrices exceed the memory budget."""
+    axes = circuit.n_modes * (2 if circuit.is_mixed else 1)
+    records_graph = torch.is_grad_enabled() and any(
+        isinstance(v, torch.Tensor) and v.requires_grad for vals in values for v in vals)
+    copies = STATE_COPIES + (len(circuit.operations) if records_graph else 0)
+    per_row = copies * cutoff**axes * torch.empty((), dtype=dtype).element_size()
+    shared = 0
+    for op, vals in zip(circuit, values):
+        if op.spec.build is None:
+            continue
+        entries = cutoff**4 if op.spec.role == CHANNEL else cutoff ** (op.spec.n_modes * (1 if op.spec.form == DIAGONAL else 2))
+        if any(isinstance(v, torch.Tensor) and v.dim() == 1 for v in vals):
+            per_row += entries * MATRIX_BYTES_PER_ENTRY
+        else:
+            shared += entries * MATRIX_BYTES_PER_ENTRY
+    fit = (memory_budget(device) - shared) // per_row
+    check_fits(shared + rows * per_row, f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows} "
+               f"({'density matrices' if circuit.is_mixed else 'kets'} and gate matrices)", device,
+               f"lower the batch ({f'at most {fit} row(s) fit' if fit > 0 else 'not even one row fits'} at this "
+               "cutoff) or the cutoff")
 
 
 def _device_of(values: list[list[Value]]) -> torch.device:

@@ -122,7 +122,7 @@ def check_fits(needed: int, what: str, device: torch.device, advice: str) -> Non
     budget = memory_budget(device)
     if needed > budget:
         raise InputError(f"{what}: {format_bytes(needed)} needed; the memory budget is {format_bytes(budget)}: "
-                         f"{advice} or set {BUDGET_VARIABLE}")
+                         f"{advice}, or set {BUDGET_VARIABLE}")
     available = available_bytes(device)
     if available is not None and needed > available:
         raise InputError(f"{what}: {format_bytes(needed)} needed; {device} has {format_bytes(available)} available: "
