@@ -121,3 +121,16 @@ def test_numpy_parameters_give_the_same_results_as_tensors() -> None:
                                   dtype=torch.complex128)
     assert torch.equal(from_numpy, from_tensors)
     assert torch.allclose(from_numpy[:, 0], torch.cos(torch.tensor(rows)))
+
+
+def test_params_must_be_a_mapping() -> None:
+    with pytest.raises(InputError, match="params must map parameter names to values, .* got a list"):
+        bind_parameters(["x"], [0.1])
+
+
+def test_gate_angles_may_be_lists_and_numpy_arrays() -> None:
+    assert torch.equal(check_angle(np.array([0.1, 0.2]), "a"), torch.tensor([0.1, 0.2], dtype=torch.float64))
+    assert torch.equal(check_angle([1, 2], "a"), torch.tensor([1.0, 2.0], dtype=torch.float64))
+    import qvec
+    rows = qvec.Circuit(1).ry(0, np.array([0.0, np.pi])).probs(dtype=torch.complex128)
+    assert torch.allclose(rows, torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64), atol=1e-12)

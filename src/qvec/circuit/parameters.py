@@ -191,6 +191,9 @@ def bind_parameters(
     ``tensor_angles`` are the tensors written into gates directly; 1-D ones count as per-row.
     """
     names = list(dict.fromkeys(names))
+    if params is not None and not isinstance(params, Mapping):
+        raise InputError(f"params must map parameter names to values, such as {{'theta': [0.1, 0.2]}}, "
+                         f"got a {type(params).__name__}")
     params = dict(params or {})
     known_names = set(names)
     unknown = [name for name in params if name not in known_names]
