@@ -152,3 +152,9 @@ def test_qelib1_gate_methods_simulate_to_their_textbook_matrix(name: str) -> Non
                 circuit.x(qubit)
         build(circuit, list(reversed(range(n_qubits))))
         assert np.allclose(_state(circuit), expected[:, j], atol=1e-12), (name, j)
+
+
+def test_inverting_twice_gives_back_the_circuit() -> None:
+    circuit = qvec.Circuit(2).ry(0, "a").u(1, "a", 0.2, "b").s(0).sx(1).crz(1, 0, -0.4).cp(0, 1, "b")
+    assert circuit.inverse().inverse() == circuit
+    assert circuit.inverse().inverse().fingerprint() == circuit.fingerprint()
