@@ -25,15 +25,15 @@ def test_it_prints_its_url_then_the_api_base_and_serves_the_api_there(tmp_path):
         url = first.removeprefix("listening on ")
         assert process.stdout.readline().strip() == f"IONQ_BASE_URL={url}/v0.4"
         key = {"Authorization": "apiKey cli-key"}
-        answer = httpx.get(f"{url}/v0.4/jobs", headers=key, timeout=10)
+        answer = httpx.get(f"{url}/v0.4/jobs", headers=key, timeout=60)
         assert answer.status_code == 200 and answer.json() == {"jobs": [], "next": None}
-        limited = httpx.get(f"{url}/v0.4/jobs", headers=key, timeout=10)  # --rate-limit 0.01: one per 100 s
-        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 90
-        assert httpx.get(f"{url}/admin/counters", timeout=10).status_code == 401
-        assert httpx.get(f"{url}/admin/counters", headers=key, timeout=10).json()["jobs_created"] == 0
+        limited = httpx.get(f"{url}/v0.4/jobs", headers=key, timeout=60)  # --rate-limit 0.01: one per 100 s
+        assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= 100
+        assert httpx.get(f"{url}/admin/counters", timeout=60).status_code == 401
+        assert httpx.get(f"{url}/admin/counters", headers=key, timeout=60).json()["jobs_created"] == 0
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        assert process.wait(timeout=60) == 0
 
 
 def test_a_busy_port_is_one_line_and_exit_1(capsys):
@@ -58,10 +58,10 @@ def test_the_key_may_come_from_the_environment(tmp_path):
                                text=True, cwd=tmp_path, env=environment)
     try:
         url = process.stdout.readline().strip().removeprefix("listening on ")
-        assert httpx.get(f"{url}/v0.4/jobs", headers={"Authorization": "apiKey env-key"}, timeout=10).status_code == 200
+        assert httpx.get(f"{url}/v0.4/jobs", headers={"Authorization": "apiKey env-key"}, timeout=60).status_code == 200
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=20)
+        process.wait(timeout=60)
 
 
 def test_qvec_emulator_is_registered():

@@ -162,7 +162,7 @@ def test_rate_limit_is_per_key_and_answers_429_with_whole_seconds_to_wait(start_
     assert httpx.get(emulator.base_url + "/jobs", headers=first).status_code == 200
     limited = httpx.get(emulator.base_url + "/jobs", headers=first)
     assert limited.status_code == 429 and limited.json()["statusCode"] == 429
-    assert 90 <= int(limited.headers["retry-after"]) <= 100
+    assert 1 <= int(limited.headers["retry-after"]) <= 100  # whole seconds, until the next token
     assert httpx.get(emulator.base_url + "/jobs", headers=second).status_code == 200
     assert emulator.counters()["requests_per_status"] == {"200": 2, "429": 1}
 
