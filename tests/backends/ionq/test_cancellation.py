@@ -14,7 +14,7 @@ import pytest
 import qvec
 from qvec.backends.ionq import Packed, PackingLimits, Timeouts
 from qvec.emulator import Faults
-from qvec.errors import JobTimeoutError
+from qvec.errors import BatchInterrupted, JobStalledError, JobTimeoutError
 
 from .conftest import make_backend
 
@@ -87,3 +87,30 @@ def test_the_batch_timeout_names_and_cancels_unfinished_jobs(start_emulator, cap
     counters = emulator.counters()
     assert sorted(info.value.job_ids) == sorted(counters["canceled_job_ids"])
     assert info.value.circuits == [0, 1, 2, 3] and "did not finish within 0.5 s" in str(info.value)
+
+
+@pytest.mark.parametrize("strategy", ["packed", "threads:2"])
+def test_a_job_stuck_past_the_stall_deadline_is_canceled_and_reported(start_emulator, caplog, strategy):
+    emulator = start_emulator(faults=STUCK)
+    backend = make_backend(emulator, strategy=strategy, timeouts=Timeouts(stall=0.3))
+    with pytest.raises(JobStalledError, match="made no progress for 0.3 s") as info:
+        backend.run_circuits(circuits(2))
+    counters = emulator.counters()
+    assert info.value.job_ids and set(info.value.job_ids) <= set(counters["canceled_job_ids"])
+    assert len(counters["canceled_job_ids"]) == counters["jobs_created"] >= 1
+    assert sorted(info.value.failed) == [0, 1] and not info.value.completed
+    assert "made no progress" in caplog.text
+
+
+def test_ctrl_c_raises_the_batch_interrupt_carrying_the_outcome(start_emulator):
+    emulator = start_emulator(faults=STUCK)
+    backend = make_backend(emulator, strategy="concurrent")
+
+    def press_ctrl_c():
+        wait_for_jobs(emulator, 4)
+        _thread.interrupt_main()
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    with pytest.raises(BatchInterrupted, match="interrupted") as info:
+        backend.run_circuits(circuits())
+    assert info.value.unfinished == [0, 1, 2, 3] and not info.value.completed

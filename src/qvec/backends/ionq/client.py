@@ -34,6 +34,9 @@ IDEMPOTENCY_FIELD = "qvec_idempotency_key"
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504, *range(520, 530)})
 # Failures that prove the request never reached the server: repeating it cannot duplicate a job.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures that show nothing answering at that address (while it never has, few are tried). A
+# connection dropped mid-answer is not one of them: something is there.
+_NO_SERVER = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.WriteTimeout)
 # Failures of our own making: repeating the request cannot help.
 _LOCAL = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
 # A lookup by idempotency key scans back to this many seconds before the job's first submission
@@ -131,7 +134,7 @@ class IonQClient:
         self.settings, self.retry = settings, retry
         self.rate = rate if rate is not None else RateBudget()
         self._rng = random.Random(seed)
-        self._reached = False  # has the host answered once?
+        self._reached = False  # has the host answered once (or at least been there)?
         self._unanswered = 0  # failures in a row while it never has
         self._http = httpx.AsyncClient(
             base_url=settings.base_url + "/",
@@ -181,6 +184,7 @@ class IonQClient:
                 failures["transport"] += 1
                 ambiguous = not isinstance(outcome, _NOT_SENT)
                 maybe_sent = maybe_sent or ambiguous
+                self._reached = self._reached or not isinstance(outcome, _NO_SERVER)
                 self._unanswered += not self._reached
                 if self._gives_up(failures["transport"]):
                     error = self._no_answer(request, outcome, failures["transport"], started, maybe_sent)
