@@ -7,6 +7,7 @@ from qvec.emulator import Emulator, EmulatorConfig
 
 KEY = "emulator-key-1"
 OTHER_KEY = "emulator-key-2"
+TIMEOUT = 60.0  # seconds: a guard against a hang on a loaded machine, never a speed check
 
 
 @pytest.fixture
@@ -24,10 +25,15 @@ def start_emulator():
         running.stop()
 
 
+def client(emulator, key=KEY):
+    """An httpx client on ``emulator``'s base URL, authenticated with ``key``."""
+    return httpx.Client(base_url=emulator.base_url + "/", headers={"Authorization": f"apiKey {key}"}, timeout=TIMEOUT)
+
+
 @pytest.fixture
 def api(start_emulator):
     """An httpx client on a fault-free emulator's base URL, authenticated with KEY."""
     emulator = start_emulator(latency=0.02)
-    with httpx.Client(base_url=emulator.base_url + "/", headers={"Authorization": f"apiKey {KEY}"}, timeout=10) as client:
-        client.emulator = emulator
-        yield client
+    with client(emulator) as api_client:
+        api_client.emulator = emulator
+        yield api_client

@@ -8,9 +8,14 @@ import pytest
 from qvec.emulator import EmulatorConfig, EmulatorError, Faults
 from qvec.errors import InputError
 
-from .conftest import KEY, OTHER_KEY
+from .conftest import KEY, OTHER_KEY, TIMEOUT, client
 
 BELL = [{"gate": "h", "targets": [0]}, {"gate": "x", "controls": [0], "targets": [1]}]
+
+
+def get(url, **options):
+    """``httpx.get`` with a timeout that only guards against a hang."""
+    return httpx.get(url, timeout=TIMEOUT, **options)
 
 
 def job_body(circuit=BELL, qubits=2, **extra):
@@ -18,7 +23,7 @@ def job_body(circuit=BELL, qubits=2, **extra):
             "input": {"gateset": "qis", "qubits": qubits, "circuit": circuit}, **extra}
 
 
-def wait_done(api, job_id, timeout=60.0):
+def wait_done(api, job_id, timeout=TIMEOUT):
     deadline = time.monotonic() + timeout
     while (job := api.get(f"jobs/{job_id}").json())["status"] not in ("completed", "failed", "canceled"):
         assert time.monotonic() < deadline
@@ -33,7 +38,7 @@ def test_a_circuit_job_completes_with_exact_probabilities_at_a_v04_url(api):
     assert job["metadata"] == {"a": "b"} and job["stats"] == {"qubits": 2, "circuits": 1} and job["name"] == "bell"
     url = job["results"]["probabilities"]["url"]
     assert url == f"/v0.4/jobs/{job['id']}/results/probabilities"
-    assert httpx.get(api.emulator.url + url, headers=api.headers).json() == pytest.approx({"0": 0.5, "3": 0.5})
+    assert get(api.emulator.url + url, headers=api.headers).json() == pytest.approx({"0": 0.5, "3": 0.5})
 
 
 def test_a_multi_circuit_job_aggregates_children_in_submission_order(api):
@@ -64,14 +69,14 @@ def test_listing_is_newest_first_per_key_with_filters_and_pages(api):
     rest = api.get("jobs", params={"limit": 2, "next": listed["next"]}).json()
     assert [j["id"] for j in rest["jobs"]] == [ids[0]] and rest["next"] is None
     assert [j["id"] for j in api.get("jobs", params={"ids": ",".join(ids[:2])}).json()["jobs"]] == ids[:2][::-1]
-    other = httpx.get(api.emulator.base_url + "/jobs", headers={"Authorization": f"apiKey {OTHER_KEY}"}).json()
+    other = get(api.emulator.base_url + "/jobs", headers={"Authorization": f"apiKey {OTHER_KEY}"}).json()
     assert other["jobs"] == []
     assert api.get("jobs", params={"parent_job_id": "none-such"}).json()["jobs"] == []
 
 
 def test_cancel_and_delete(start_emulator):
     emulator = start_emulator(faults=Faults(stuck_rate=1.0))
-    with httpx.Client(base_url=emulator.base_url + "/", headers={"Authorization": f"apiKey {KEY}"}) as api:
+    with client(emulator) as api:
         first, second = (api.post("jobs", json=job_body()).json()["id"] for _ in range(2))
         assert api.put(f"jobs/{first}/status/cancel").json() == {"id": first, "status": "canceled"}
         assert api.get(f"jobs/{first}").json()["status"] == "canceled"
@@ -81,10 +86,10 @@ def test_cancel_and_delete(start_emulator):
 
 
 def test_keys_are_checked_and_never_echoed(api):
-    answer = httpx.get(api.emulator.base_url + "/jobs", headers={"Authorization": "apiKey not-a-key-123"})
+    answer = get(api.emulator.base_url + "/jobs", headers={"Authorization": "apiKey not-a-key-123"})
     assert answer.status_code == 401 and "not-a-key-123" not in answer.text
     assert answer.json()["statusCode"] == 401
-    assert httpx.get(api.emulator.base_url + "/backends/simulator").json()["qubits"] == 29
+    assert get(api.emulator.base_url + "/backends/simulator").json()["qubits"] == 29
 
 
 @pytest.mark.parametrize("body, message", [
@@ -111,7 +116,7 @@ def test_limits_on_circuits_and_body_size(api):
 
 def test_admin_counters_are_off_unless_asked(start_emulator):
     emulator = start_emulator(admin=False)
-    assert httpx.get(emulator.url + "/admin/counters").status_code == 404
+    assert get(emulator.url + "/admin/counters").status_code == 404
 
 
 def test_counters_say_when_admin_is_off(start_emulator):
@@ -131,7 +136,7 @@ def test_a_defect_is_answered_500_in_the_apis_shape(api):
 
 def test_unknown_paths_are_answered_404_in_the_apis_shape(api):
     for url in (api.emulator.base_url + "/no/such/path", api.emulator.url + "/nothing"):
-        answer = httpx.get(url, headers=api.headers)
+        answer = get(url, headers=api.headers)
         assert answer.status_code == 404 and answer.json()["statusCode"] == 404
     assert api.post("jobs/some-id").json() == {"statusCode": 405, "error": "Method Not Allowed",
                                                "message": "Method Not Allowed"}
@@ -140,30 +145,30 @@ def test_unknown_paths_are_answered_404_in_the_apis_shape(api):
 def test_admin_counters_need_a_valid_key(start_emulator):
     emulator = start_emulator(admin=True)
     for headers in ({}, {"Authorization": "apiKey not-a-key-123"}):
-        answer = httpx.get(emulator.url + "/admin/counters", headers=headers)
+        answer = get(emulator.url + "/admin/counters", headers=headers)
         assert answer.status_code == 401 and "not-a-key-123" not in answer.text
-    answer = httpx.get(emulator.url + "/admin/counters", headers={"Authorization": f"apiKey {OTHER_KEY}"})
+    answer = get(emulator.url + "/admin/counters", headers={"Authorization": f"apiKey {OTHER_KEY}"})
     assert answer.status_code == 200 and answer.json()["jobs_created"] == 0
 
 
 def test_injected_errors_and_drops_are_counted(start_emulator):
     emulator = start_emulator(faults=Faults(error_rate=1.0))
-    answer = httpx.get(emulator.base_url + "/jobs", headers={"Authorization": f"apiKey {KEY}"})
+    answer = get(emulator.base_url + "/jobs", headers={"Authorization": f"apiKey {KEY}"})
     assert answer.status_code in (502, 503, 504, *range(520, 530))
     dropped = start_emulator(faults=Faults(drop_rate=1.0))
     with pytest.raises(httpx.RemoteProtocolError):
-        httpx.get(dropped.base_url + "/jobs", headers={"Authorization": f"apiKey {KEY}"})
+        get(dropped.base_url + "/jobs", headers={"Authorization": f"apiKey {KEY}"})
     assert dropped.counters()["requests_per_status"] == {"dropped": 1}
 
 
 def test_rate_limit_is_per_key_and_answers_429_with_whole_seconds_to_wait(start_emulator):
     emulator = start_emulator(rate_limit=0.01)  # one request per 100 s after a burst of one
     first, second = ({"Authorization": f"apiKey {key}"} for key in (KEY, OTHER_KEY))
-    assert httpx.get(emulator.base_url + "/jobs", headers=first).status_code == 200
-    limited = httpx.get(emulator.base_url + "/jobs", headers=first)
+    assert get(emulator.base_url + "/jobs", headers=first).status_code == 200
+    limited = get(emulator.base_url + "/jobs", headers=first)
     assert limited.status_code == 429 and limited.json()["statusCode"] == 429
     assert 1 <= int(limited.headers["retry-after"]) <= 100  # whole seconds, until the next token
-    assert httpx.get(emulator.base_url + "/jobs", headers=second).status_code == 200
+    assert get(emulator.base_url + "/jobs", headers=second).status_code == 200
     assert emulator.counters()["requests_per_status"] == {"200": 2, "429": 1}
 
 
@@ -174,7 +179,7 @@ def test_a_rate_limit_must_be_positive():
 
 def test_capacity_bounds_jobs_running_at_once(start_emulator):
     emulator = start_emulator(latency=30.0, capacity=2)
-    with httpx.Client(base_url=emulator.base_url + "/", headers={"Authorization": f"apiKey {KEY}"}) as api:
+    with client(emulator) as api:
         ids = [api.post("jobs", json=job_body()).json()["id"] for _ in range(4)]
         deadline = time.monotonic() + 10
         while (statuses := [api.get(f"jobs/{i}").json()["status"] for i in ids]).count("started") < 2:
@@ -203,7 +208,7 @@ def test_listing_by_ids_answers_exactly_those_jobs_beyond_the_default_page(api):
 def cancel_mix(start_emulator):
     """8 Bell jobs on an emulator where some complete and the others never finish (seeded faults)."""
     emulator = start_emulator(faults=Faults(stuck_rate=0.5, seed=3))
-    with httpx.Client(base_url=emulator.base_url + "/", headers={"Authorization": f"apiKey {KEY}"}, timeout=10) as api:
+    with client(emulator) as api:
         ids = [api.post("jobs", json=job_body()).json()["id"] for _ in range(8)]
         deadline = time.monotonic() + 30
         while not any(api.get(f"jobs/{i}").json()["status"] == "completed" for i in ids):
@@ -245,7 +250,7 @@ def test_single_cancel_answers_the_real_status(cancel_mix):
 
 def test_bulk_cancel_with_an_unknown_id_touches_nothing(start_emulator):
     emulator = start_emulator(faults=Faults(stuck_rate=1.0))
-    with httpx.Client(base_url=emulator.base_url + "/", headers={"Authorization": f"apiKey {KEY}"}) as api:
+    with client(emulator) as api:
         job_id = api.post("jobs", json=job_body()).json()["id"]
         answer = api.put("jobs/status/cancel", json={"ids": [job_id, "no-such-job"]})
         assert answer.status_code == 404 and "no-such-job" in answer.json()["message"]

@@ -8,7 +8,7 @@ import pytest
 from qvec.emulator import Emulator, EmulatorConfig, EmulatorError
 from qvec.errors import QvecError
 
-from .conftest import KEY
+from .conftest import KEY, TIMEOUT
 
 
 def test_a_busy_port_raises_an_emulator_error_naming_it():
@@ -24,4 +24,4 @@ def test_stop_releases_the_port_for_a_new_emulator():
     port = first.port
     first.stop()
     with Emulator(EmulatorConfig(api_keys=(KEY,)), port=port) as second:
-        assert httpx.get(second.base_url + "/backends/simulator", timeout=10).json()["qubits"] == 29
+        assert httpx.get(second.base_url + "/backends/simulator", timeout=TIMEOUT).json()["qubits"] == 29

@@ -21,7 +21,8 @@ from .store import API_PREFIX, JobStore
 
 __all__ = ["Emulator", "EmulatorError"]
 
-_START_TIMEOUT_S = 15.0
+_START_TIMEOUT_S = 30.0
+_ADMIN_TIMEOUT_S = 30.0
 
 
 class EmulatorError(QvecError):
@@ -102,7 +103,7 @@ class Emulator:
         """The admin counters, fetched over HTTP with the first key (needs ``admin=True``)."""
         headers = {"Authorization": f"apiKey {self.config.api_keys[0]}"}
         try:
-            answer = httpx.get(f"{self.url}/admin/counters", headers=headers, timeout=10)
+            answer = httpx.get(f"{self.url}/admin/counters", headers=headers, timeout=_ADMIN_TIMEOUT_S)
         except httpx.HTTPError as exc:
             raise EmulatorError(f"could not read the counters from {self.url}: {type(exc).__name__}") from exc
         if answer.status_code == 404:
