@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from qvec.cli import main
@@ -305,3 +309,80 @@ def test_truncation_is_one_cli_warning_and_renormalize_rescales(capsys, files) -
     [rescaled], err = run_with_stderr(capsys, bright, "--cutoff", "3", "--renormalize")
     assert len(err.splitlines()) == 1 and "renormalized (--renormalize)" in err
     assert rescaled["fock_probabilities"][::3] == pytest.approx([poisson(2.25, n) / kept for n in range(3)], abs=1e-9)
+
+
+def test_ionq_flags_choose_key_url_and_target_without_the_environment(capsys, files, monkeypatch, tmp_path) -> None:
+    key = "cli-flag-key-5d21"
+    key_file = tmp_path / "ionq.key"
+    key_file.write_text(key + "\n")  # as an editor saves it: the newline is not part of the key
+    monkeypatch.chdir(tmp_path)  # no .env file from the working directory
+    for name in ("IONQ_API_KEY", "IONQ_BASE_URL", "IONQ_TARGET"):
+        monkeypatch.delenv(name, raising=False)
+    with Emulator(EmulatorConfig(api_keys=(key,), latency=0.01)) as emulator:
+        bell = files("bell.qasm", BELL)
+        assert main(["-v", "run", bell, "--backend", "ionq", "--api-key-file", str(key_file), "--base-url",
+                     emulator.base_url, "--target", "qpu.aria-1", "--shots", "100", "--seed", "2", "--json"]) == 0
+        captured = capsys.readouterr()
+        listed = httpx.get(f"{emulator.base_url}/jobs", params={"target": "qpu.aria-1"},
+                           headers={"Authorization": f"apiKey {key}"}, timeout=10).json()["jobs"]
+    [result] = json.loads(captured.out)
+    assert key not in captured.out + captured.err
+    assert len(listed) == 1  # the job went to the target named on the command line
+    counts = result["counts"]
+    assert set(counts) <= {"0", "3"} and sum(counts.values()) == 100
+    assert [result["probabilities"][int(state)] for state in counts] == pytest.approx([n / 100 for n in counts.values()])
+
+
+@pytest.mark.parametrize("content, message", [("", "the API key file is empty"),
+                                              ("abc\x07def\n", "contains a control")])
+def test_a_bad_api_key_file_exits_2_naming_the_file_not_the_key(capsys, files, tmp_path, content, message) -> None:
+    key_file = tmp_path / "ionq.key"
+    key_file.write_text(content)
+    line = fail(capsys, files("bell.qasm", BELL), "--backend", "ionq", "--api-key-file", str(key_file))
+    assert message in line and str(key_file) in line and "abc" not in line
+
+
+@pytest.mark.parametrize("n_qubits", [30, 40, 64])
+def test_a_state_too_large_for_memory_is_one_line_exit_2(capsys, files, monkeypatch, n_qubits) -> None:
+    monkeypatch.setenv("QVEC_MEMORY_BUDGET", str(2**30))  # the same answer on any machine
+    wide = files("wide.qasm", f'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[{n_qubits}];\nh q[0];\n')
+    line = fail(capsys, wide)
+    assert line.startswith(f"error: {n_qubits} qubits") and "QVEC_MEMORY_BUDGET" in line
+
+
+@pytest.mark.parametrize("name, text", [("bell.qasm", BELL), ("c.xbb", COHERENT)])
+def test_shots_too_many_for_memory_are_one_line_exit_2(capsys, files, monkeypatch, name, text) -> None:
+    monkeypatch.setenv("QVEC_MEMORY_BUDGET", str(2**30))
+    line = fail(capsys, files(name, text), "--shots", "1000000000")
+    assert "needed" in line and "QVEC_MEMORY_BUDGET" in line
+
+
+def test_sigterm_during_a_remote_batch_cancels_its_job_and_exits_143(files, tmp_path) -> None:
+    """A real `kill` while `qvec run --backend ionq` waits on a job that would run for ten minutes."""
+    key = "cli-sigterm-key-77a0"
+    headers = {"Authorization": f"apiKey {key}"}
+    with Emulator(EmulatorConfig(api_keys=(key,), latency=600.0)) as emulator:
+        environment = {**os.environ, "IONQ_API_KEY": key, "IONQ_BASE_URL": emulator.base_url, "IONQ_TARGET": "simulator"}
+        process = subprocess.Popen([str(Path(sys.executable).with_name("qvec")), "run", files("bell.qasm", BELL),
+                                    "--backend", "ionq"], cwd=tmp_path, env=environment, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            jobs = wait_for_jobs(f"{emulator.base_url}/jobs", headers, process)
+            process.send_signal(signal.SIGTERM)
+            _, err = process.communicate(timeout=120)
+        finally:
+            process.kill()
+        [job] = httpx.get(f"{emulator.base_url}/jobs", headers=headers, timeout=10).json()["jobs"]
+    assert len(jobs) == 1 and process.returncode == 143, err
+    assert job["status"] == "canceled"
+    assert "terminated (SIGTERM): the batch's jobs in flight were canceled" in err
+
+
+def wait_for_jobs(url: str, headers: dict, process: subprocess.Popen) -> list[dict]:
+    """The server's jobs once there is one (the command is then waiting on it); fails if the command ended first."""
+    while process.poll() is None:
+        jobs = httpx.get(url, headers=headers, timeout=10).json()["jobs"]
+        if jobs:
+            return jobs
+        threading.Event().wait(0.05)  # a polling interval, not a deadline: the loop ends on an event
+    pytest.fail(f"qvec run ended before submitting a job: {process.communicate()}")

@@ -17,18 +17,14 @@ from typing import Any, Iterator
 import click
 
 from qvec import __version__
-from qvec.errors import InputError, QvecError
+from qvec.errors import BatchInterrupted, InputError, QvecError, Terminated
 
-__all__ = ["main", "cli", "Terminated"]
+__all__ = ["main", "cli", "one_line"]
 
 
 _LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 _EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 _EXIT_TERMINATED = 143  # 128 + SIGTERM
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (kill, timeout, Slurm, docker stop), raised like Ctrl-C so that the same clean-up runs."""
 
 
 def _debug_logs(ctx: click.Context, param: click.Parameter, verbose: bool) -> None:
@@ -77,12 +73,13 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[list[int]]:
-    """While the command runs, SIGTERM raises ``Terminated``; the list yielded records that it came."""
+    """While the command runs, SIGTERM (kill, timeout, Slurm, docker stop) raises ``Terminated``, a
+    ``KeyboardInterrupt``, so that the clean-up written for Ctrl-C runs; the list yielded records that it came."""
     received: list[int] = []
 
     def handler(signum: int, frame: object) -> None:
         received.append(signum)
-        raise Terminated()
+        raise Terminated("terminated (SIGTERM)")
 
     if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
         yield received
@@ -113,15 +110,22 @@ def _exit_status(argv: list[str] | None, sigterm: list[int]) -> int:
     except click.ClickException as exc:
         exc.show()
         return 2
-    except click.Abort:  # click's form of KeyboardInterrupt, and so of Terminated
-        click.echo("terminated" if sigterm else "interrupted", err=True)
-        return _EXIT_TERMINATED if sigterm else _EXIT_INTERRUPTED
+    except click.Abort as exc:  # click's form of KeyboardInterrupt (and so of Terminated)
+        return _interrupted(exc.__cause__, terminated=bool(sigterm))
     except QvecError as exc:
         click.echo(f"error: {one_line(exc)}", err=True)
-        if sigterm:  # the interrupted work reported what it lost; the status still says why it stopped
-            return _EXIT_TERMINATED
         return 2 if isinstance(exc, InputError) else 1
     return 0
+
+
+def _interrupted(cause: BaseException | None, terminated: bool) -> int:
+    """One line for an interruption (a remote batch says what it canceled and kept), and 130 or 143."""
+    terminated = terminated or isinstance(cause, Terminated)
+    if isinstance(cause, BatchInterrupted) and str(cause):
+        click.echo(one_line(cause), err=True)
+    else:
+        click.echo("terminated" if terminated else "interrupted", err=True)
+    return _EXIT_TERMINATED if terminated else _EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from qvec.backends.ionq.settings import check_api_key
 from qvec.circuit import Circuit, load_qasm
 from qvec.errors import InputError
 from qvec.photonic import BlackbirdProgram, FockState, TruncationWarning, load_blackbird
-from qvec.sim.sampling import sample_basis_states
+
+from . import one_line
 
 __all__ = ["IonQOptions", "PhotonicResult", "QubitResult", "RunOptions", "run_files"]
 
@@ -175,7 +176,7 @@ def _run_qubit_files(files: list[_QubitFile], backend: str, options: RunOptions,
     circuits = [item.circuit for item in files]
     if backend == "local":
         probabilities = [sim.probs(circuit, dtype=_DTYPE)[0] for circuit in circuits]
-        counts = None if options.shots is None else [_sampled(p, options.shots, options.seed) for p in probabilities]
+        counts = None if options.shots is None else [_sampled(c, options.shots, options.seed) for c in circuits]
     else:
         results = ionq.backend(options.shots, options.seed).run_circuits(circuits, shots=options.shots)
         probabilities = [torch.as_tensor(p, dtype=torch.float64).reshape(-1) for p in results]
@@ -184,8 +185,9 @@ def _run_qubit_files(files: list[_QubitFile], backend: str, options: RunOptions,
             for index, (item, p) in enumerate(zip(files, probabilities))]
 
 
-def _sampled(probabilities: torch.Tensor, shots: int, seed: int | None) -> Counts:
-    return sim.counts(sample_basis_states(probabilities.unsqueeze(0), shots, seed))[0]
+def _sampled(circuit: Circuit, shots: int, seed: int | None) -> Counts:
+    """Counts of ``shots`` samples; the engine checks that they fit in memory before drawing any."""
+    return sim.counts(sim.sample(circuit, shots, seed=seed, dtype=_DTYPE))[0]
 
 
 # -- photonic files ---------------------------------------------------------------------------
@@ -214,14 +216,13 @@ def _photon_counts(state: FockState, shots: int, seed: int | None) -> list[Count
 
 @contextmanager
 def _one_line_warnings(path: str, renormalize: bool) -> Iterator[None]:
-    """Print the engine's warnings as one line each, naming the file and the CLI's own remedy."""
+    """Print the engine's warnings as one line each, naming the file; truncation with the CLI's own remedy."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TruncationWarning)
         yield
     for warning in caught:
-        text = " ".join(str(warning.message).split())
-        if issubclass(warning.category, TruncationWarning):
-            text = text.partition(" Raise the cutoff")[0] + (
-                " Rows were renormalized (--renormalize); raise --cutoff for exact results." if renormalize
-                else " Raise --cutoff or pass --renormalize.")
-        click.echo(f"warning: {path}: {text}", err=True)
+        message = warning.message
+        if isinstance(message, TruncationWarning):
+            message = f"{message.summary} " + ("Rows were renormalized (--renormalize); raise --cutoff for exact results."
+                                               if renormalize else "Raise --cutoff or pass --renormalize.")
+        click.echo(f"warning: {path}: {one_line(message)}", err=True)
