@@ -4,15 +4,17 @@ References are textbook: product states of rotations, whose probabilities and Pa
 expectations have closed forms, and the Bell state.
 """
 
+import json
 import math
 
+import httpx
 import pytest
 import torch
 
 import qvec
-from qvec.backends.ionq import Packed, PackingLimits
+from qvec.backends.ionq import IonQBackend, Packed, PackingLimits
 from qvec.emulator import Faults
-from qvec.errors import AuthenticationError, CircuitTooLargeError, InputError, IonQError, JobFailedError
+from qvec.errors import AuthenticationError, CircuitTooLargeError, InputError, IonQError, JobError, JobFailedError
 
 from .conftest import KEY, make_backend
 
@@ -128,7 +130,7 @@ def test_exported_names():
     import qvec.emulator as emulator
 
     assert qvec.backends.IonQBackend is ionq.IonQBackend
-    assert set(emulator.__all__) == {"Emulator", "EmulatorConfig", "Faults"}
+    assert set(emulator.__all__) == {"Emulator", "EmulatorConfig", "EmulatorError", "Faults"}
     assert {"IonQBackend", "Packed", "Threads", "Concurrent", "Sequential", "RetryPolicy", "PollPolicy",
             "Timeouts", "PackingLimits"} <= set(ionq.__all__)
     assert all(hasattr(ionq, name) for name in ionq.__all__)
@@ -143,3 +145,102 @@ def test_parameters_that_require_grad_are_refused_not_silently_detached(emulator
     with torch.no_grad():
         value = circuit.expval(["Z0"], {"theta": theta}, backend=backend)
     assert value.item() == pytest.approx(math.cos(0.3), abs=1e-6)
+
+
+def test_a_per_call_seed_makes_sampling_reproducible(emulator):
+    circuit = qvec.Circuit(3).h(0).h(1).h(2)
+    backend = make_backend(emulator)  # no seed of its own
+    first = backend.sample(circuit, 200, None, seed=7)
+    assert torch.equal(first, backend.sample(circuit, 200, None, seed=7))
+    assert not torch.equal(first, backend.sample(circuit, 200, None, seed=8))
+    assert backend.run_circuits([circuit], 100, seed=5).counts == backend.run_circuits([circuit], 100, seed=5).counts
+
+
+def test_a_per_call_seed_seeds_a_noise_model_without_one(emulator):
+    backend = make_backend(emulator, noise={"model": "aria-1"})
+    circuit = qvec.Circuit(3).h(0).h(1).h(2)
+    assert torch.equal(backend.sample(circuit, 300, None, seed=3), backend.sample(circuit, 300, None, seed=3))
+
+
+# -- answers checked before they become results, with a scripted server ---------------------------
+class ScriptedIonQ:
+    """An IonQ API whose one job completes at once with ``answer``; ``children`` are its child job ids."""
+
+    def __init__(self, answer, children=None):
+        self.answer, self.children, self.requests = answer, children, []
+
+    def job(self):
+        url = "/v0.4/jobs/job-1/results/probabilities" + ("/aggregated" if self.children else "")
+        job = {"id": "job-1", "status": "completed", "results": {"probabilities": {"url": url}}}
+        return job | ({"child_job_ids": self.children} if self.children else {})
+
+    def __call__(self, request):
+        self.requests.append(request)
+        path = request.url.path
+        if request.method == "POST":
+            json.loads(request.content)
+            return httpx.Response(201, json={"id": "job-1", "status": "submitted"})
+        if "/results/" in path:
+            return httpx.Response(200, json=self.answer)
+        if path.endswith("/jobs"):
+            return httpx.Response(200, json={"jobs": [self.job()], "next": None})
+        return httpx.Response(200, json=self.job())
+
+    def backend(self, **options):
+        return IonQBackend(api_key=KEY, base_url="https://ionq.example.test/v0.4", env_file=None,
+                           transport=httpx.MockTransport(self), **options)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({}, "the result is empty"),
+    ({"0": 0.25}, "the probabilities sum to 0.25"),
+    ({"0": 0.5, "4": 0.5}, r"1 key\(s\) are not basis states of the job's 2 qubits"),
+    ({"0": 0.5, "2": 0.5}, r"state\(s\) 2 set qubits beyond the circuit's 1"),
+])
+def test_an_invalid_answer_fails_its_circuit_and_keeps_the_others(bad, message):
+    good = {"0": 0.5, "3": 0.5}
+    server = ScriptedIonQ({"c0": good, "c1": bad}, children=["c0", "c1"])
+    with pytest.raises(JobError, match=f"job job-1, circuit 1: {message}") as info:
+        server.backend().run_circuits([bell(), qvec.Circuit(1).x(0)])
+    assert info.value.job_ids == ["job-1"] and info.value.circuits == [1]
+    assert dict(info.value.completed) == {0: good}
+
+
+def test_aggregated_results_in_another_order_than_the_child_jobs_fail_loudly():
+    server = ScriptedIonQ({"c1": {"1": 1.0}, "c0": {"0": 1.0}}, children=["c0", "c1"])
+    with pytest.raises(IonQError, match="do not match its 2 child job id"):
+        server.backend().run_circuits([qvec.Circuit(1), qvec.Circuit(1).x(0)])
+
+
+def test_qpu_estimates_give_counts_that_add_up_to_the_shots():
+    server = ScriptedIonQ({"0": 1 / 3, "1": 1 / 3, "2": 1 / 3})  # round(p * 100) would give 99 shots
+    backend = server.backend(target="qpu.aria-1")
+    samples = backend.sample(qvec.Circuit(2).h(0).h(1), 100, None, seed=0)
+    assert sorted(torch.bincount(samples[0]).tolist()) == [33, 33, 34]
+    assert backend.run_circuits([qvec.Circuit(2)], 100).counts == [{0: 34, 1: 33, 2: 33}]
+
+
+def ghz(n):
+    circuit = qvec.Circuit(n).h(0)
+    for q in range(1, n):
+        circuit.cx(0, q)
+    return circuit
+
+
+def test_29_qubit_results_stay_sparse(monkeypatch):
+    monkeypatch.setenv("QVEC_MEMORY_BUDGET", str(2**20))  # 1 MiB: a dense 29-qubit vector is 4 GiB
+    server = ScriptedIonQ({"0": 0.5, str(2**29 - 1): 0.5})
+    backend = server.backend()
+    values = backend.expval(ghz(29), ["Z0 Z28", "Z0", "Z28"], None, dtype=torch.complex128)
+    assert values.tolist() == [[1.0, 0.0, 0.0]]
+    samples = backend.sample(ghz(29), 1000, None, seed=1)
+    assert set(samples.flatten().tolist()) == {0, 2**29 - 1}
+    results = backend.run_circuits([ghz(29)], 400, seed=2)
+    assert set(results.counts[0]) == {0, 2**29 - 1} and sum(results.counts[0].values()) == 400
+    assert results.distributions[0].states.tolist() == [0, 2**29 - 1]
+    with pytest.raises(InputError, match="memory budget"):
+        results[0]
+    sent = len(server.requests)
+    with pytest.raises(InputError, match=r"1 circuit\(s\) of 29 qubits: 2.0 GiB needed"):
+        backend.probs(ghz(29), None)
+    assert len(server.requests) == sent  # refused before anything was sent

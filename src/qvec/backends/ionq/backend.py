@@ -64,6 +64,8 @@ def _check_shots(shots: int | None) -> int | None:
 
 def _generator(seed: int | None) -> torch.Generator:
     """A torch generator seeded with ``seed``, or from fresh entropy when it is ``None``."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InputError(f"seed must be an integer or None, got {seed!r}")
     generator = torch.Generator()
     if seed is None:
         generator.seed()
@@ -122,16 +124,17 @@ class IonQBackend:
         ``seed`` (else the backend's) makes the counts drawn from exact probabilities reproducible,
         and seeds a noise model that has no seed of its own.
         """
-        return self._run(circuits, _check_shots(shots) or self.shots, self._seed(seed), _generator(self._seed(seed)))
+        seed = self._seed(seed)
+        return self._run(circuits, _check_shots(shots) or self.shots, seed, _generator(seed))
 
     async def run_circuits_async(self, circuits: Sequence[Circuit], shots: int | None = None, *,
                                  seed: int | None = None) -> CircuitResults:
         """``run_circuits`` for async code; cancelling the task cancels the jobs in flight on the server."""
-        shots = _check_shots(shots) or self.shots
-        units = self._prepare(circuits, shots, await self._target_qubits(), self._seed(seed))
+        shots, seed = _check_shots(shots) or self.shots, self._seed(seed)
+        units = self._prepare(circuits, shots, await self._target_qubits(), seed)
         with circuit_progress(len(circuits), f"IonQ {self.settings.target}", self.progress) as advance:
             answers = await self.strategy.run(self._context(advance), units)
-        return self._results(circuits, units, answers, shots, _generator(self._seed(seed)))
+        return self._results(circuits, units, answers, shots, _generator(seed))
 
     def _run(self, circuits: Sequence[Circuit], shots: int | None, seed: int | None,
              generator: torch.Generator) -> CircuitResults:
@@ -196,7 +199,7 @@ class IonQBackend:
                 except IonQError as exc:
                     failures.append((str(unit.job_id), index, str(exc)))
         if failures:
-            raise _invalid_results(failures, decoded)
+            raise _invalid_results(failures, {i: answers[i] for i in decoded})
         return [decoded[i] for i in range(len(circuits))]
 
     # -- the Backend protocol ----------------------------------------------------------------------
@@ -293,11 +296,12 @@ def _rotate(circuit: Circuit, basis: Mapping[int, str]) -> Circuit:
     return rotated
 
 
-def _invalid_results(failures: Sequence[tuple[str, int, str]], decoded: Mapping[int, SparseDistribution]) -> JobError:
-    """The error for answers that failed validation; ``completed`` holds the circuits decoded fine."""
+def _invalid_results(failures: Sequence[tuple[str, int, str]], valid: Mapping[int, Any]) -> JobError:
+    """The error for answers that failed validation; it keeps the valid answers (paid for) in ``completed``."""
     shown = "; ".join(message for _, _, message in failures[:3])
     more = f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
+    failed = sorted(index for _, index, _ in failures)
     error = JobError(f"IonQ returned invalid results for {len(failures)} circuit(s): {shown}{more}",
-                     job_ids=sorted({job for job, _, _ in failures}), circuits=[index for _, index, _ in failures])
-    error.completed = dict(decoded)
+                     job_ids=sorted({job for job, _, _ in failures}), circuits=failed)
+    error.record_batch(valid, failed, ())
     return error
