@@ -132,7 +132,7 @@ def test_exported_names():
     assert qvec.backends.IonQBackend is ionq.IonQBackend
     assert set(emulator.__all__) == {"Emulator", "EmulatorConfig", "EmulatorError", "Faults"}
     assert {"IonQBackend", "Packed", "Threads", "Concurrent", "Sequential", "RetryPolicy", "PollPolicy",
-            "Timeouts", "PackingLimits"} <= set(ionq.__all__)
+            "Timeouts", "PackingLimits", "CircuitResults", "SparseDistribution"} <= set(ionq.__all__)
     assert all(hasattr(ionq, name) for name in ionq.__all__)
 
 
