@@ -202,9 +202,13 @@ def _run_photonic_file(item: _PhotonicFile, params: Mapping[str, list[float]], o
     mean = torch.stack([state.mean_photon(mode) for mode in range(circuit.n_modes)], dim=1)
     counts = None if options.shots is None else _photon_counts(state, options.shots, options.seed)
     return [PhotonicResult(item.path, circuit.n_modes, item.cutoff, fock[row], mean[row].tolist(),
-                           None if counts is None else counts[row],
-                           {name: v[row] if len(v) > 1 else v[0] for name, v in values.items()} if values else None)
+                           None if counts is None else counts[row], _row_values(values, row))
             for row in range(state.batch_size)]
+
+
+def _row_values(values: Mapping[str, list[float]], row: int) -> dict[str, float] | None:
+    """The value of each parameter in ``row`` (a single value is every row's); ``None`` without parameters."""
+    return {name: v[row] if len(v) > 1 else v[0] for name, v in values.items()} if values else None
 
 
 def _photon_counts(state: FockState, shots: int, seed: int | None) -> list[Counts]:

@@ -41,18 +41,28 @@ def _caption(hidden: int, counts: Counts | None, kind: str) -> str | None:
     return f"{hidden} more sampled {kind}" if counts is not None else f"{hidden} more {kind} with nonzero probability"
 
 
+def _table(title: str, caption: str | None, label_columns: list[str], with_counts: bool) -> Table:
+    table = Table(title=escape(title), caption=caption)
+    table.add_column(label_columns[0], justify="right")
+    for header in label_columns[1:]:
+        table.add_column(header)
+    table.add_column("probability", justify="right")
+    if with_counts:
+        table.add_column("count", justify="right")
+    return table
+
+
+def _add_row(table: Table, labels: list[str], probability: float, counts: Counts | None, index: int) -> None:
+    table.add_row(*labels, f"{probability:.6f}", *([str(counts.get(index, 0))] if counts is not None else []))
+
+
 def _qubit_table(result: QubitResult, top: int) -> Table:
     n, counts = result.n_qubits, result.counts
     shown, hidden = top_states(result.probabilities, counts, top)
-    table = Table(title=f"{escape(result.path)} ({n} qubits)", caption=_caption(hidden, counts, "states"))
-    table.add_column("state", justify="right")
-    table.add_column("bits (qubit 0 rightmost)")
-    table.add_column("probability", justify="right")
-    if counts is not None:
-        table.add_column("count", justify="right")
+    table = _table(f"{result.path} ({n} qubits)", _caption(hidden, counts, "states"),
+                   ["state", "bits (qubit 0 rightmost)"], counts is not None)
     for index in shown:
-        row = [str(index), format(index, f"0{n}b"), f"{float(result.probabilities[index]):.6f}"]
-        table.add_row(*row, *([str(counts.get(index, 0))] if counts is not None else []))
+        _add_row(table, [str(index), format(index, f"0{n}b")], float(result.probabilities[index]), counts, index)
     return table
 
 
@@ -62,14 +72,10 @@ def _photonic_table(result: PhotonicResult, top: int) -> Table:
     mean = ", ".join(f"{value:.4f}" for value in result.mean_photon)
     caption = "; ".join(filter(None, [f"mean photons per mode: {mean}", _caption(hidden, counts, "Fock states")]))
     bound = "" if result.params is None else " " + ", ".join(f"{name}={value:g}" for name, value in result.params.items())
-    table = Table(title=f"{escape(result.path)} ({n_modes} modes, cutoff {cutoff}){escape(bound)}", caption=caption)
-    table.add_column("index", justify="right")
-    table.add_column("Fock state (mode 0 first)")
-    table.add_column("probability", justify="right")
-    if counts is not None:
-        table.add_column("count", justify="right")
+    table = _table(f"{result.path} ({n_modes} modes, cutoff {cutoff}){bound}", caption,
+                   ["index", "Fock state (mode 0 first)"], counts is not None)
     for index in shown:
         photons = [(index // cutoff ** (n_modes - 1 - mode)) % cutoff for mode in range(n_modes)]
-        row = [str(index), "|" + ",".join(map(str, photons)) + ">", f"{float(result.fock_probabilities[index]):.6f}"]
-        table.add_row(*row, *([str(counts.get(index, 0))] if counts is not None else []))
+        labels = [str(index), "|" + ",".join(map(str, photons)) + ">"]
+        _add_row(table, labels, float(result.fock_probabilities[index]), counts, index)
     return table
