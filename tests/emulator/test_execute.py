@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from qvec.circuit.ionq_json import circuit_from_ionq
-from qvec.emulator.execute import distribution, estimated_probabilities, exact_probabilities
+from qvec.emulator import execute
+from qvec.emulator.execute import distribution, distributions, estimated_probabilities
 from qvec.errors import BackendError
 
 from .dense import dense_probabilities
@@ -26,25 +27,45 @@ def circuits(*gate_lists, n=2):
     return [circuit_from_ionq(gates, n, "qis") for gates in gate_lists]
 
 
+def dense(answer, n=2):
+    """An answer ``{"<state>": p}`` as a dense list over 2**n states."""
+    row = [0.0] * 2**n
+    for key, value in answer.items():
+        row[int(key)] = value
+    return row
+
+
 def test_equal_parameter_free_circuits_each_get_their_probabilities():
-    rows = exact_probabilities(circuits(BELL, BELL, BELL))
-    assert len(rows) == 3
-    for row in rows:
-        assert row.numpy() == pytest.approx(dense_probabilities(BELL, 2))
+    answers = distributions(circuits(BELL, BELL, BELL))
+    assert len(answers) == 3
+    for answer in answers:
+        assert dense(answer) == pytest.approx(dense_probabilities(BELL, 2).tolist())
+
+
+MIXED = [BELL, FLIP, rx(0.3), BELL, rx(1.1), FLIP, rx(0.3), rx(2.0), rx(-0.4)]
 
 
 def test_mixed_groups_keep_their_order():
-    gate_lists = [BELL, FLIP, rx(0.3), BELL, rx(1.1), FLIP, rx(0.3)]
-    rows = exact_probabilities(circuits(*gate_lists))
-    assert [row.numpy().tolist() for row in rows] == [pytest.approx(dense_probabilities(g, 2)) for g in gate_lists]
+    answers = distributions(circuits(*MIXED))
+    assert [dense(a) for a in answers] == [pytest.approx(dense_probabilities(g, 2).tolist()) for g in MIXED]
+
+
+def test_groups_larger_than_a_chunk_are_run_in_chunks(monkeypatch):
+    monkeypatch.setattr(execute, "_CHUNK_BYTES", 2 * 4 * 8)  # two 2-qubit rows per chunk
+    calls = []
+    real_run_group = execute._run_group
+    monkeypatch.setattr(execute, "_run_group", lambda group: calls.append(len(group)) or real_run_group(group))
+    answers = distributions(circuits(*MIXED))
+    assert [dense(a) for a in answers] == [pytest.approx(dense_probabilities(g, 2).tolist()) for g in MIXED]
+    assert sorted(calls) == [1, 2, 2, 2, 2]  # BELL x2 and FLIP x2 once each; five rx rows in chunks of 2
 
 
 def test_equal_circuits_with_shots_are_each_sampled():
     generator = torch.Generator().manual_seed(5)
-    for row in exact_probabilities(circuits(BELL, BELL)):
-        estimate = estimated_probabilities(row, 1000, generator)
-        counts = (estimate * 1000).round()
-        assert counts.sum() == 1000 and counts[1] == counts[2] == 0 and 350 < counts[0] < 650
+    answers = distributions(circuits(BELL, BELL), lambda row: estimated_probabilities(row, 1000, generator))
+    for answer in answers:
+        counts = {key: round(value * 1000) for key, value in answer.items()}
+        assert set(counts) <= {"0", "3"} and sum(counts.values()) == 1000 and 350 < counts["0"] < 650
 
 
 def test_sampling_follows_the_distribution():

@@ -9,7 +9,7 @@ import time
 import torch
 
 from .config import EmulatorConfig
-from .execute import distribution, estimated_probabilities, exact_probabilities
+from .execute import distributions, estimated_probabilities
 from .requests import JobRequest
 from .store import Job
 
@@ -54,12 +54,11 @@ class JobEngine:
         self._complete(job, results, int(1000 * (time.monotonic() - began)))
 
     def _execute(self, request: JobRequest) -> list[dict[str, float]]:
-        exact = exact_probabilities(request.circuits)
         if _is_exact(request):
-            return [distribution(p) for p in exact]
+            return distributions(request.circuits)
         seed = (request.noise or {}).get("seed")
         generator = torch.Generator().manual_seed(seed) if isinstance(seed, int) else self._generator
-        return [distribution(estimated_probabilities(p, request.shots, generator)) for p in exact]
+        return distributions(request.circuits, lambda exact: estimated_probabilities(exact, request.shots, generator))
 
     @staticmethod
     def _complete(job: Job, results: list[dict[str, float]], duration_ms: int) -> None:

@@ -1,12 +1,12 @@
 """Executing circuits for the emulator on qvec's own engine, batched by circuit structure.
 
 Circuits that differ only in their angles (the rows of one batch, typically) run as one
-vectorized ``qvec.sim.probs`` call with per-row angle tensors.
+vectorized ``qvec.sim.probs`` call with per-row angle tensors, in chunks of bounded memory.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 
@@ -14,12 +14,14 @@ from qvec import sim
 from qvec.circuit import Circuit
 from qvec.errors import BackendError
 
-__all__ = ["exact_probabilities", "estimated_probabilities", "distribution"]
+__all__ = ["distributions", "estimated_probabilities", "distribution"]
 
 # Probabilities below this are left out of an answer (the API omits zero entries).
 _ZERO = 1e-14
 # How far from 1 a simulated (complex128) distribution may sum before it is refused.
 _NORMALIZATION_TOLERANCE = 1e-9
+# Dense probabilities (float64) one batch of a job may hold at once; wider circuits run in smaller batches.
+_CHUNK_BYTES = 64 * 2**20
 
 
 def _structure(circuit: Circuit) -> tuple:
@@ -45,15 +47,33 @@ def _run_group(circuits: Sequence[Circuit]) -> torch.Tensor:
     return rows.reshape(-1, 2**first.n_qubits).expand(len(circuits), -1)
 
 
-def exact_probabilities(circuits: Sequence[Circuit]) -> list[torch.Tensor]:
-    """Exact probabilities ``[2**n]`` of each circuit, in order (one simulation per structure)."""
+def _chunks(circuits: Sequence[Circuit], members: list[int]) -> Iterator[list[int]]:
+    """``members`` (indices of circuits of one structure) in runs whose probabilities fit ``_CHUNK_BYTES``."""
+    first = circuits[members[0]]
+    if not any(op.angles for op in first):  # simulated once, whatever the number of copies
+        yield members
+        return
+    size = max(1, _CHUNK_BYTES // (2**first.n_qubits * 8))
+    for start in range(0, len(members), size):
+        yield members[start:start + size]
+
+
+def distributions(circuits: Sequence[Circuit],
+                  estimate: Callable[[torch.Tensor], torch.Tensor] | None = None) -> list[dict[str, float]]:
+    """Each circuit's answer, in order: its exact probabilities, or ``estimate`` of them (shot frequencies).
+
+    Circuits sharing a structure run as one batch, in chunks, and each row becomes its (sparse)
+    answer at once, so that a job of many wide circuits never holds all their dense rows.
+    """
     groups: dict[tuple, list[int]] = {}
     for index, circuit in enumerate(circuits):
         groups.setdefault((circuit.n_qubits, _structure(circuit)), []).append(index)
-    rows: dict[int, torch.Tensor] = {}
+    answers: dict[int, dict[str, float]] = {}
     for members in groups.values():
-        rows.update(zip(members, _run_group([circuits[i] for i in members]), strict=True))
-    return [rows[index] for index in range(len(circuits))]
+        for chunk in _chunks(circuits, members):
+            for index, row in zip(chunk, _run_group([circuits[i] for i in chunk]), strict=True):
+                answers[index] = distribution(row if estimate is None else estimate(row))
+    return [answers[index] for index in range(len(circuits))]
 
 
 def estimated_probabilities(exact: torch.Tensor, shots: int, generator: torch.Generator) -> torch.Tensor:
