@@ -259,7 +259,8 @@ def test_bulk_cancel_with_an_unknown_id_touches_nothing(start_emulator):
 
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": -1}, {"limit": "ten"}, {"limit": 1001}, {"next": "abc"},
-                                    {"next": ""}, {"next": "999999"}, {"next": "-3"}])
+                                    {"next": ""}, {"next": "999999"}, {"next": "-3"},
+                                    {"limit": "1_0"}, {"limit": " 5"}])
 def test_bad_listing_parameters_are_answered_400(api, params):
     api.post("jobs", json=job_body())
     answer = api.get("jobs", params=params)

@@ -42,10 +42,7 @@ def _integer(query: Any, name: str, minimum: int, maximum: int | None = None) ->
     """Query parameter ``name`` as an integer within bounds; a 400 naming it otherwise."""
     text = query[name]
     bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
+    value = int(text) if text.isascii() and text.isdigit() else None  # plain digits: no sign, space or "_"
     if value is None or value < minimum or (maximum is not None and value > maximum):
         raise ApiError(400, f"{name} must be an integer {bounds}, got {text!r}")
     return value
@@ -107,13 +104,14 @@ class _Api:
         cursor = str(page[-1].sequence) if len(jobs) > limit else None
         return {"jobs": [j.to_json() for j in page], "next": cursor}
 
-    async def probabilities(self, request: Request, job_id: str) -> dict[str, Any]:
+    async def probabilities(self, request: Request, job_id: str) -> dict[str, Any] | None:
+        """A completed job's distribution; a parent's, its children's keyed by child id in submission order."""
         job = self.job(request, job_id)
         if job.status != "completed":
             raise ApiError(400, f"job {job_id} has no results: it is {job.status}")
         if job.is_parent:
             return {child.id: child.distribution for child in job.children}
-        return job.distribution or {}
+        return job.distribution
 
     def _cancel(self, job: Job) -> dict[str, str]:
         """Cancel a job in flight; a finished one keeps its status (and a completed one its results)."""
