@@ -62,8 +62,8 @@ def test_429_is_retried_after_the_servers_delay(start_emulator, caplog):
 @pytest.mark.parametrize("strategy", ["threads:10", "concurrent", Packed(limits=PackingLimits(max_circuits=10))],
                          ids=str)
 def test_a_batch_against_a_rate_limited_server_finishes(start_emulator, strategy):
-    emulator = start_emulator(rate_limit=20.0, latency=0.02)
-    circuit, params, expected = rotation_batch(rows=30)
+    emulator = start_emulator(rate_limit=5.0, latency=0.02)
+    circuit, params, expected = rotation_batch(rows=15)
     backend = make_backend(emulator, strategy=strategy)
     torch.testing.assert_close(backend.probs(circuit, params, dtype=torch.complex128), expected, atol=1e-12, rtol=0)
     counters = emulator.counters()
@@ -73,8 +73,8 @@ def test_a_batch_against_a_rate_limited_server_finishes(start_emulator, strategy
 def test_threads_ride_out_dropped_connections(start_emulator):
     emulator = start_emulator(faults=Faults(seed=4, drop_rate=0.3))
     circuit, params, expected = rotation_batch(rows=10)
-    # Three attempts for answers with a retryable status; answerless requests have their own budget.
-    backend = make_backend(emulator, strategy="threads:4", retry=RetryPolicy(max_attempts=3, backoff=0.01,
+    # Two attempts for answers with a retryable status; answerless requests have their own budget.
+    backend = make_backend(emulator, strategy="threads:4", retry=RetryPolicy(max_attempts=2, backoff=0.01,
                                                                              max_delay=0.05))
     torch.testing.assert_close(backend.probs(circuit, params, dtype=torch.complex128), expected, atol=1e-12, rtol=0)
     counters = emulator.counters()
