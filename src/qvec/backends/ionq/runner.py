@@ -279,26 +279,28 @@ async def run_units(runner: JobRunner, batch: BatchRun, max_in_flight: int, adva
                 stopped.set()
 
     tasks = [asyncio.ensure_future(run_one(unit)) for unit in batch.units]
-    stop_watch = asyncio.ensure_future(stopped.wait())
+    everything, stop_watch = asyncio.gather(*tasks), asyncio.ensure_future(stopped.wait())
     try:
         async with asyncio.timeout(batch_timeout):
-            await asyncio.wait([asyncio.gather(*tasks), stop_watch], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([everything, stop_watch], return_when=asyncio.FIRST_COMPLETED)
     except BaseException as exc:
         batch.stop(TIMED_OUT if isinstance(exc, TimeoutError) else INTERRUPTED)
-        await _stop(tasks, stop_watch, runner, batch)
+        await _stop([everything, stop_watch], runner, batch)
         if not isinstance(exc, TimeoutError):
             raise
     else:
-        await _stop(tasks, stop_watch, runner, batch)
+        defect = everything.exception() if everything.done() else None  # not an IonQError: those are recorded
+        await _stop([everything, stop_watch], runner, batch)
+        if defect is not None:
+            raise defect
     return batch.finish(batch_timeout)
 
 
-async def _stop(tasks: list[asyncio.Future[None]], stop_watch: asyncio.Future[Any], runner: JobRunner,
-                batch: BatchRun) -> None:
+async def _stop(running: list[asyncio.Future[Any]], runner: JobRunner, batch: BatchRun) -> None:
     """Cancel the unit tasks still running and settle the batch in a fresh task: the current one may
     have been canceled, and httpx's anyio layer would cancel the cancel request too."""
-    for task in (*tasks, stop_watch):
-        task.cancel()
-    await asyncio.gather(*tasks, stop_watch, return_exceptions=True)
+    for future in running:
+        future.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
     reason = batch.stop_reason or "after requests that got no answer"
     await asyncio.shield(asyncio.ensure_future(runner.settle(batch, reason)))
