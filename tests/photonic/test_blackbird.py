@@ -91,6 +91,8 @@ with fock(num_subsystems=2, cutoff_dim=6):
      r"<string>:3: Dgate acts on mode 4, but the program declares num_subsystems=1"),
     ("target fock (num_subsystems=0)\nDgate(0.1) | 0", r"<string>:1: num_subsystems must be a positive integer"),
     ('target fock (cutoff_dim="a")\nDgate(0.1) | 0', r"<string>:1: cutoff_dim must be a positive integer"),
+    ("float a = " + "-" * 100_000 + "1", r"<string>:1: expression '-{57}\.\.\.' is longer than 10000 characters"),
+    ("float a = " + "+".join(["1"] * 4000), r"<string>:1: expression '1\+1.*' is nested too deeply"),
 ])
 def test_unsupported_or_bad_statements_name_the_line(source, message):
     with pytest.raises(InputError, match=message):

@@ -281,3 +281,8 @@ def test_a_batch_too_large_for_the_budget_says_how_many_rows_fit():
 def test_a_bad_device_is_an_input_error():
     with pytest.raises(InputError, match="device 'nodevice' is not a torch device"):
         Circuit(1).d(0, 0.1).run(cutoff=5, device="nodevice")
+
+
+def test_a_state_past_any_memory_is_refused_without_computing_its_size():
+    with pytest.raises(InputError, match=r"100000000 mode\(s\) at cutoff 3: a state would hold 3\*\*100000000"):
+        Circuit(10**8).d(0, 0.1).run(cutoff=3)

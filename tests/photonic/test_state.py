@@ -94,3 +94,12 @@ def test_readout_arguments_are_checked():
         Circuit(1).thermal(0, 0.1).run(cutoff=3).ket()
     with pytest.raises(InputError, match="grid"):
         state.quadrature_density(0, torch.zeros(2, 2))
+    with pytest.raises(InputError, match="grid must be a 1-D tensor of real points, got str"):
+        state.quadrature_density(0, "abc")
+    for call in (lambda: state.quad_expectation(0, "x"), lambda: state.quad_variance(0, float("nan")),
+                 lambda: state.sample_homodyne(0, 10, phi="x")):
+        with pytest.raises(InputError, match="phi must be a finite real angle"):
+            call()
+    for seed in ("x", 2**80, 1.5):
+        with pytest.raises(InputError, match="seed must be an integer"):
+            state.sample_fock(10, seed=seed)

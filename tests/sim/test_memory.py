@@ -57,13 +57,14 @@ def test_a_bad_device_is_an_input_error(device) -> None:
         qvec.Circuit(1).h(0).probs(device=device)
 
 
-@pytest.mark.parametrize("n_qubits", [40, 64, 200])
-def test_too_many_qubits_fail_before_allocating(n_qubits: int) -> None:
+@pytest.mark.parametrize("n_qubits, message", [(40, "one row's working memory"), (64, "more than any memory holds"),
+                                               (10**6, "more than any memory holds")])
+def test_too_many_qubits_fail_before_allocating(n_qubits: int, message: str) -> None:
     circuit = qvec.Circuit(n_qubits)
     circuit.h(0)
-    for qubit in range(n_qubits - 1):
+    for qubit in range(min(n_qubits, 100) - 1):
         circuit.cx(qubit, qubit + 1)
-    with pytest.raises(InputError, match=rf"{n_qubits} qubits \(one row's working memory.*use fewer qubits"):
+    with pytest.raises(InputError, match=rf"{n_qubits} qubits.*{message}.*use fewer qubits"):
         circuit.probs()
 
 
@@ -91,6 +92,8 @@ def test_expectation_values_are_chunked_not_refused(budget) -> None:
     torch.testing.assert_close(values[:, 0], torch.cos(x))
 
 
-def test_an_empty_observable_list_is_an_input_error() -> None:
+def test_an_empty_or_non_list_of_observables_is_an_input_error() -> None:
     with pytest.raises(InputError, match="at least one observable"):
         qvec.Circuit(1).expval([])
+    with pytest.raises(InputError, match="observables must be a list"):
+        qvec.Circuit(1).expval(5)

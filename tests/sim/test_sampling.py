@@ -76,3 +76,9 @@ def test_sampling_25_qubits() -> None:
     assert set(samples.unique().tolist()) <= set(outcomes)
     frequency = torch.tensor([(samples == s).double().mean() for s in outcomes])
     assert torch.all((frequency - 0.25).abs() < 5 * (0.25 * 0.75 / 4000) ** 0.5)
+
+
+@pytest.mark.parametrize("seed", ["x", 2**80, 1.5, True])
+def test_bad_seeds_are_refused(seed) -> None:
+    with pytest.raises(InputError, match="seed must be an integer"):
+        qvec.Circuit(1).h(0).sample(10, seed=seed)

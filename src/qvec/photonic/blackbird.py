@@ -36,6 +36,8 @@ _BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: l
 # Python integers never overflow, so ``9**9**8`` would run for hours: integer results are capped
 # at this many bits (far past any cutoff, photon number or mode count) and checked before a power.
 MAX_INTEGER_BITS = 1024
+# Longer expressions are refused before Python's parser (and the evaluator's recursion) sees them.
+MAX_EXPRESSION_LENGTH = 10_000
 _HEADER = re.compile(r"^(name|version|target|type)\s+([^\s(]+)\s*(?:\((.*)\))?\s*$")
 _DECLARATION = re.compile(r"^(int|float|complex|str|bool)\s+(array\s+)?([A-Za-z_]\w*)\s*(\[[\d,\s]*\])?\s*=\s*(.*)$")
 _WITH = re.compile(r"^with\s+([\w.]+)\s*(?:\((.*)\))?\s*:\s*$")
@@ -199,11 +201,18 @@ class _Parser:
             return free.group(1)
         if "{" in text:
             raise self.error(line, f"free parameters must appear alone, not inside an expression: {text!r}")
+        shown = text if len(text) <= 60 else f"{text[:57]}..."
+        if len(text) > MAX_EXPRESSION_LENGTH:
+            raise self.error(line, f"expression {shown!r} is longer than {MAX_EXPRESSION_LENGTH} characters")
         try:
             tree = ast.parse(text, mode="eval")
-        except SyntaxError as exc:
-            raise self.error(line, f"cannot parse expression {text!r}") from exc
-        return self._value(line, tree.body)
+            return self._value(line, tree.body)
+        except (SyntaxError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise self.error(line, f"cannot parse expression {shown!r}") from None
+        except (RecursionError, MemoryError):
+            raise self.error(line, f"expression {shown!r} is nested too deeply") from None
 
     def _value(self, line: int, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, complex, str, bool)):

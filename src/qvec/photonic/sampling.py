@@ -12,7 +12,7 @@ import math
 import torch
 
 from qvec.sim.memory import check_fits
-from qvec.sim.sampling import SAMPLE_BYTES_PER_SHOT, check_shots, sample_indices, uniform_draws
+from qvec.sim.sampling import SAMPLE_BYTES_PER_SHOT, check_seed, check_shots, sample_indices, uniform_draws
 
 from .measure import probabilities, quadrature_density
 
@@ -33,6 +33,7 @@ def _check_samples_fit(tensor: torch.Tensor, shots: int, bytes_per_shot: int) ->
 def sample_photon_numbers(tensor: torch.Tensor, n_modes: int, shots: int, seed: int | None = None) -> torch.Tensor:
     """Photon counts ``[B, shots, M]`` (int64) drawn from each row's Fock distribution."""
     batch, cutoff = tensor.shape[0], tensor.shape[1]
+    check_seed(seed)
     _check_samples_fit(tensor, check_shots(shots), SAMPLE_BYTES_PER_SHOT + 8 * n_modes)
     probs = probabilities(tensor.detach(), n_modes).reshape(batch, -1)
     flat = sample_indices(probs, uniform_draws(batch, shots, seed, tensor.device))
@@ -44,6 +45,7 @@ def sample_homodyne(tensor: torch.Tensor, n_modes: int, mode: int, shots: int, h
                     seed: int | None = None) -> torch.Tensor:
     """Outcomes ``[B, shots]`` of measuring ``x_phi`` on ``mode``, from P(x) on a fine grid."""
     batch, cutoff = tensor.shape[0], tensor.shape[1]
+    check_seed(seed)
     _check_samples_fit(tensor, check_shots(shots), 2 * SAMPLE_BYTES_PER_SHOT)
     extent = math.sqrt(hbar) * (math.sqrt(2 * cutoff + 1) + HOMODYNE_MARGIN)
     grid = torch.linspace(-extent, extent, HOMODYNE_GRID_POINTS, dtype=torch.float64, device=tensor.device)

@@ -7,6 +7,7 @@ contraction with the ``[B, c, ..., c]`` state. Nothing loops over rows.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any, Mapping
 
@@ -30,6 +31,8 @@ DEFAULT_TRUNCATION_TOL = 1e-3
 # Copies of the batch state a run holds at once (input, output, a contraction's temporary), plus one
 # per operation when autograd records the run; a gate matrix entry is built in float64 then converted.
 STATE_COPIES = 3
+# Past 2**60 amplitudes a state overflows torch's int64 sizes; smaller ones are checked against the budget.
+MAX_ADDRESSABLE_BITS = 60
 MATRIX_BYTES_PER_ENTRY = 32
 Value = float | torch.Tensor
 
@@ -62,6 +65,9 @@ def _check_size(circuit: Any, values: list[list[Value]], rows: int, cutoff: int,
                 device: torch.device) -> None:
     """Refuse, before allocating, a run whose states and gate matrices exceed the memory budget."""
     axes = circuit.n_modes * (2 if circuit.is_mixed else 1)
+    if axes * math.log2(max(cutoff, 2)) > MAX_ADDRESSABLE_BITS:
+        raise InputError(f"{circuit.n_modes} mode(s) at cutoff {cutoff}: a state would hold {cutoff}**{axes} "
+                         "amplitudes, more than any memory holds: lower the cutoff or the number of modes")
     records_graph = torch.is_grad_enabled() and any(
         isinstance(v, torch.Tensor) and v.requires_grad for vals in values for v in vals)
     copies = STATE_COPIES + (len(circuit.operations) if records_graph else 0)

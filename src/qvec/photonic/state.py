@@ -117,10 +117,11 @@ class FockState:
 
     def quad_expectation(self, mode: int, phi: float | torch.Tensor = 0.0) -> torch.Tensor:
         """``<x_phi>`` of ``mode``, ``[B]``: ``sqrt(2 hbar) Re(e^{-i phi} <a>)``."""
-        return math.sqrt(2 * self.hbar) * _turned(self._lowering(mode, 1), phi)
+        return math.sqrt(2 * self.hbar) * _turned(self._lowering(mode, 1), _angle(phi))
 
     def quad_variance(self, mode: int, phi: float | torch.Tensor = 0.0) -> torch.Tensor:
         """Variance of ``x_phi`` on ``mode``, ``[B]`` (hbar/2 for the vacuum)."""
+        phi = _angle(phi)
         marginal = self._marginal(mode)
         number, trace = self.mean_photon(mode), marginal.sum(-1)
         mean_square = self.hbar / 2 * (2 * _turned(self._lowering(mode, 2), 2 * phi) + 2 * number + trace)
@@ -130,10 +131,14 @@ class FockState:
     def quadrature_density(self, modes: int | Sequence[int], grid: torch.Tensor | Sequence[float],
                            phi: float = 0.0) -> torch.Tensor:
         """P(x) of one mode ``[B, G]`` or the joint P(x, y, ...) of several ``[B, G, G, ...]`` on ``grid``."""
-        grid = torch.as_tensor(grid, device=self.tensor.device)
+        try:
+            grid = torch.as_tensor(grid, device=self.tensor.device)
+        except (TypeError, ValueError, RuntimeError):
+            raise InputError(f"grid must be a 1-D tensor of real points, got {type(grid).__name__}") from None
         if grid.dim() != 1 or not grid.is_floating_point():
             raise InputError(f"grid must be a 1-D tensor of real points, got shape {tuple(grid.shape)}")
-        density = measure.quadrature_density(self.tensor, self.n_modes, self._modes(modes), grid, self.hbar, phi)
+        density = measure.quadrature_density(self.tensor, self.n_modes, self._modes(modes), grid, self.hbar,
+                                             _angle(phi))
         return density.to(self.tensor.real.dtype)
 
     # -- samples --------------------------------------------------------------------------
@@ -143,7 +148,18 @@ class FockState:
 
     def sample_homodyne(self, mode: int, shots: int, phi: float = 0.0, seed: int | None = None) -> torch.Tensor:
         """Homodyne outcomes of ``x_phi`` on ``mode``, ``[B, shots]``, seeded when ``seed`` is given."""
-        return sampling.sample_homodyne(self.tensor, self.n_modes, self._mode(mode), shots, self.hbar, phi, seed)
+        return sampling.sample_homodyne(self.tensor, self.n_modes, self._mode(mode), shots, self.hbar, _angle(phi), seed)
+
+
+def _angle(phi: float | torch.Tensor) -> float | torch.Tensor:
+    """A quadrature angle: a finite real number or a real tensor, else an ``InputError``."""
+    if isinstance(phi, torch.Tensor):
+        if phi.is_complex() or not bool(torch.isfinite(phi.detach()).all()):
+            raise InputError(f"phi must be a finite real angle, got {phi}")
+        return phi
+    if isinstance(phi, bool) or not isinstance(phi, (int, float)) or not math.isfinite(phi):
+        raise InputError(f"phi must be a finite real angle, got {phi!r}")
+    return float(phi)
 
 
 def _turned(value: torch.Tensor, phi: float | torch.Tensor) -> torch.Tensor:

@@ -19,7 +19,7 @@ from qvec.errors import InputError
 
 from .measure import observable_expectations, probabilities
 from .memory import memory_budget, set_memory_budget
-from .sampling import SAMPLE_BYTES_PER_SHOT, check_shots, counts, sample_indices, uniform_draws
+from .sampling import SAMPLE_BYTES_PER_SHOT, check_seed, check_shots, counts, sample_indices, uniform_draws
 from .simulate import RowOutput, Simulation, prepare, real_dtype, simulate
 
 __all__ = [
@@ -40,6 +40,8 @@ def expval(circuit: Circuit, observables: Sequence[str], params: Params = None, 
     float64 for complex128); every distinct string is read once from each state."""
     if isinstance(observables, (str, PauliString, Hamiltonian)):
         observables = [observables]
+    if not isinstance(observables, Sequence):
+        raise InputError(f"observables must be a list of observables such as ['Z0', 'X1'], got {observables!r}")
     if not observables:
         raise InputError("expval needs at least one observable, got none")
     strings = _parse_observables(tuple(observables), circuit.n_qubits)
@@ -62,6 +64,7 @@ def sample(circuit: Circuit, shots: int, params: Params = None, *, seed: int | N
     Rows run in chunks: a chunk's probabilities are sampled and dropped, so only the samples are kept.
     """
     check_shots(shots)
+    check_seed(seed)
     # Per row: its probabilities and their running sum, both float64, while the row is sampled.
     output = RowOutput("samples", shots * SAMPLE_BYTES_PER_SHOT, working_bytes=2 * 8 * 2**circuit.n_qubits)
     with torch.no_grad():

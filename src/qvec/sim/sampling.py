@@ -11,7 +11,7 @@ import torch
 
 from qvec.errors import InputError
 
-__all__ = ["SAMPLE_BYTES_PER_SHOT", "check_shots", "counts", "sample_basis_states", "sample_indices", "uniform_draws"]
+__all__ = ["SAMPLE_BYTES_PER_SHOT", "check_seed", "check_shots", "counts", "sample_basis_states", "sample_indices", "uniform_draws"]
 
 # Each shot holds an int64 outcome and the float64 uniform it was drawn from.
 SAMPLE_BYTES_PER_SHOT = 16
@@ -24,10 +24,17 @@ def check_shots(shots: int) -> int:
     return shots
 
 
+def check_seed(seed: int | None) -> int | None:
+    """``seed`` if it is ``None`` or an integer a torch generator takes, else an ``InputError``."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not -2**63 <= seed < 2**64):
+        raise InputError(f"seed must be an integer in [-2**63, 2**64) or None, got {seed!r}")
+    return seed
+
+
 def uniform_draws(rows: int, shots: int, seed: int | None, device: torch.device) -> torch.Tensor:
     """Uniforms in [0, 1) as float64 ``[rows, shots]``; the same seed gives the same draws."""
     generator = torch.Generator(device=device)
-    if seed is None:
+    if check_seed(seed) is None:
         generator.seed()
     else:
         generator.manual_seed(seed)

@@ -26,6 +26,8 @@ GEMM_ELEMENT_COST = 0.05
 DENSE_MAX_QUBITS = 12
 # Working copies of a state row held during a forward pass, and extra ones per step under autograd.
 ROW_COPIES = 4
+# Past this, 2**n amplitudes overflow torch's int64 sizes; smaller registers are checked against the budget.
+MAX_ADDRESSABLE_QUBITS = 60
 ROW_COPIES_PER_STEP_WITH_GRAD = 2
 
 
@@ -95,6 +97,10 @@ class Simulation:
         self.dtype = dtype
         self.device = resolve_device(device)
         self.n_qubits = circuit.n_qubits
+        if self.n_qubits > MAX_ADDRESSABLE_QUBITS:
+            raise InputError(f"{self.n_qubits} qubits: a state row would hold 2**{self.n_qubits} amplitudes, more than "
+                             f"any memory holds (at most {MAX_ADDRESSABLE_QUBITS} qubits are even addressable): "
+                             "use fewer qubits")
         self.tensors = circuit.tensor_angles()
         self.batch = bind_parameters(circuit.parameters, params, self.tensors, check_finite=False)
         self.program = _compile(circuit, self.batch, self.tensors)
