@@ -386,3 +386,10 @@ def wait_for_jobs(url: str, headers: dict, process: subprocess.Popen) -> list[di
             return jobs
         threading.Event().wait(0.05)  # a polling interval, not a deadline: the loop ends on an event
     pytest.fail(f"qvec run ended before submitting a job: {process.communicate()}")
+
+
+def test_a_fock_space_too_large_for_memory_is_one_line_exit_2(capsys, files, monkeypatch) -> None:
+    monkeypatch.setenv("QVEC_MEMORY_BUDGET", str(2**30))
+    wide = files("wide.xbb", COHERENT.replace("num_subsystems=2, cutoff_dim=6", "num_subsystems=12, cutoff_dim=10"))
+    line = fail(capsys, wide)
+    assert line.startswith("error: 12 mode(s) at cutoff 10") and "QVEC_MEMORY_BUDGET" in line
