@@ -18,6 +18,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from qvec.bench.timing import machine_info
+
 RESULTS = Path(__file__).parent / "results"
 
 _CHILD = """
@@ -56,8 +58,9 @@ def main() -> None:
         rows.append(row)
         print(f"{n_qubits:>6} {row['first_call_s']:>15.3f} {row['second_call_s']:>16.3f}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    record = {"benchmark": "compile", "circuit": "h(0) then a cx ladder", "batch": 1,
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "results": rows}
+    record = {"benchmark": "compile", "circuit": "h(0) then a cx ladder", "batch": 1, "dtype": "complex64",
+              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_info(),
+              "results": rows}
     args.output.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {args.output}")
 

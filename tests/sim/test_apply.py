@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from qvec.errors import BackendError
 from qvec.sim.apply import Dense, Monomial, apply_block, apply_gate, apply_step, kron_chain
 
 from .reference import embed
@@ -79,3 +80,8 @@ def test_monomial_on_some_wires_matches_its_gate_matrix(wires: tuple[int, ...]) 
     got = apply_step(Monomial(wires, torch.tensor(source), torch.tensor(phase)), rows, 5)
     expected = rows @ torch.tensor(embed(matrix, wires, 5)).T
     torch.testing.assert_close(got, expected)
+
+
+def test_a_step_without_a_kernel_is_a_backend_error() -> None:
+    with pytest.raises(BackendError, match="no kernel for a step of type object"):
+        apply_step(object(), torch.ones(1, 2, dtype=torch.complex64), 1)
