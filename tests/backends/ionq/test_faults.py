@@ -105,7 +105,7 @@ def test_a_server_that_never_answers_is_reported_as_the_submission():
         silent.listen(8)  # connections are accepted by the kernel, and never answered
         port = silent.getsockname()[1]
         backend = IonQBackend(api_key="k", base_url=f"http://127.0.0.1:{port}/v0.4", env_file=None,
-                              timeouts=Timeouts(request=0.2), retry=RetryPolicy(backoff=0.01))
+                              timeouts=Timeouts(request=0.2), retry=RetryPolicy(max_attempts=2, backoff=0.01))
         with pytest.raises(TransportError) as info:
             backend.run_circuits([qvec.Circuit(1).h(0)])
     assert str(info.value).startswith("POST /v0.4/jobs") and "127.0.0.1" in str(info.value)

@@ -34,9 +34,6 @@ IDEMPOTENCY_FIELD = "qvec_idempotency_key"
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504, *range(520, 530)})
 # Failures that prove the request never reached the server: repeating it cannot duplicate a job.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Failures that show nothing answering at that address (while it never has, few are tried). A
-# connection dropped mid-answer is not one of them: something is there.
-_NO_SERVER = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.WriteTimeout)
 # Failures of our own making: repeating the request cannot help.
 _LOCAL = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
 # A lookup by idempotency key scans back to this many seconds before the job's first submission
@@ -134,8 +131,8 @@ class IonQClient:
         self.settings, self.retry = settings, retry
         self.rate = rate if rate is not None else RateBudget()
         self._rng = random.Random(seed)
-        self._reached = False  # has the host answered once (or at least been there)?
-        self._unanswered = 0  # failures in a row while it never has
+        self._reached = False  # has the host answered once?
+        self._refusals = 0  # connections refused in a row while it never has
         self._http = httpx.AsyncClient(
             base_url=settings.base_url + "/",
             headers={"Authorization": f"apiKey {settings.api_key}", "Content-Type": "application/json",
@@ -177,19 +174,17 @@ class IonQClient:
         """
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         request = self._http.build_request(method, self._url(path), content=content, params=params)
-        started, failures, maybe_sent = time.monotonic(), {"status": 0, "transport": 0}, False
+        started, failures, maybe_sent = time.monotonic(), {"status": 0, "timeout": 0, "connection": 0}, False
         while True:
             outcome = await self._send(request)
             if isinstance(outcome, httpx.TransportError):
-                failures["transport"] += 1
                 ambiguous = not isinstance(outcome, _NOT_SENT)
                 maybe_sent = maybe_sent or ambiguous
-                self._reached = self._reached or not isinstance(outcome, _NO_SERVER)
-                self._unanswered += not self._reached
-                if self._gives_up(failures["transport"]):
-                    error = self._no_answer(request, outcome, failures["transport"], started, maybe_sent)
+                attempt = self._count(outcome, failures)
+                if self._gives_up(outcome, attempt):
+                    error = self._no_answer(request, outcome, sum(failures.values()), started, maybe_sent)
                     raise error from (None if self.settings.api_key in repr(outcome) else outcome)
-                attempt, reason, retry_after = failures["transport"], self._describe(outcome), None
+                reason, retry_after = self._describe(outcome), None
             else:
                 self._reached = True
                 status = outcome.status_code
@@ -222,10 +217,26 @@ class IonQClient:
         raise IonQError(f"{request.method} {request.url.path}: the request could not be sent ({kind}); "
                         "check the base URL and the API key")
 
-    def _gives_up(self, failures: int) -> bool:
-        """After ``failures`` answerless attempts: stop early while the host has never answered."""
-        if not self._reached:
-            return self._unanswered >= self.retry.unreached_attempts
+    def _count(self, exc: httpx.TransportError, failures: dict[str, int]) -> int:
+        """Count an answerless attempt under its budget; return that budget's count so far."""
+        refused = isinstance(exc, httpx.ConnectError)
+        self._refusals = self._refusals + 1 if refused and not self._reached else 0
+        kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
+        failures[kind] += 1
+        return failures[kind]
+
+    def _gives_up(self, exc: httpx.TransportError, failures: int) -> bool:
+        """Whether to stop after ``failures`` answerless attempts of ``exc``'s kind.
+
+        Refused connections to a host that never answered stop after ``unreached_attempts`` (a wrong
+        URL, a server that is down); timeouts, each costing a request timeout, get ``max_attempts``;
+        other answerless attempts (refused or dropped once the host has answered) are safe to repeat
+        and get the patient ``connection_attempts``.
+        """
+        if isinstance(exc, httpx.ConnectError) and not self._reached:
+            return self._refusals >= self.retry.unreached_attempts
+        if isinstance(exc, httpx.TimeoutException):
+            return failures >= self.retry.max_attempts
         return failures >= self.retry.connection_attempts
 
     def _describe(self, exc: httpx.TransportError) -> str:

@@ -107,11 +107,11 @@ def _check_count(owner: str, name: str, value: int) -> None:
 class RetryPolicy:
     """How often and how patiently to retry: exponential backoff with jitter, Retry-After honoured (jittered).
 
-    ``max_attempts`` bounds answers with a retryable status (429, 502-504, 52x). A request that got
-    no answer at all (refused, dropped, timed out) is safe to repeat (a job-creating POST is looked
-    up by its idempotency key first), so those have their own, more patient ``connection_attempts``;
-    but while the host has never answered once, ``unreached_attempts`` consecutive failures give up
-    early (a wrong URL or a server that is down should not cost a minute of silence).
+    ``max_attempts`` bounds answers with a retryable status (429, 502-504, 52x), and timeouts (each
+    costs a request timeout). A request whose connection was refused or dropped is safe to repeat
+    (a job-creating POST is looked up by its idempotency key first), so those have their own, more
+    patient ``connection_attempts``; but refused connections to a host that has never answered
+    give up after ``unreached_attempts`` (a wrong URL or a server that is down should fail at once).
     """
 
     max_attempts: int = 8
