@@ -79,7 +79,7 @@ def test_a_batch_whose_probabilities_do_not_fit_says_how_many_rows_fit(budget) -
 
 def test_samples_that_do_not_fit_fail_before_sampling(budget) -> None:
     budget(2**30)
-    with pytest.raises(InputError, match=r"samples.*lower the batch"):
+    with pytest.raises(InputError, match=r"2 qubits x B = 1 \(samples.*lower the shots or the batch \(not even one row"):
         qvec.Circuit(2).h(0).sample(1_000_000_000)
 
 

@@ -7,7 +7,8 @@ import torch
 
 import qvec
 from qvec.errors import InputError
-from qvec.sim.sampling import sample_indices, uniform_draws
+from qvec.sim.sampling import SAMPLE_BYTES_PER_SHOT, sample_indices, uniform_draws
+from qvec.sim.simulate import RowOutput
 
 
 def test_same_seed_same_samples_and_bell_support() -> None:
@@ -82,3 +83,18 @@ def test_sampling_25_qubits() -> None:
 def test_bad_seeds_are_refused(seed) -> None:
     with pytest.raises(InputError, match="seed must be an integer"):
         qvec.Circuit(1).h(0).sample(10, seed=seed)
+
+
+def test_chunked_sampling_gives_the_same_samples_as_one_pass() -> None:
+    """The draws are made for the whole batch first, so a seed means the same samples whatever the chunking."""
+    circuit = qvec.Circuit(3).ry(0, "x").cx(0, 1).h(2)
+    x = torch.linspace(0.1, 3.0, 40)
+    whole = circuit.sample(50, {"x": x}, seed=9)
+    qvec.sim.set_memory_budget(40 * 50 * 24 + 4 * 8 * 8 * 4)  # the samples and about four rows at a time
+    try:
+        as_sampled = RowOutput("samples", 50 * SAMPLE_BYTES_PER_SHOT, working_bytes=2 * 8 * 2**3)
+        assert qvec.sim.prepare(circuit, {"x": x}, output=as_sampled).chunk_rows < 40
+        chunked = circuit.sample(50, {"x": x}, seed=9)
+    finally:
+        qvec.sim.set_memory_budget(None)
+    assert torch.equal(chunked, whole)

@@ -66,9 +66,12 @@ def sample(circuit: Circuit, shots: int, params: Params = None, *, seed: int | N
     check_shots(shots)
     check_seed(seed)
     # Per row: its probabilities and their running sum, both float64, while the row is sampled.
-    output = RowOutput("samples", shots * SAMPLE_BYTES_PER_SHOT, working_bytes=2 * 8 * 2**circuit.n_qubits)
+    output = RowOutput("samples", shots * SAMPLE_BYTES_PER_SHOT, working_bytes=2 * 8 * 2**circuit.n_qubits,
+                       advice="lower the shots or the batch")
     with torch.no_grad():
         simulation = prepare(circuit, params, dtype=dtype, device=device, output=output)
         uniforms = uniform_draws(simulation.batch_size, shots, seed, simulation.device)
-        parts = [sample_indices(probabilities(simulation.state(rows)), uniforms[rows]) for rows in simulation.chunks()]
-        return torch.cat(parts)
+        samples = torch.empty(simulation.batch_size, shots, dtype=torch.int64, device=simulation.device)
+        for rows in simulation.chunks():
+            sample_indices(probabilities(simulation.state(rows)), uniforms[rows], out=samples[rows])
+        return samples

@@ -13,8 +13,8 @@ from qvec.errors import InputError
 
 __all__ = ["SAMPLE_BYTES_PER_SHOT", "check_seed", "check_shots", "counts", "sample_basis_states", "sample_indices", "uniform_draws"]
 
-# Each shot holds an int64 outcome and the float64 uniform it was drawn from.
-SAMPLE_BYTES_PER_SHOT = 16
+# Each shot holds an int64 outcome, the float64 uniform it is drawn from and, while drawn, its float64 target.
+SAMPLE_BYTES_PER_SHOT = 24
 
 
 def check_shots(shots: int) -> int:
@@ -41,10 +41,11 @@ def uniform_draws(rows: int, shots: int, seed: int | None, device: torch.device)
     return torch.rand(rows, shots, dtype=torch.float64, device=device, generator=generator)
 
 
-def sample_indices(weights: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+def sample_indices(weights: torch.Tensor, uniforms: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """Category indices ``[N, shots]`` for ``uniforms [N, shots]``, drawn from non-negative ``weights [N, K]``.
 
-    Weights need not sum to one; a category of zero weight is never drawn.
+    Weights need not sum to one; a category of zero weight is never drawn. ``out`` (int64, contiguous)
+    receives the indices when given, so that chunks of a batch fill one result without a copy.
     """
     cumulative = weights.detach().to(torch.float64).clamp_min(0).cumsum(dim=1)
     totals = cumulative[:, -1:]
@@ -53,8 +54,9 @@ def sample_indices(weights: torch.Tensor, uniforms: torch.Tensor) -> torch.Tenso
         row = int(bad.nonzero()[0])
         raise InputError(f"cannot sample row {row}: its probabilities sum to {float(totals[row])}")
     # The largest target below each total, so rounding never lands past the last category of non-zero weight.
-    targets = torch.minimum(uniforms * totals, torch.nextafter(totals, torch.zeros_like(totals)))
-    return torch.searchsorted(cumulative, targets, right=True)
+    targets = uniforms * totals
+    torch.minimum(targets, torch.nextafter(totals, torch.zeros_like(totals)), out=targets)
+    return torch.searchsorted(cumulative, targets, right=True, out=out)
 
 
 def sample_basis_states(probs: torch.Tensor, shots: int, seed: int | None = None) -> torch.Tensor:

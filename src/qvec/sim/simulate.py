@@ -38,6 +38,7 @@ class RowOutput:
     name: str
     bytes_per_row: int
     working_bytes: int = 0
+    advice: str = "lower the batch"  # what to lower when the output does not fit
 
 
 def real_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -133,7 +134,7 @@ class Simulation:
                    self.device, "use fewer qubits")
         reserved = batch * output.bytes_per_row
         check_fits(reserved + working, f"{self.n_qubits} qubits x B = {batch} ({output.name}, and one row's working "
-                   "memory)", self.device, f"lower the batch ({self._rows_that_fit(output, working)})")
+                   "memory)", self.device, f"{output.advice} ({self._rows_that_fit(output, working)})")
         return min(batch, rows_per_chunk(working, self.device, reserved))
 
     def _rows_that_fit(self, output: RowOutput, working: int) -> str:
