@@ -1,4 +1,4 @@
-"""The emulator's HTTP API (FastAPI): the subset of IonQ's v0.4 API listed in docs/ionq.md ("The emulator").
+"""The emulator's HTTP API (FastAPI): the subset of IonQ's v0.4 API listed in docs/ionq.md ("The emulator")."""
 
 from __future__ import annotations
 
