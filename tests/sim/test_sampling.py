@@ -92,7 +92,7 @@ def test_chunked_sampling_gives_the_same_samples_as_one_pass() -> None:
     whole = circuit.sample(50, {"x": x}, seed=9)
     qvec.sim.set_memory_budget(40 * 50 * 24 + 4 * 8 * 8 * 4)  # the samples and about four rows at a time
     try:
-        as_sampled = RowOutput("samples", 50 * SAMPLE_BYTES_PER_SHOT, working_bytes=2 * 8 * 2**3)
+        as_sampled = RowOutput("samples", per_row=50 * SAMPLE_BYTES_PER_SHOT, working_per_amplitude=2 * 8)
         assert qvec.sim.prepare(circuit, {"x": x}, output=as_sampled).chunk_rows < 40
         chunked = circuit.sample(50, {"x": x}, seed=9)
     finally:

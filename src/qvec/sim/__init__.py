@@ -46,14 +46,14 @@ def expval(circuit: Circuit, observables: Sequence[str], params: Params = None, 
         raise InputError("expval needs at least one observable, got none")
     strings = _parse_observables(tuple(observables), circuit.n_qubits)
     simulation = prepare(circuit, params, dtype=dtype, device=device,
-                         output=RowOutput("expectation values", len(strings) * 8))
+                         output=RowOutput("expectation values", per_row=len(strings) * 8))
     return simulation.map_rows(lambda state: observable_expectations(state, strings, circuit.n_qubits))
 
 
 def probs(circuit: Circuit, params: Params = None, *, dtype: torch.dtype = torch.complex64,
           device: Any = None) -> torch.Tensor:
     """Basis-state probabilities ``[B, 2**n]``, qubit 0 the least significant bit."""
-    output = RowOutput("probabilities", 2**circuit.n_qubits * real_dtype(dtype).itemsize)
+    output = RowOutput("probabilities", per_amplitude=real_dtype(dtype).itemsize)
     return prepare(circuit, params, dtype=dtype, device=device, output=output).map_rows(probabilities)
 
 
@@ -66,7 +66,7 @@ def sample(circuit: Circuit, shots: int, params: Params = None, *, seed: int | N
     check_shots(shots)
     check_seed(seed)
     # Per row: its probabilities and their running sum, both float64, while the row is sampled.
-    output = RowOutput("samples", shots * SAMPLE_BYTES_PER_SHOT, working_bytes=2 * 8 * 2**circuit.n_qubits,
+    output = RowOutput("samples", per_row=shots * SAMPLE_BYTES_PER_SHOT, working_per_amplitude=2 * 8,
                        advice="lower the shots or the batch")
     with torch.no_grad():
         simulation = prepare(circuit, params, dtype=dtype, device=device, output=output)

@@ -26,19 +26,27 @@ GEMM_ELEMENT_COST = 0.05
 DENSE_MAX_QUBITS = 12
 # Working copies of a state row held during a forward pass, and extra ones per step under autograd.
 ROW_COPIES = 4
+ROW_COPIES_PER_STEP_WITH_GRAD = 2
 # Past this, 2**n amplitudes overflow torch's int64 sizes; smaller registers are checked against the budget.
 MAX_ADDRESSABLE_QUBITS = 60
-ROW_COPIES_PER_STEP_WITH_GRAD = 2
 
 
 @dataclass(frozen=True)
 class RowOutput:
-    """What a readout keeps per batch row (``bytes_per_row``) and needs besides the state while it runs."""
+    """What a readout keeps per batch row, and needs besides the state while a row is read.
+
+    Sizes are in bytes per row (``per_row``) plus bytes per amplitude of the row's ``2**n`` (``per_amplitude``),
+    so that callers never compute ``2**n`` for a register too large to size.
+    """
 
     name: str
-    bytes_per_row: int
-    working_bytes: int = 0
+    per_row: int = 0
+    per_amplitude: int = 0
+    working_per_amplitude: int = 0
     advice: str = "lower the batch"  # what to lower when the output does not fit
+
+    def bytes_per_row(self, n_qubits: int) -> int:
+        return self.per_row + self.per_amplitude * 2**n_qubits
 
 
 def real_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -46,6 +54,14 @@ def real_dtype(dtype: torch.dtype) -> torch.dtype:
     if dtype not in (torch.complex64, torch.complex128):
         raise InputError(f"dtype must be torch.complex64 or torch.complex128, but was {dtype}")
     return torch.float64 if dtype == torch.complex128 else torch.float32
+
+
+def _addressable(n_qubits: int) -> int:
+    """``n_qubits`` if a state of ``2**n_qubits`` amplitudes can even be sized, else an ``InputError``."""
+    if n_qubits > MAX_ADDRESSABLE_QUBITS:
+        raise InputError(f"{n_qubits} qubits: a state row would hold 2**{n_qubits} amplitudes, more than any memory "
+                         f"holds (at most {MAX_ADDRESSABLE_QUBITS} qubits are even addressable): use fewer qubits")
+    return n_qubits
 
 
 def _gate_specs(circuit: Circuit) -> tuple[tuple[GateSpec, ...], tuple[tuple[frozenset[str], frozenset[int]], ...]]:
@@ -97,15 +113,11 @@ class Simulation:
         self.real = real_dtype(dtype)
         self.dtype = dtype
         self.device = resolve_device(device)
-        self.n_qubits = circuit.n_qubits
-        if self.n_qubits > MAX_ADDRESSABLE_QUBITS:
-            raise InputError(f"{self.n_qubits} qubits: a state row would hold 2**{self.n_qubits} amplitudes, more than "
-                             f"any memory holds (at most {MAX_ADDRESSABLE_QUBITS} qubits are even addressable): "
-                             "use fewer qubits")
+        self.n_qubits = _addressable(circuit.n_qubits)
         self.tensors = circuit.tensor_angles()
         self.batch = bind_parameters(circuit.parameters, params, self.tensors, check_finite=False)
         self.program = _compile(circuit, self.batch, self.tensors)
-        self.chunk_rows = self._chunk_rows(output or RowOutput("readouts", 0))
+        self.chunk_rows = self._chunk_rows(output or RowOutput("readouts"))
         shared_ops = tuple(i for i in range(len(self.program.gates)) if i not in self.program.row_ops)
         self._shared_matrices = build_gate_matrices(self.program, self.batch, self.tensors, None, self.real, self.device, shared_ops)
         self._plan = self._shared_plan(self._materialize(per_row=False, matrices=self._shared_matrices))
@@ -128,17 +140,17 @@ class Simulation:
 
     def _chunk_rows(self, output: RowOutput) -> int:
         """Rows per chunk, after checking that the whole output and one row's working memory fit the budget."""
-        batch, working = self.batch_size, self._bytes_per_row() + output.working_bytes
+        batch, working = self.batch_size, self._bytes_per_row() + output.working_per_amplitude * 2**self.n_qubits
         check_fits(working, f"{self.n_qubits} qubits (one row's working memory, about "
                    f"{working / 2**self.n_qubits / self._element_size():.0f} copies of a {self.dtype} state)",
                    self.device, "use fewer qubits")
-        reserved = batch * output.bytes_per_row
-        check_fits(reserved + working, f"{self.n_qubits} qubits x B = {batch} ({output.name}, and one row's working "
-                   "memory)", self.device, f"{output.advice} ({self._rows_that_fit(output, working)})")
-        return min(batch, rows_per_chunk(working, self.device, reserved))
+        per_row = output.bytes_per_row(self.n_qubits)
+        check_fits(batch * per_row + working, f"{self.n_qubits} qubits x B = {batch} ({output.name}, and one row's "
+                   "working memory)", self.device, f"{output.advice} ({self._rows_that_fit(per_row, working)})")
+        return min(batch, rows_per_chunk(working, self.device, batch * per_row))
 
-    def _rows_that_fit(self, output: RowOutput, working: int) -> str:
-        rows = (memory_budget(self.device) - working) // max(1, output.bytes_per_row)
+    def _rows_that_fit(self, output_per_row: int, working: int) -> str:
+        rows = (memory_budget(self.device) - working) // max(1, output_per_row)
         return f"at most {rows} row(s) fit" if rows > 0 else "not even one row fits"
 
     def _materialize(self, per_row: bool, matrices: GateMatrices) -> dict[int, Step]:
@@ -237,5 +249,5 @@ def prepare(circuit: Circuit, params: Mapping[str, ParamValue] | None = None, *,
 def simulate(circuit: Circuit, params: Mapping[str, ParamValue] | None = None, *, dtype: torch.dtype = torch.complex64,
              device: Any = None) -> torch.Tensor:
     """The final states ``[B, 2**n]`` of the batch (qubit 0 the least significant bit)."""
-    states = RowOutput("states", 2**circuit.n_qubits * 2 * real_dtype(dtype).itemsize)
+    states = RowOutput("states", per_amplitude=2 * real_dtype(dtype).itemsize)
     return prepare(circuit, params, dtype=dtype, device=device, output=states).map_rows(lambda state: state)
