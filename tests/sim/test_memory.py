@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 
 import qvec
-from qvec.errors import InputError
+from qvec.errors import BackendError, InputError
 from qvec.sim import memory
 
 MEMINFO = """MemTotal:       24508236 kB
@@ -97,3 +99,23 @@ def test_an_empty_or_non_list_of_observables_is_an_input_error() -> None:
         qvec.Circuit(1).expval([])
     with pytest.raises(InputError, match="observables must be a list"):
         qvec.Circuit(1).expval(5)
+
+
+def test_an_allocator_failure_during_a_run_is_a_backend_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size check is an estimate; if memory still runs out, the error names the run, not the allocator."""
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: you tried")
+
+    monkeypatch.setattr(importlib.import_module("qvec.sim.simulate"), "product_state", no_memory)
+    with pytest.raises(BackendError, match=r"2 qubits x B = 3: out of memory while running .*lower the batch"):
+        qvec.Circuit(2).ry(0, "x").probs({"x": torch.zeros(3)})
+
+
+def test_other_runtime_errors_are_not_taken_for_memory() -> None:
+    with pytest.raises(RuntimeError, match="something else") as caught:
+        with memory.allocation_failures_as_errors("a run"):
+            raise RuntimeError("something else")
+    assert not isinstance(caught.value, BackendError)
+    with pytest.raises(BackendError, match="a run: out of memory"):
+        with memory.allocation_failures_as_errors("a run"):
+            raise torch.OutOfMemoryError("CUDA out of memory")

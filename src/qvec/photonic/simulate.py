@@ -15,7 +15,7 @@ import torch
 
 from qvec.circuit.parameters import ParamValue, bind_parameters
 from qvec.errors import InputError
-from qvec.sim.memory import check_fits, memory_budget, resolve_device
+from qvec.sim.memory import allocation_failures_as_errors, check_fits, memory_budget, resolve_device
 
 from .apply import apply_diagonal, apply_operator
 from .fuse import CHANNEL_FORM, Step, fuse, worth_fusing_two_modes
@@ -47,6 +47,17 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
     values, rows = _bind(circuit, params)
     device = resolve_device(device) if device is not None else _device_of(values)
     _check_size(circuit, values, rows, cutoff, dtype, device)
+    with allocation_failures_as_errors(f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows}"):
+        state = _run(circuit, values, rows, cutoff, dtype, device)
+    pure = state.dim() == 1 + circuit.n_modes
+    result = FockState(state, n_modes=circuit.n_modes, cutoff=cutoff, pure=pure, hbar=circuit.hbar)
+    tol = DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol
+    return check_truncation(result, tol, renormalize=renormalize)
+
+
+def _run(circuit: Any, values: list[list[Value]], rows: int, cutoff: int, dtype: torch.dtype,
+         device: torch.device) -> torch.Tensor:
+    """The output state tensor ``[B, c..]`` (or ``[B, c.., c..]``): preparations, then the fused steps."""
     preparations = [(op, _first(vals, device)) for op, vals in zip(circuit, values) if op.name in STATE_FACTORS]
     starts_mixed = any(op.name == "thermal" for op, _ in preparations)
     state = initial_state(circuit.n_modes, preparations, cutoff, dtype, device, starts_mixed)
@@ -54,11 +65,7 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
     amplitudes = rows * cutoff ** (circuit.n_modes * (2 if circuit.is_mixed else 1))
     for step in fuse(steps, two_mode=worth_fusing_two_modes(amplitudes, cutoff)):
         state = _apply_step(state, step, circuit.n_modes)
-    state = state.expand(rows, *state.shape[1:]) if state.shape[0] != rows else state
-    pure = state.dim() == 1 + circuit.n_modes
-    result = FockState(state, n_modes=circuit.n_modes, cutoff=cutoff, pure=pure, hbar=circuit.hbar)
-    tol = DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol
-    return check_truncation(result, tol, renormalize=renormalize)
+    return state.expand(rows, *state.shape[1:]) if state.shape[0] != rows else state
 
 
 def _check_size(circuit: Any, values: list[list[Value]], rows: int, cutoff: int, dtype: torch.dtype,

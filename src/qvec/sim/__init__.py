@@ -72,6 +72,7 @@ def sample(circuit: Circuit, shots: int, params: Params = None, *, seed: int | N
         simulation = prepare(circuit, params, dtype=dtype, device=device, output=output)
         uniforms = uniform_draws(simulation.batch_size, shots, seed, simulation.device)
         samples = torch.empty(simulation.batch_size, shots, dtype=torch.int64, device=simulation.device)
-        for rows in simulation.chunks():
-            sample_indices(probabilities(simulation.state(rows)), uniforms[rows], out=samples[rows])
+        with simulation.allocation_failures_as_errors():
+            for rows in simulation.chunks():
+                sample_indices(probabilities(simulation.state(rows)), uniforms[rows], out=samples[rows])
         return samples

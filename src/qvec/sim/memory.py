@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
 from qvec.errors import BackendError, InputError
 
 __all__ = [
-    "DEFAULT_BUDGET_FRACTION", "available_bytes", "check_fits", "format_bytes", "memory_budget",
+    "DEFAULT_BUDGET_FRACTION", "allocation_failures_as_errors", "available_bytes", "check_fits", "format_bytes", "memory_budget",
     "parse_meminfo", "resolve_device", "rows_per_chunk", "set_memory_budget",
 ]
 
@@ -127,6 +128,21 @@ def check_fits(needed: int, what: str, device: torch.device, advice: str) -> Non
     if available is not None and needed > available:
         raise InputError(f"{what}: {format_bytes(needed)} needed; {device} has {format_bytes(available)} available: "
                          f"{advice}")
+
+
+@contextmanager
+def allocation_failures_as_errors(what: str) -> Iterator[None]:
+    """Turn an allocator's failure inside the block into a ``BackendError`` naming ``what`` and the budget.
+
+    Sizes are checked before a run, but the check is an estimate and other processes use memory too.
+    """
+    try:
+        yield
+    except RuntimeError as exc:
+        if not isinstance(exc, torch.OutOfMemoryError) and "can't allocate memory" not in str(exc):
+            raise
+        raise BackendError(f"{what}: out of memory while running ({str(exc).splitlines()[0][:200]}); lower the "
+                           f"batch, or set {BUDGET_VARIABLE} below what other processes leave free") from None
 
 
 def rows_per_chunk(bytes_per_row: int, device: torch.device, reserved: int = 0) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -15,7 +16,7 @@ from qvec.errors import InputError
 from .apply import Dense, Gate, Layer, Monomial, Step, apply_step
 from .layers import ProductState, build_layers, product_state
 from .matrices import GateMatrices, build_gate_matrices, fuse_runs
-from .memory import check_fits, memory_budget, resolve_device, rows_per_chunk
+from .memory import allocation_failures_as_errors, check_fits, memory_budget, resolve_device, rows_per_chunk
 from .program import GateSpec, GateStepSpec, LayerSpec, MonomialSpec, Program, compile_program
 
 __all__ = ["RowOutput", "Simulation", "prepare", "real_dtype", "simulate"]
@@ -229,11 +230,16 @@ class Simulation:
     def map_rows(self, readout: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         """``readout(state)`` for every chunk of rows, concatenated; chunks are checkpointed under autograd."""
         chunks = self.chunks()
-        if len(chunks) == 1:
-            return readout(self.state(chunks[0]))
-        if torch.is_grad_enabled():
-            return torch.cat([checkpoint(lambda c=c: readout(self.state(c)), use_reentrant=False) for c in chunks])
-        return torch.cat([readout(self.state(c)) for c in chunks])
+        with self.allocation_failures_as_errors():
+            if len(chunks) == 1:
+                return readout(self.state(chunks[0]))
+            if torch.is_grad_enabled():
+                return torch.cat([checkpoint(lambda c=c: readout(self.state(c)), use_reentrant=False) for c in chunks])
+            return torch.cat([readout(self.state(c)) for c in chunks])
+
+    def allocation_failures_as_errors(self) -> AbstractContextManager[None]:
+        """A block in which an allocator's failure becomes a ``BackendError`` naming this run."""
+        return allocation_failures_as_errors(f"{self.n_qubits} qubits x B = {self.batch_size}")
 
 
 def prepare(circuit: Circuit, params: Mapping[str, ParamValue] | None = None, *, dtype: torch.dtype = torch.complex64,
