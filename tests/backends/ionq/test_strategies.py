@@ -114,3 +114,21 @@ def test_the_clients_of_a_batch_share_one_request_budget():
     settings = IonQSettings("k", "https://api.example.test/v0.4", "simulator")
     context = BatchContext(lambda: IonQClient(settings), FAST, Timeouts(), lambda n: None)
     assert context.client().rate is context.client().rate is context.rate
+
+
+def test_a_signal_the_program_ignores_stays_ignored_during_a_batch():
+    seen = []
+
+    def done(request):
+        seen.append(signal.getsignal(signal.SIGTERM))
+        return InterruptingIonQ(lambda: None)(request)
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        settings = IonQSettings("k", "https://api.example.test/v0.4", "simulator")
+        context = BatchContext(lambda: IonQClient(settings, transport=httpx.MockTransport(done)), FAST, Timeouts(),
+                               lambda n: None)
+        assert Concurrent().execute(context, [JobUnit([0], {"input": {"tag": 0}})]) == {0: RESULT}
+        assert seen and set(seen) == {signal.SIG_IGN} and signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, previous)

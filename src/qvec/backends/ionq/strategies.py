@@ -307,8 +307,10 @@ def _signals_as_interrupts() -> Iterator[None]:
     def terminate(signum: int, frame: Any) -> None:
         raise Terminated("terminated (SIGTERM)")
 
-    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, terminate),
-                signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler)}
+    wanted = {signal.SIGTERM: terminate, signal.SIGINT: signal.default_int_handler}
+    # A signal the program ignores on purpose (a shell's background job ignores SIGINT) stays ignored.
+    previous = {signum: signal.signal(signum, handler) for signum, handler in wanted.items()
+                if signal.getsignal(signum) is not signal.SIG_IGN}
     try:
         yield
     finally:
