@@ -122,13 +122,13 @@ def apply_gate(rows: torch.Tensor, matrix: torch.Tensor, wires: tuple[int, ...],
 def apply_monomial(rows: torch.Tensor, step: Monomial, n_qubits: int) -> torch.Tensor:
     """Gather each row's amplitudes by ``step.source`` on its wires and scale them by ``step.phase``.
 
-    Adjacent wires (highest first) are one axis of a plain view, gathered in place of a moved copy.
+    Adjacent wires (highest first) are the middle axis of a plain ``[N * high, 2**k, low]`` view,
+    gathered in place of a moved copy (torch gathers a 3-D tensor's middle axis fastest).
     """
     top, k = step.wires[0], len(step.wires)
     if step.wires == tuple(range(top, top - k, -1)):
         n_rows, dim = rows.shape
-        view = rows.reshape(n_rows, 2 ** (n_qubits - 1 - top), 2**k, 2 ** (top - k + 1))
-        permuted = view.index_select(2, step.source)
+        permuted = rows.reshape(-1, 2**k, 2 ** (top - k + 1)).index_select(1, step.source)
         permuted = permuted if step.phase is None else permuted * step.phase[:, None]
         return permuted.reshape(n_rows, dim)
 
