@@ -54,7 +54,8 @@ def test_backoff_grows_with_jitter_and_retry_after_wins():
     (lambda v: PollPolicy(initial=v), "PollPolicy.initial"), (lambda v: PollPolicy(maximum=v), "PollPolicy.maximum"),
     (lambda v: PollPolicy(factor=v), "PollPolicy.factor"), (lambda v: Timeouts(request=v), "Timeouts.request"),
     (lambda v: Timeouts(batch=v), "Timeouts.batch"), (lambda v: Timeouts(stall=v), "Timeouts.stall"),
-    (lambda v: RetryPolicy(backoff=v), "RetryPolicy.backoff"), (lambda v: RetryPolicy(max_delay=v), "RetryPolicy.max_delay"),
+    (lambda v: RetryPolicy(backoff=v), "RetryPolicy.backoff"),
+    (lambda v: RetryPolicy(max_delay=v), "RetryPolicy.max_delay"),
     (lambda v: RetryPolicy(max_retry_after=v), "RetryPolicy.max_retry_after"),
     (lambda v: RateLimit(per_second=v), "RateLimit.per_second"),
 ])
