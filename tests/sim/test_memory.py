@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 import pytest
 import torch
@@ -119,3 +120,27 @@ def test_other_runtime_errors_are_not_taken_for_memory() -> None:
     with pytest.raises(BackendError, match="a run: out of memory"):
         with memory.allocation_failures_as_errors("a run"):
             raise torch.OutOfMemoryError("CUDA out of memory")
+
+
+def test_without_meminfo_or_psutil_free_pages_are_used(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Elsewhere than Linux: psutil if installed (it is not here), else the page counts of sysconf."""
+    monkeypatch.setattr(memory, "MEMINFO", tmp_path / "missing")
+    monkeypatch.setitem(sys.modules, "psutil", None)  # an import of psutil fails
+    pages = {"SC_AVPHYS_PAGES": 1000, "SC_PAGE_SIZE": 4096}
+    monkeypatch.setattr(memory.os, "sysconf", lambda name: pages[name])
+    assert memory.available_bytes(torch.device("cpu")) == 1000 * 4096
+
+
+def test_a_platform_that_says_nothing_needs_a_budget(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setattr(memory, "MEMINFO", tmp_path / "missing")
+    monkeypatch.setitem(sys.modules, "psutil", None)
+
+    def no_sysconf(name: str) -> int:
+        raise ValueError(f"unrecognized configuration name {name}")
+
+    monkeypatch.setattr(memory.os, "sysconf", no_sysconf)
+    monkeypatch.delenv("QVEC_MEMORY_BUDGET", raising=False)
+    with pytest.raises(BackendError, match="set QVEC_MEMORY_BUDGET"):
+        memory.memory_budget(torch.device("cpu"))
+    monkeypatch.setenv("QVEC_MEMORY_BUDGET", "1e9")
+    assert memory.memory_budget(torch.device("cpu")) == 10**9

@@ -58,7 +58,8 @@ def parse_meminfo(text: str) -> int | None:
 
 
 def _cpu_available_bytes() -> int | None:
-    """Memory the OS can give without swapping: MemAvailable on Linux, psutil if installed, else free pages."""
+    """Memory the OS can give without swapping: MemAvailable on Linux, else psutil where it is installed,
+    else free pages, else (macOS without psutil) the physical memory; ``None`` where none of these is known."""
     try:
         available = parse_meminfo(MEMINFO.read_text())
     except OSError:
@@ -71,10 +72,12 @@ def _cpu_available_bytes() -> int | None:
         pass
     else:
         return int(psutil.virtual_memory().available)
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
+    for pages in ("SC_AVPHYS_PAGES", "SC_PHYS_PAGES"):
+        try:
+            return os.sysconf(pages) * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            continue
+    return None
 
 
 def available_bytes(device: torch.device) -> int | None:
@@ -101,7 +104,8 @@ def memory_budget(device: torch.device) -> int:
         return value
     available = available_bytes(device)
     if available is None:
-        raise BackendError(f"cannot tell how much memory {device} has available; set {BUDGET_VARIABLE} (bytes)")
+        raise BackendError(f"cannot tell how much memory {device} has available; set {BUDGET_VARIABLE} (bytes) "
+                           "or install psutil")
     return int(available * DEFAULT_BUDGET_FRACTION)
 
 
