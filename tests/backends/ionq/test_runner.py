@@ -25,8 +25,9 @@ class ScriptedIonQ:
     """Jobs whose statuses follow ``scripts[tag]`` poll by poll; ``cancel_answers[tag]`` is what a cancel
     says (default: canceled, unless the job completed); ``refused`` tags are answered 503 on POST."""
 
-    def __init__(self, scripts, cancel_answers=None, refused=()):
+    def __init__(self, scripts, cancel_answers=None, refused=(), lost_polls=0):
         self.scripts, self.cancel_answers, self.refused = scripts, cancel_answers or {}, set(refused)
+        self.lost_polls = lost_polls  # the first polls lose their connection
         self.polls = {}
         self.requests = []
 
@@ -52,6 +53,9 @@ class ScriptedIonQ:
             return httpx.Response(201, json={"id": f"job-{tag}", "status": "submitted"})
         if request.method == "GET" and path == "jobs" and "ids" not in request.url.params:
             return httpx.Response(200, json={"jobs": [], "next": None})  # the idempotency lookup finds nothing
+        if request.method == "GET" and path == "jobs" and self.lost_polls:
+            self.lost_polls -= 1
+            raise httpx.RemoteProtocolError("peer closed connection", request=request)
         if request.method == "GET" and path == "jobs":
             ids = request.url.params["ids"].split(",")
             for job_id in ids:
@@ -71,13 +75,13 @@ class ScriptedIonQ:
         self.scripts[job_id.removeprefix("job-")] = [status]
         return status
 
-    def run(self, count, max_in_flight=8):
+    def run(self, count, max_in_flight=8, retry=QUICK):
         units = [JobUnit([i], {"input": {"tag": i}}) for i in range(count)]
         batch = BatchRun(units)
 
         async def main():
             settings = IonQSettings("k", "https://api.example.test/v0.4", "simulator")
-            async with IonQClient(settings, retry=QUICK, transport=httpx.MockTransport(self)) as client:
+            async with IonQClient(settings, retry=retry, transport=httpx.MockTransport(self)) as client:
                 return await run_units(JobRunner(client, FAST), batch, max_in_flight, lambda n: None)
 
         return asyncio.run(main())
@@ -103,6 +107,12 @@ def test_a_request_out_of_retries_fails_only_the_circuits_it_covers():
         server.run(3)
     assert dict(info.value.completed) == {0: RESULT, 2: RESULT} and info.value.failed == [1]
     assert list(info.value.unfinished) == []
+
+
+def test_a_job_whose_polls_ran_out_of_retries_is_settled_and_its_results_kept(caplog):
+    server = ScriptedIonQ({"0": ["completed"]}, lost_polls=2)
+    results = server.run(1, retry=RetryPolicy(connection_attempts=2, backoff=0.001))
+    assert results == {0: RESULT} and "had already completed on the server; their results are kept" in caplog.text
 
 
 def test_every_job_is_polled_through_the_list_never_one_by_one():

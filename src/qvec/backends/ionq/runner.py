@@ -118,9 +118,10 @@ class BatchRun:
                 f"the batch did not finish within {batch_timeout} s; its jobs in flight were canceled",
                 job_ids=[u.job_id for u in unfinished if u.job_id],
                 circuits=sorted(i for u in unfinished for i in u.circuits)))
-        if self.failures:
-            stopping = [error for _, error in self.failures if _stops_batch(error)]
-            raise self.outcome((stopping or [self.failures[0][1]])[0])
+        failures = self._open_failures()
+        if failures:
+            stopping = [error for _, error in failures if _stops_batch(error)]
+            raise self.outcome((stopping or [failures[0][1]])[0])
         missing = [i for u in self.units for i in u.circuits if i not in self.results]
         if missing:
             raise self.outcome(IonQError(f"no results for circuit(s) {format_indices(missing)}"))
@@ -132,10 +133,14 @@ class BatchRun:
 
     def outcome(self, error: BatchOutcome) -> Any:
         """``error`` with the batch's completed results and its failed and unfinished circuits attached."""
-        failed = {i for unit, _ in self.failures for i in unit.circuits}
+        failed = {i for unit, _ in self._open_failures() for i in unit.circuits}
         every = {i for unit in self.units for i in unit.circuits}
         error.record_batch(self.results, failed, every - failed - set(self.results))
         return error
+
+    def _open_failures(self) -> list[tuple[JobUnit, IonQError]]:
+        """Failures whose circuits still lack results (settling can recover a job that failed to answer)."""
+        return [(unit, error) for unit, error in self.failures if any(i not in self.results for i in unit.circuits)]
 
 
 class JobRunner:
