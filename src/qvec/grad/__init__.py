@@ -1,0 +1,10 @@
+"""Gradients of expectation values by methods other than backprop: parameter shift and SPSA.
+
+Each method takes ``(circuit, observables, params, ...)`` and returns ``[B, K]`` values whose
+grad_fn is one custom autograd node for the whole batch.
+"""
+
+from .shift import shift_expval
+from .spsa import spsa_expval
+
+__all__ = ["shift_expval", "spsa_expval"]
