@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from torch.autograd.function import once_differentiable
+
+from qvec.errors import InputError
 
 from .unroll import Evaluate, UnrolledBatch
 
@@ -36,8 +37,10 @@ class _ExpvalWithJacobian(torch.autograd.Function):
         return values
 
     @staticmethod
-    @once_differentiable  # the Jacobian is a constant here: second derivatives would be wrong, so they raise
     def backward(ctx, grad_values: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        if torch.is_grad_enabled():  # create_graph=True: the Jacobian is a constant here, so these would be wrong
+            raise InputError("parameter-shift and SPSA give first derivatives only; for higher derivatives "
+                             "(create_graph=True) use diff_method='backprop'")
         (jacobian,) = ctx.saved_tensors
         per_row = torch.einsum("bk,bki->ib", grad_values.to(jacobian), jacobian)
         grads = [(g.sum() if len(shape) == 0 else g.reshape(shape)).to(dtype=dtype, device=device)
