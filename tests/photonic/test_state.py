@@ -7,6 +7,7 @@ import torch
 
 from qvec.errors import InputError
 from qvec.photonic import Circuit
+from qvec.sim import set_memory_budget
 
 C128 = dict(dtype=torch.complex128)
 
@@ -103,3 +104,16 @@ def test_readout_arguments_are_checked():
     for seed in ("x", 2**80, 1.5):
         with pytest.raises(InputError, match="seed must be an integer"):
             state.sample_fock(10, seed=seed)
+
+
+def test_a_quadrature_density_too_large_for_the_budget_is_refused_before_allocating():
+    state = Circuit(3).d(0, 0.3).run(cutoff=4)
+    with pytest.raises(InputError, match=r"a quadrature density of 3 mode\(s\) on 4096 points x B = 1.*use fewer points"):
+        state.quadrature_density([0, 1, 2], torch.linspace(-5, 5, 4096))
+    mixed = Circuit(1).thermal(0, 0.2).run(cutoff=4)
+    set_memory_budget(2**20)  # a density matrix's homodyne grid needs 4096**2 complex entries per row
+    try:
+        with pytest.raises(InputError, match=r"a quadrature density of 1 mode\(s\) on 4096 points x B = 1"):
+            mixed.sample_homodyne(0, 10)
+    finally:
+        set_memory_budget(None)

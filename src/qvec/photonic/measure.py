@@ -14,10 +14,15 @@ from typing import Sequence
 
 import torch
 
+from qvec.sim.memory import check_fits
+
 __all__ = [
     "probabilities", "reduced_density_matrix", "single_mode_moments", "ket_lowering", "marginal",
-    "hermite_functions", "quadrature_density",
+    "hermite_functions", "quadrature_density", "check_quadrature_density_fits",
 ]
+
+# Complex copies of the largest contraction a quadrature density holds at once.
+DENSITY_COPIES = 3
 
 
 def _is_pure(tensor: torch.Tensor, n_modes: int) -> bool:
@@ -115,6 +120,22 @@ def _wavefunction_basis(grid: torch.Tensor, cutoff: int, hbar: float, phi: float
 def _contract_axis(tensor: torch.Tensor, basis: torch.Tensor, axis: int) -> torch.Tensor:
     """Replace Fock axis ``axis`` of ``tensor`` by grid points: ``sum_n basis[g, n] tensor[.., n, ..]``."""
     return (tensor.movedim(axis, -1) @ basis.transpose(0, 1)).movedim(-1, axis)
+
+
+def check_quadrature_density_fits(tensor: torch.Tensor, n_modes: int, n_density_modes: int, points: int) -> None:
+    """Refuse, before allocating, a density whose contraction exceeds the memory budget.
+
+    A ket's contraction holds ``[B, G^k, c^(M-k)]`` amplitudes; a density matrix's ``[B, G^k, G^k]``
+    (k modes read out on G points): a few copies of it, complex, are held at once.
+    """
+    batch, cutoff = tensor.shape[0], tensor.shape[1]
+    if _is_pure(tensor, n_modes):
+        entries = points**n_density_modes * cutoff ** (n_modes - n_density_modes)
+    else:
+        entries = points ** (2 * n_density_modes)
+    needed = DENSITY_COPIES * batch * entries * tensor.element_size()
+    check_fits(needed, f"a quadrature density of {n_density_modes} mode(s) on {points} points x B = {batch}",
+               tensor.device, "use fewer points or modes, or a smaller batch")
 
 
 def quadrature_density(tensor: torch.Tensor, n_modes: int, modes: Sequence[int], grid: torch.Tensor, hbar: float,

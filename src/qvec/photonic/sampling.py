@@ -14,7 +14,7 @@ import torch
 from qvec.sim.memory import check_fits
 from qvec.sim.sampling import SAMPLE_BYTES_PER_SHOT, check_seed, check_shots, sample_indices, uniform_draws
 
-from .measure import probabilities, quadrature_density
+from .measure import check_quadrature_density_fits, probabilities, quadrature_density
 
 __all__ = ["sample_photon_numbers", "sample_homodyne", "HOMODYNE_GRID_POINTS", "HOMODYNE_MARGIN"]
 
@@ -47,6 +47,7 @@ def sample_homodyne(tensor: torch.Tensor, n_modes: int, mode: int, shots: int, h
     batch, cutoff = tensor.shape[0], tensor.shape[1]
     check_seed(seed)
     _check_samples_fit(tensor, check_shots(shots), 2 * SAMPLE_BYTES_PER_SHOT)
+    check_quadrature_density_fits(tensor, n_modes, 1, HOMODYNE_GRID_POINTS)
     extent = math.sqrt(hbar) * (math.sqrt(2 * cutoff + 1) + HOMODYNE_MARGIN)
     grid = torch.linspace(-extent, extent, HOMODYNE_GRID_POINTS, dtype=torch.float64, device=tensor.device)
     density = quadrature_density(tensor.detach(), n_modes, [mode], grid, hbar, phi)

@@ -137,8 +137,9 @@ class FockState:
             raise InputError(f"grid must be a 1-D tensor of real points, got {type(grid).__name__}") from None
         if grid.dim() != 1 or not grid.is_floating_point():
             raise InputError(f"grid must be a 1-D tensor of real points, got shape {tuple(grid.shape)}")
-        density = measure.quadrature_density(self.tensor, self.n_modes, self._modes(modes), grid, self.hbar,
-                                             _angle(phi))
+        modes = self._modes(modes)
+        measure.check_quadrature_density_fits(self.tensor, self.n_modes, len(modes), grid.shape[0])
+        density = measure.quadrature_density(self.tensor, self.n_modes, modes, grid, self.hbar, _angle(phi))
         return density.to(self.tensor.real.dtype)
 
     # -- samples --------------------------------------------------------------------------
