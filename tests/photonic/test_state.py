@@ -117,3 +117,12 @@ def test_a_quadrature_density_too_large_for_the_budget_is_refused_before_allocat
             mixed.sample_homodyne(0, 10)
     finally:
         set_memory_budget(None)
+
+
+def test_a_density_matrix_too_large_for_the_budget_is_refused_before_allocating():
+    state = Circuit(8).d(0, 0.3).run(cutoff=8)  # a ket of 8**8 amplitudes; its density matrix would hold 8**16
+    with pytest.raises(InputError, match=r"a density matrix of 8 mode\(s\) at cutoff 8 x B = 1.*read out fewer modes"):
+        state.density_matrix()
+    with pytest.raises(InputError, match=r"a density matrix of 7 mode\(s\) at cutoff 8 x B = 1"):
+        state.reduced_dm(list(range(7)))
+    assert state.reduced_dm([0, 1]).shape == (1, 8, 8, 8, 8)

@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 import torch
 
 from qvec.errors import InputError
+from qvec.sim.memory import check_fits
 
 from . import measure, sampling
 from .prepare import to_density_matrix
@@ -58,7 +59,10 @@ class FockState:
 
     def density_matrix(self) -> torch.Tensor:
         """``[B, c.., c..]``: ket axes (one per mode) then bra axes."""
-        return to_density_matrix(self.tensor) if self.is_pure else self.tensor
+        if not self.is_pure:
+            return self.tensor
+        self._check_density_matrix_fits(self.n_modes)
+        return to_density_matrix(self.tensor)
 
     def norm(self) -> torch.Tensor:
         """Norm (trace) of each row ``[B]``: below 1 by what truncation lost."""
@@ -78,7 +82,15 @@ class FockState:
 
     def reduced_dm(self, modes: int | Sequence[int]) -> torch.Tensor:
         """Density matrix of ``modes`` with the others traced out, ``[B] + [c] * 2k``."""
-        return measure.reduced_density_matrix(self.tensor, self.n_modes, self._modes(modes))
+        modes = self._modes(modes)
+        self._check_density_matrix_fits(len(modes))
+        return measure.reduced_density_matrix(self.tensor, self.n_modes, modes)
+
+    def _check_density_matrix_fits(self, n_modes: int) -> None:
+        """Refuse, before allocating, a density matrix of ``n_modes`` modes ``[B, c^k, c^k]`` beyond the budget."""
+        needed = self.batch_size * self.cutoff ** (2 * n_modes) * self.tensor.element_size()
+        check_fits(needed, f"a density matrix of {n_modes} mode(s) at cutoff {self.cutoff} x B = {self.batch_size}",
+                   self.tensor.device, "read out fewer modes, or lower the cutoff or the batch")
 
     def reduced_state(self, modes: int | Sequence[int]) -> FockState:
         """The reduced (mixed) state of ``modes``, as a FockState of ``len(modes)`` modes."""
