@@ -43,6 +43,7 @@ class UnrolledBatch:
         return int(self.rows.shape[0])
 
     def differentiable_columns(self) -> list[int]:
+        """The columns whose value comes from an input that requires grad (a zero scale never counts)."""
         return (self.input_map != 0).any(dim=1).nonzero().flatten().tolist()
 
     def evaluate(self, rows: torch.Tensor, evaluate: Evaluate, n_observables: int) -> torch.Tensor:
@@ -69,7 +70,8 @@ def unroll(circuit: Circuit, params: Mapping[str, ParamValue] | None) -> Unrolle
     if not isinstance(circuit, Circuit):
         raise InputError(f"parameter-shift and SPSA take a qubit Circuit, got {type(circuit).__name__}")
     batch = bind_parameters(circuit.parameters, params, circuit.tensor_angles())
-    inputs: dict[int, torch.Tensor] = {}  # by identity: a tensor used twice is one input
+    inputs: list[torch.Tensor] = []
+    input_index: dict[int, int] = {}  # by identity: a tensor used twice is one input
     operations, names, gates, columns, links = [], [], [], [], []
     for op in circuit:
         angles = []
@@ -79,21 +81,28 @@ def unroll(circuit: Circuit, params: Mapping[str, ParamValue] | None) -> Unrolle
                 continue
             tensor, scale = _source(angle, batch.values)
             if tensor.requires_grad:
-                inputs.setdefault(id(tensor), tensor)
-                links.append((len(names), list(inputs).index(id(tensor)), scale))
+                if id(tensor) not in input_index:
+                    input_index[id(tensor)] = len(inputs)
+                    inputs.append(tensor)
+                links.append((len(names), input_index[id(tensor)], scale))
             names.append(f"angle_{len(names)}")
             gates.append(op.gate)
             angles.append(names[-1])
             columns.append(scale * tensor.detach().to(torch.float64).expand(batch.batch_size))
         operations.append(Operation(op.gate, op.wires, tuple(angles)))
+    rows = _stack(columns, batch.batch_size)
     input_map = torch.zeros(len(names), len(inputs), dtype=torch.float64)
     for column, index, scale in links:
         input_map[column, index] = scale
-    device = columns[0].device if columns else torch.device("cpu")
-    rows = torch.stack([c.to(device) for c in columns], dim=1) if columns else torch.zeros(batch.batch_size, 0,
-                                                                                            dtype=torch.float64)
     return UnrolledBatch(Circuit(circuit.n_qubits, operations), tuple(names), tuple(gates), rows,
-                         tuple(inputs.values()), input_map.to(device))
+                         tuple(inputs), input_map.to(rows.device))
+
+
+def _stack(columns: list[torch.Tensor], batch_size: int) -> torch.Tensor:
+    """``[B, M]`` rows from M columns of B values, on the first column's device."""
+    if not columns:
+        return torch.zeros(batch_size, 0, dtype=torch.float64)
+    return torch.stack([column.to(columns[0].device) for column in columns], dim=1)
 
 
 def _source(angle: object, values: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, float]:
