@@ -17,8 +17,8 @@ import torch
 from qvec.errors import BackendError, InputError
 
 __all__ = [
-    "DEFAULT_BUDGET_FRACTION", "allocation_failures_as_errors", "available_bytes", "check_fits", "format_bytes", "memory_budget",
-    "parse_meminfo", "resolve_device", "rows_per_chunk", "set_memory_budget",
+    "DEFAULT_BUDGET_FRACTION", "allocation_failures_as_errors", "available_bytes", "check_fits", "format_bytes",
+    "memory_budget", "parse_meminfo", "resolve_device", "rows_per_chunk", "set_memory_budget",
 ]
 
 # Share of the device's available memory a simulation may use when no budget is set.

@@ -103,7 +103,7 @@ def _constant_matrix(name: str) -> np.ndarray:
 
 
 def _merged_monomial(gates: list[tuple[str, tuple[int, ...]]], wires: tuple[int, ...]) -> MonomialSpec:
-    """The product of monomial ``gates`` (in order) on ``wires``, built on the ``2**len(wires)`` basis of those wires."""
+    """The product of monomial ``gates`` (in order) on ``wires``, built on the ``2**len(wires)`` basis of those."""
     bit_of = {wire: len(wires) - 1 - position for position, wire in enumerate(wires)}
     source, phase = np.arange(2 ** len(wires)), np.ones(2 ** len(wires), dtype=complex)
     for name, gate_wires in gates:

@@ -11,7 +11,10 @@ import torch
 
 from qvec.errors import InputError
 
-__all__ = ["SAMPLE_BYTES_PER_SHOT", "check_seed", "check_shots", "counts", "sample_basis_states", "sample_indices", "uniform_draws"]
+__all__ = [
+    "SAMPLE_BYTES_PER_SHOT", "check_seed", "check_shots", "counts", "sample_basis_states", "sample_indices",
+    "uniform_draws",
+]
 
 # Each shot holds an int64 outcome, the float64 uniform it is drawn from and, while drawn, its float64 target.
 SAMPLE_BYTES_PER_SHOT = 24
