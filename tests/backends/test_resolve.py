@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import qvec
-from qvec.backends import IonQBackend, LocalBackend, resolve_backend, resolve_photonic_backend
+from qvec.backends import (IonQBackend, LocalBackend, LocalPhotonicBackend, RunsQubitBatches, resolve_backend,
+                           resolve_photonic_backend)
 from qvec.backends.ionq import PollPolicy
 from qvec.emulator import Emulator, EmulatorConfig
 from qvec.errors import AuthenticationError, InputError
@@ -78,13 +79,54 @@ def test_circuit_probs_on_ionq_by_name(emulator_environment) -> None:
 
 
 def test_photonic_backends_by_name() -> None:
-    assert resolve_photonic_backend(None) is None and resolve_photonic_backend("local") is None
+    assert isinstance(resolve_photonic_backend(None), LocalPhotonicBackend)
+    assert isinstance(resolve_photonic_backend(" Local"), LocalPhotonicBackend)
+    backend = LocalPhotonicBackend()
+    assert resolve_photonic_backend(backend) is backend
     with pytest.raises(InputError, match="backend 'ionq' runs qubit circuits only"):
         resolve_photonic_backend("ionq")
-    with pytest.raises(InputError, match="unknown backend 'fock'; accepted: 'local' or a backend object with run_photonic"):
+    with pytest.raises(InputError, match="unknown backend 'fock'; accepted: 'local' or a backend object that declares "
+                                         "qvec.backends.RunsPhotonicBatches"):
         resolve_photonic_backend("fock")
     with pytest.raises(InputError, match="unknown backend a LocalBackend"):
         resolve_photonic_backend(LocalBackend())
+
+
+class _QubitMethodsOnly:
+    """A qubit backend's methods, without declaring RunsQubitBatches."""
+
+    name = "undeclared"
+    probs, expval, sample = LocalBackend.probs, LocalBackend.expval, LocalBackend.sample
+
+
+class _PhotonicMethodsOnly:
+    """A photonic backend's method, without declaring RunsPhotonicBatches."""
+
+    name = "undeclared"
+    run_photonic = LocalPhotonicBackend.run_photonic
+
+
+def test_an_object_with_the_methods_but_no_declaration_is_refused() -> None:
+    """Capabilities are declared, never probed: the right method names are not enough."""
+    with pytest.raises(InputError, match="unknown backend a _QubitMethodsOnly; accepted: .* declares "
+                                         "qvec.backends.RunsQubitBatches"):
+        resolve_backend(_QubitMethodsOnly())
+    with pytest.raises(InputError, match="unknown backend a _PhotonicMethodsOnly; accepted: .* declares "
+                                         "qvec.backends.RunsPhotonicBatches"):
+        resolve_photonic_backend(_PhotonicMethodsOnly())
+    with pytest.raises(InputError, match="declares qvec.backends.RunsPhotonicBatches"):
+        qvec.photonic.Circuit(1).d(0, 0.1).run(cutoff=4, backend=_PhotonicMethodsOnly())
+
+
+def test_a_registered_class_is_accepted() -> None:
+    """Declaring by registration (for a class one cannot subclass) counts as a declaration."""
+    class Registered(_QubitMethodsOnly):
+        pass
+
+    RunsQubitBatches.register(Registered)
+    backend = Registered()
+    assert resolve_backend(backend) is backend
+    assert torch.equal(bell().probs(backend=backend), bell().probs())
 
 
 def test_weighted_sums_on_ionq_are_the_weighted_sums_of_the_strings(emulator_environment) -> None:

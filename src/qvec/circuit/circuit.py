@@ -1,7 +1,7 @@
 """The qubit circuit: a list of operations on ``n_qubits`` qubits, built with gate methods.
 
-Execution methods (``expval``, ``probs``, ``sample``, ``statevector``) delegate to the engine or
-a backend, imported when called, so that the IR imports no engine.
+Execution methods (``expval``, ``probs``, ``sample``, ``statevector``) delegate to ``qvec.execute``,
+imported when called, so that the IR imports no engine and no backend.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from .parameters import Angle, ParamValue, ScaledParameter, angle_key, check_ang
 from .specs import CircuitSpecs, circuit_specs
 
 if TYPE_CHECKING:
-    from qvec.backends.base import Backend
+    from qvec.backends.base import RunsQubitBatches
 
 __all__ = ["Circuit"]
 
 Params = Mapping[str, ParamValue] | None
-BackendLike = Union["Backend", str, None]
+BackendLike = Union["RunsQubitBatches", str, None]
 
 # How each gate is undone: gates that are their own inverse, pairs of inverse gates, and gates
 # whose inverse negates their one angle; ``u`` and ``iswap`` are handled in ``_inverse``.
@@ -215,40 +215,31 @@ class Circuit:
         return "\n".join([repr(self), *(f"  {op!r}" for op in self._operations)])
 
     # -- execution ------------------------------------------------------------------------
+    # Each delegates to ``qvec.execute`` (imported when called: the IR imports no engine and no backend).
     # ``backend`` is a backend object or a name ("local", "ionq"); None is the local simulator.
     def expval(self, observables: Observable | Sequence[Observable], params: Params = None, *,
                dtype: torch.dtype = torch.complex64, device: Any = None, backend: BackendLike = None) -> torch.Tensor:
         """Expectation values ``[B, len(observables)]`` of Pauli strings (``"Z0 Z1"``) or weighted sums of
-        them (``"0.5*Z0 Z1 - 0.2*X0"``, ``qvec.Hamiltonian``); each distinct string is measured once."""
-        if backend is not None:
-            return _backend(backend).expval(self, observables, params, dtype=dtype, device=device)
-        from qvec import sim
-        return sim.expval(self, observables, params, dtype=dtype, device=device)
+        them (``"0.5*Z0 Z1 - 0.2*X0"``, ``qvec.Hamiltonian``); each distinct string is measured once.
+        Gradients: autograd locally, parameter shift on a backend without native gradients."""
+        from qvec.execute import Expval, execute
+        return execute(self, params, Expval(observables), backend=backend, dtype=dtype, device=device)
 
     def probs(self, params: Params = None, *, dtype: torch.dtype = torch.complex64, device: Any = None,
               backend: BackendLike = None) -> torch.Tensor:
         """Basis-state probabilities ``[B, 2**n]``, qubit 0 the least significant bit."""
-        if backend is not None:
-            return _backend(backend).probs(self, params, dtype=dtype, device=device)
-        from qvec import sim
-        return sim.probs(self, params, dtype=dtype, device=device)
+        from qvec.execute import Probs, execute
+        return execute(self, params, Probs(), backend=backend, dtype=dtype, device=device)
 
     def sample(self, shots: int, params: Params = None, *, seed: int | None = None, dtype: torch.dtype = torch.complex64,
                device: Any = None, backend: BackendLike = None) -> torch.Tensor:
         """Measured basis states ``[B, shots]`` as integers (qubit 0 the least significant bit)."""
-        if backend is not None:
-            return _backend(backend).sample(self, shots, params, seed=seed, dtype=dtype, device=device)
-        from qvec import sim
-        return sim.sample(self, shots, params, seed=seed, dtype=dtype, device=device)
+        from qvec.execute import Samples, execute
+        return execute(self, params, Samples(shots), backend=backend, seed=seed, dtype=dtype, device=device)
 
     def statevector(self, params: Params = None, *, dtype: torch.dtype = torch.complex64,
                     device: Any = None) -> torch.Tensor:
         """The final states ``[B, 2**n]`` (complex, qubit 0 the least significant bit) of the local
         simulator; gradients flow to parameters that require them."""
-        from qvec import sim
-        return sim.simulate(self, params, dtype=dtype, device=device)
-
-
-def _backend(value: BackendLike) -> Backend:
-    from qvec.backends import resolve_backend
-    return resolve_backend(value)
+        from qvec.execute import statevector
+        return statevector(self, params, dtype=dtype, device=device)

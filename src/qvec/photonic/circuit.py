@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 import torch
 
 from qvec.circuit.parameters import Angle, ParamValue, check_angle
-from qvec.errors import BackendError, InputError
+from qvec.errors import InputError
 
 from .interferometer import check_unitary, decompose_unitary
 from .operations import PREPARATION, SPECS, Operation
@@ -172,21 +172,12 @@ class Circuit:
 
         ``cutoff`` defaults to ``qvec.photonic.DEFAULT_CUTOFF``. Rows whose norm falls below
         ``1 - truncation_tol`` raise one ``TruncationWarning``; ``renormalize`` rescales them.
-        A ``backend`` must offer ``run_photonic(circuit, params, cutoff=, dtype=, device=)``; the name
-        ``"local"`` is the local Fock simulator.
+        ``backend`` is ``"local"`` (the local Fock simulator, the default) or an object whose class declares
+        ``qvec.backends.RunsPhotonicBatches``; the run goes through ``qvec.execute.run_photonic``.
         """
-        if isinstance(backend, str):
-            from qvec.backends.resolve import resolve_photonic_backend
-            backend = resolve_photonic_backend(backend)
-        if backend is not None:
-            runner = getattr(backend, "run_photonic", None)
-            if runner is None:
-                raise BackendError(f"backend {backend!r} cannot run photonic circuits; leave backend=None for the "
-                                   "local Fock simulator")
-            return runner(self, params, cutoff=cutoff, dtype=dtype, device=device)
-        from .simulate import simulate
-        return simulate(self, params, cutoff=cutoff, dtype=dtype, device=device, renormalize=renormalize,
-                        truncation_tol=truncation_tol)
+        from qvec.execute import run_photonic
+        return run_photonic(self, params, cutoff=cutoff, dtype=dtype, device=device, backend=backend,
+                            renormalize=renormalize, truncation_tol=truncation_tol)
 
 
 def _checked(value: Angle, what: str) -> Angle:

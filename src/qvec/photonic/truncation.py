@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
+from pathlib import Path
 
 from .state import FockState
 
@@ -33,8 +35,20 @@ def check_truncation(state: FockState, tol: float, *, renormalize: bool = False)
                    f"holds the most probability in its top level n={state.cutoff - 1} ({edge:.3g}).")
         advice = ("Raise the cutoff for exact results (the rows were renormalized)." if renormalize
                   else "Raise the cutoff, or renormalize the rows.")
-        warnings.warn(TruncationWarning(summary, advice), stacklevel=4)
+        warnings.warn(TruncationWarning(summary, advice), stacklevel=_first_caller_outside_qvec())
     return state.renormalized() if renormalize else state
+
+
+_QVEC_ROOT = str(Path(__file__).resolve().parents[1])
+
+
+def _first_caller_outside_qvec() -> int:
+    """The stack level of the first frame outside the qvec package, so the warning points at the user's
+    call however many layers (``Circuit.run``, ``qvec.execute``, a backend) lie in between."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_QVEC_ROOT):
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 def _edge_mode(state: FockState, row: int) -> tuple[int, float]:

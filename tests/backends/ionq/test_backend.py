@@ -136,15 +136,16 @@ def test_exported_names():
     assert all(hasattr(ionq, name) for name in ionq.__all__)
 
 
-def test_parameters_that_require_grad_are_refused_not_silently_detached(emulator):
+def test_parameters_that_require_grad_get_parameter_shift_gradients_not_silently_detached(emulator):
     backend = make_backend(emulator)
     circuit = qvec.Circuit(1).ry(0, "theta")
     theta = torch.tensor(0.3, requires_grad=True)
-    with pytest.raises(IonQError, match="does not compute gradients"):
-        circuit.expval(["Z0"], {"theta": theta}, backend=backend)
-    with torch.no_grad():
-        value = circuit.expval(["Z0"], {"theta": theta}, backend=backend)
+    value = circuit.expval(["Z0"], {"theta": theta}, backend=backend)
+    value.sum().backward()
     assert value.item() == pytest.approx(math.cos(0.3), abs=1e-6)
+    assert theta.grad.item() == pytest.approx(-math.sin(0.3), abs=1e-6)
+    with pytest.raises(InputError, match="returns probabilities without gradients"):
+        backend.probs(circuit, {"theta": theta})
 
 
 def test_a_per_call_seed_makes_sampling_reproducible(emulator):

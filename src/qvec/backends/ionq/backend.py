@@ -1,7 +1,8 @@
-"""``IonQBackend``: the Backend protocol over the IonQ API (or qvec's emulator of it).
+"""``IonQBackend``: a backend that runs qubit batches on the IonQ API (or qvec's emulator of it).
 
 A batch (template + parameter rows) is bound into concrete circuits, compiled to IonQ JSON,
-grouped into jobs by the strategy, run, and decoded back into tensors in input order.
+grouped into jobs by the strategy, run, and decoded back into tensors in input order. Results carry
+no autograd graph: gradients come from ``qvec.execute`` (parameter shift, all shifted rows in one batch).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from typing import Any, Mapping, Sequence
 import httpx
 import torch
 
-from qvec.circuit import Circuit, PauliString, expand_observables
+from qvec.circuit import Circuit, expand_observables
+from qvec.circuit.bases import measurement_groups, rotated_to_basis
 from qvec.circuit.binding import bind_rows
 from qvec.circuit.parameters import ParamValue
 from qvec.errors import IonQError, InputError, JobError, format_indices
 
+from ..base import RunsQubitBatches, gradients_requested
 from .client import IonQClient
 from .compile import JobOptions, check_width, circuit_entry, job_body
 from .progress import circuit_progress
@@ -78,12 +81,13 @@ def _real_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.float64 if dtype in (torch.complex128, torch.float64) else torch.float32
 
 
-class IonQBackend:
+class IonQBackend(RunsQubitBatches):
     """Runs batches on IonQ: ``IonQBackend(api_key=None, base_url=None, target=None, shots=None, strategy=None)``.
 
     ``None`` means the environment's setting or the default. With the ideal simulator and
     ``shots=None`` the results are exact probabilities; with shots, probabilities are the
-    frequencies of the counts.
+    frequencies of the counts. Expectation values of parameters that require grad are
+    differentiated by ``qvec.execute`` (parameter shift); probabilities carry no gradient.
     """
 
     name = "ionq"
@@ -202,7 +206,7 @@ class IonQBackend:
             raise _invalid_results(failures, {i: answers[i] for i in decoded})
         return [decoded[i] for i in range(len(circuits))]
 
-    # -- the Backend protocol ----------------------------------------------------------------------
+    # -- RunsQubitBatches ---------------------------------------------------------------------------
     def _frequencies(self, circuits: Sequence[Circuit], shots: int | None) -> list[SparseDistribution]:
         """Each circuit's probabilities, or its count frequencies when shots are set, kept sparse."""
         results = self.run_circuits(circuits, shots)
@@ -214,9 +218,12 @@ class IonQBackend:
               dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
         """Basis-state probabilities ``[B, 2**n]``, qubit 0 the least significant bit.
 
-        The size of the dense result is checked against the memory budget before any job is sent.
+        The size of the dense result is checked against the memory budget before any job is sent; parameters
+        that require grad go to ``qvec.execute``, which refuses them (only expectation values are differentiated).
         """
-        _refuse_autograd(circuit, params)
+        if gradients_requested(circuit, params):
+            from qvec.execute import Probs, execute
+            return execute(circuit, params, Probs(), backend=self, dtype=dtype, device=device)
         bound = bind_rows(circuit, params)
         real = _real_dtype(dtype)
         check_dense_size(len(bound), circuit.n_qubits, real, device)
@@ -228,13 +235,16 @@ class IonQBackend:
     def expval(self, circuit: Circuit, observables: Sequence[str], params: Mapping[str, ParamValue] | None = None, *,
                dtype: torch.dtype = torch.complex64, device: Any = None) -> torch.Tensor:
         """Expectation values ``[B, len(observables)]`` of Pauli strings or weighted sums of them: one basis-rotated
-        circuit per row and measurement basis, for the distinct strings of all the sums, then the weighted sums."""
-        _refuse_autograd(circuit, params)
+        circuit per row and measurement basis, for the distinct strings of all the sums, then the weighted sums.
+        Parameters that require grad go to ``qvec.execute``, which differentiates them by parameter shift."""
+        if gradients_requested(circuit, params):
+            from qvec.execute import Expval, execute
+            return execute(circuit, params, Expval(observables), backend=self, dtype=dtype, device=device)
         terms = expand_observables(observables, circuit.n_qubits)
         paulis = list(terms.strings)
         bound = bind_rows(circuit, params)
-        groups = _measurement_groups(paulis)
-        rotated = [_rotate(c, basis) for basis, _ in groups for c in bound]
+        groups = measurement_groups(paulis)
+        rotated = [rotated_to_basis(c, basis) for basis, _ in groups for c in bound]
         frequencies = self._frequencies(rotated, self.shots)
         values = torch.empty(len(bound), len(paulis), dtype=torch.float64)
         for g, (_, members) in enumerate(groups):
@@ -259,41 +269,6 @@ class IonQBackend:
         if any(len(r) != shots for r in rows):
             raise IonQError(f"the counts returned do not add up to {shots} shots")
         return torch.stack(rows).to(device=device)
-
-
-def _refuse_autograd(circuit: Circuit, params: Mapping[str, ParamValue] | None) -> None:
-    """Remote results carry no gradient: refuse, rather than let weights silently stop learning."""
-    if not torch.is_grad_enabled():
-        return
-    values = [*(v for v in (params or {}).values() if isinstance(v, torch.Tensor)), *circuit.tensor_angles()]
-    if any(v.requires_grad for v in values):
-        raise IonQError("IonQBackend does not compute gradients yet: the parameters require grad, but remote "
-                        "results would carry none; evaluate under torch.no_grad() or train on the local simulator")
-
-
-def _measurement_groups(paulis: Sequence[PauliString]) -> list[tuple[dict[int, str], list[int]]]:
-    """Observables grouped so that each group is measured in one basis (qubit-wise commuting)."""
-    groups: list[tuple[dict[int, str], list[int]]] = []
-    for index, pauli in enumerate(paulis):
-        for basis, members in groups:
-            if all(basis.get(q, letter) == letter for q, letter in pauli.terms):
-                basis.update(pauli.terms)
-                members.append(index)
-                break
-        else:
-            groups.append((dict(pauli.terms), [index]))
-    return groups
-
-
-def _rotate(circuit: Circuit, basis: Mapping[int, str]) -> Circuit:
-    """The circuit followed by the rotation that measures ``basis`` (X: H, Y: S-dagger then H) in Z."""
-    rotated = circuit.copy()
-    for qubit, letter in sorted(basis.items()):
-        if letter == "Y":
-            rotated.sdg(qubit)
-        if letter in ("X", "Y"):
-            rotated.h(qubit)
-    return rotated
 
 
 def _invalid_results(failures: Sequence[tuple[str, int, str]], valid: Mapping[int, Any]) -> JobError:

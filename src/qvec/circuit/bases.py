@@ -1,0 +1,56 @@
+"""Measuring Pauli strings in the computational basis: group them by basis, rotate, read parities.
+
+A backend that returns basis-state outcomes (IonQ, or the local simulator with finite shots)
+measures qubit-wise commuting strings together: one basis-rotated circuit per group, and each
+string's value is the parity of its qubits in that circuit's outcomes.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import torch
+
+from .circuit import Circuit
+from .observables import PauliString
+
+__all__ = ["MeasurementGroup", "measurement_groups", "parity_signs", "rotated_to_basis"]
+
+MeasurementGroup = tuple[dict[int, str], list[int]]
+
+
+def measurement_groups(paulis: Sequence[PauliString]) -> list[MeasurementGroup]:
+    """Strings grouped so that each group is measured in one basis (qubit-wise commuting): per group,
+    the basis (qubit -> letter) and the indices of its strings, first fit in order."""
+    groups: list[MeasurementGroup] = []
+    for index, pauli in enumerate(paulis):
+        for basis, members in groups:
+            if all(basis.get(q, letter) == letter for q, letter in pauli.terms):
+                basis.update(pauli.terms)
+                members.append(index)
+                break
+        else:
+            groups.append((dict(pauli.terms), [index]))
+    return groups
+
+
+def rotated_to_basis(circuit: Circuit, basis: Mapping[int, str]) -> Circuit:
+    """The circuit followed by the rotation that measures ``basis`` in Z (X: H; Y: S-dagger then H)."""
+    rotated = circuit.copy()
+    for qubit, letter in sorted(basis.items()):
+        if letter == "Y":
+            rotated.sdg(qubit)
+        if letter in ("X", "Y"):
+            rotated.h(qubit)
+    return rotated
+
+
+def parity_signs(outcomes: torch.Tensor, pauli: PauliString) -> torch.Tensor:
+    """``(-1)**(parity of the string's qubits)`` for each basis-state integer in ``outcomes`` (int64): the
+    string's value in each outcome of a circuit rotated to its basis."""
+    mask = sum(1 << q for q in pauli.wires)
+    bits, parity = outcomes & mask, torch.zeros_like(outcomes)
+    while bool(bits.any()):
+        parity ^= bits & 1
+        bits = bits >> 1
+    return 1 - 2 * parity
