@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 # Public name -> the module that defines it.
 _NAMES = {"Circuit": "qvec.circuit", "Hamiltonian": "qvec.circuit", "draw": "qvec.circuit"}
-_SUBPACKAGES = ("apps", "backends", "bench", "circuit", "cli", "emulator", "errors", "nn", "photonic", "sim")
+_SUBPACKAGES = ("apps", "backends", "bench", "circuit", "cli", "emulator", "errors", "execute", "nn", "photonic", "sim")
 
 __all__ = ["Circuit", "Hamiltonian", "__version__", "draw"]
 

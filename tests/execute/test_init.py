@@ -9,3 +9,10 @@ def test_exported_names() -> None:
         "RunsQubitBatches", "Samples", "execute", "run_photonic", "statevector"}
     assert all(getattr(qvec.execute, name) is not None for name in qvec.execute.__all__)
     assert qvec.execute.RunsQubitBatches is qvec.backends.RunsQubitBatches
+
+
+def test_qvec_execute_loads_on_first_use() -> None:
+    import subprocess
+    import sys
+    code = "import qvec; print(callable(qvec.execute.execute))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "True"
