@@ -50,6 +50,6 @@ def _shifted_rows(batch: UnrolledBatch) -> tuple[torch.Tensor, JacobianOf]:
     rows[torch.arange(len(shifted), device=device), :, shifted] += shifts[:, None]
 
     def jacobian_of(values: torch.Tensor) -> torch.Tensor:
-        return torch.einsum("tbk,ti->bki", values, weights)
+        return torch.einsum("tbk,ti->bki", values, weights.to(values.device))  # evaluate may run elsewhere
 
     return rows, jacobian_of

@@ -63,7 +63,7 @@ def _perturbed_rows(batch: UnrolledBatch, samples: int, epsilon: float, seed: in
 
     def jacobian_of(values: torch.Tensor) -> torch.Tensor:
         slopes = (values[:samples] - values[samples:]) / (2 * epsilon)
-        return torch.einsum("sbk,sbi->bki", slopes, directions) / samples
+        return torch.einsum("sbk,sbi->bki", slopes, directions.to(values.device)) / samples
 
     return rows, jacobian_of
 
