@@ -73,7 +73,7 @@ def test_the_same_seed_gives_the_same_initial_weights() -> None:
     assert torch.equal(first, again) and not torch.equal(first, other)
     first = first.detach()
     assert float(first.min()) >= 0 and float(first.max()) < 2 * math.pi
-    normal = QuantumLayer(circuit, inputs, weights, ["Z0"], init="normal", init_std=1e-3, seed=1).weights
+    normal = QuantumLayer(circuit, inputs, weights, ["Z0"], init="normal", init_std=1e-3, seed=1).weights.detach()
     assert 0 < float(normal.abs().max()) < 1e-2
     given = torch.arange(len(weights), dtype=torch.float32)
     assert torch.equal(QuantumLayer(circuit, inputs, weights, ["Z0"], init=given).weights.detach(), given)
