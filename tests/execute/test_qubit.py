@@ -110,7 +110,7 @@ def test_every_exact_method_agrees_with_backprop_on_the_local_backend() -> None:
     reference = execute(rotations(), reference_params, Expval(OBSERVABLES), diff_method="backprop",
                         dtype=torch.complex128)
     expected = gradients(reference, reference_params)
-    for method in ("best", "backprop", "parameter-shift"):
+    for method in ("best", "backprop", "adjoint", "parameter-shift"):
         params = rotation_params()
         values = execute(rotations(), params, Expval(OBSERVABLES), diff_method=method, dtype=torch.complex128)
         torch.testing.assert_close(values, reference.detach())
