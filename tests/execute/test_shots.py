@@ -42,6 +42,15 @@ def test_estimates_are_unbiased_with_the_binomial_variance() -> None:
         assert float(estimates.var()) == pytest.approx(variance, rel=5 * math.sqrt(2 / ROWS)), name
 
 
+def test_estimates_over_many_seeds_average_to_the_exact_value() -> None:
+    seeds, shots = 300, 100
+    values = torch.cat([execute(circuit(), {"a": A}, Expval(["X0"]), shots=shots, seed=seed, dtype=torch.complex128)
+                        for seed in range(seeds)])
+    mean, variance = math.sin(A), (1 - math.sin(A) ** 2) / shots
+    assert abs(float(values.mean()) - mean) < 5 * math.sqrt(variance / seeds)
+    assert float(values.var()) == pytest.approx(variance, rel=5 * math.sqrt(2 / seeds))
+
+
 def test_estimates_are_means_of_plus_minus_one_outcomes() -> None:
     values = execute(circuit(), {"a": torch.full((50,), A)}, Expval(["Z0", "Z0 X1"]), shots=SHOTS, seed=2,
                      dtype=torch.complex128)
