@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import qvec
+from qvec.backends import LocalBackend, RunsQubitBatches
 from qvec.errors import InputError
 from qvec.execute import Expval, Probs, execute
 
@@ -107,3 +108,61 @@ def test_methods_that_need_exact_values_refuse_shots(method: str) -> None:
         execute(circuit(), {"a": a}, Expval(["Z0"]), shots=10, diff_method=method)
     with pytest.raises(InputError, match="probabilities are differentiated by backprop of exact values only"):
         execute(circuit(), {"a": a}, Probs(), shots=10)
+
+
+class CountingSampler(RunsQubitBatches):
+    """A values-only backend (the local simulator) that counts its sample calls."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.sample_calls = 0
+
+    def probs(self, circuit, params, *, dtype, device):
+        raise AssertionError("shot estimates must come from samples")
+
+    expval = probs
+
+    def sample(self, circuit, shots, params, *, seed, dtype, device):
+        self.sample_calls += 1
+        return LocalBackend().sample(circuit, shots, params, seed=seed, dtype=dtype, device=device)
+
+
+def test_every_basis_of_a_training_step_is_one_backend_call() -> None:
+    """Z, X and Y bases (three groups), values and parameter-shift gradients: one sample call in all."""
+    backend = CountingSampler()
+    a = (A + 1e-9 * torch.arange(ROWS, dtype=torch.float64)).requires_grad_()
+    values = execute(circuit(), {"a": a}, Expval(["Z0", "X0", "Y0", "X1"]), backend=backend, shots=SHOTS, seed=1,
+                     dtype=torch.complex128)
+    (grad,) = torch.autograd.grad(values[:, 1].sum(), a)  # d<X0>/da = cos a
+    assert backend.sample_calls == 1
+    values = values.detach()
+    for column, mean in enumerate([math.cos(A), math.sin(A), 0.0, math.sin(B)]):
+        assert abs(float(values[:, column].mean()) - mean) < 5 * math.sqrt((1 - mean**2) / SHOTS / ROWS)
+    variance = math.sin(A) ** 2 / (2 * SHOTS)
+    assert abs(float(grad.mean()) - math.cos(A)) < 5 * math.sqrt(variance / ROWS)
+
+
+def test_per_row_tensor_angles_and_clashing_names_are_kept_apart() -> None:
+    """A per-row tensor angle is repeated with the rows of every basis; a parameter named like the basis
+    angles does not clash with them."""
+    angles = torch.linspace(-1.0, 1.0, ROWS, dtype=torch.float64)
+    c = qvec.Circuit(2).ry(0, angles).ry(1, "basis_theta_1").h(1)
+    values = execute(c, {"basis_theta_1": 0.4}, Expval(["X0", "Z0", "Y1"]), shots=SHOTS, seed=6,
+                     dtype=torch.complex128)
+    # <X0> = sin(angle), <Z0> = cos(angle); h after ry(0.4) gives <Y1> = 0.
+    residuals = values - torch.stack([angles.sin(), angles.cos(), torch.zeros_like(angles)], dim=1)
+    assert (residuals.mean(dim=0).abs() < 5 * math.sqrt(1 / SHOTS / ROWS)).all()
+    # Each row's X0 estimate has variance (1 - sin**2) / N: the residuals' variance is their mean.
+    expected = float((angles.cos() ** 2).mean()) / SHOTS
+    assert float(residuals[:, 0].var()) == pytest.approx(expected, rel=5 * math.sqrt(2 / ROWS))
+
+
+def test_shot_estimates_on_ionq_are_one_job(ionq, emulator) -> None:
+    rows = 40
+    jobs = emulator.counters()["jobs_created"]
+    values = execute(circuit(), {"a": torch.full((rows,), A)}, Expval(["Z0", "X0", "Y0"]), backend=ionq, shots=SHOTS,
+                     seed=3, dtype=torch.complex128)
+    assert emulator.counters()["jobs_created"] == jobs + 1
+    for column, mean in enumerate([math.cos(A), math.sin(A), 0.0]):
+        assert abs(float(values[:, column].mean()) - mean) < 5 * math.sqrt((1 - mean**2) / SHOTS / rows)
