@@ -185,6 +185,7 @@ def test_bad_construction_is_an_input_error_naming_the_problem() -> None:
         (dict(inputs=inputs, weights=weights, diff_method="magic"), "unknown diff_method 'magic'"),
         (dict(inputs=inputs, weights=weights, shots=0), "shots must be a positive integer"),
         (dict(inputs=inputs, weights=weights, init="xavier"), "unknown init 'xavier'"),
+        (dict(inputs=inputs, weights=weights, seed=1.5), "seed must be an integer"),
         (dict(inputs=inputs, weights=weights, init=[0.1, 0.2]), "init values must have shape"),
         (dict(inputs=inputs, weights=weights, observables=["Z5"]), "Z5"),
         (dict(inputs=inputs, weights=weights, backend="nowhere"), "unknown backend 'nowhere'"),

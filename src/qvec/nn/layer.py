@@ -44,6 +44,7 @@ class QuantumLayer(nn.Module):
             raise InputError(f"unknown diff_method {diff_method!r}; accepted: {', '.join(map(repr, DIFF_METHODS))}")
         if shots is not None:
             check_shots(shots)
+        check_seed(seed)
         self.circuit = circuit
         self.inputs, self.weight_names = check_names(circuit.parameters, inputs, weights)
         self.measurement = Expval(observables)
@@ -52,7 +53,7 @@ class QuantumLayer(nn.Module):
         self.diff_method, self.shots, self.dtype = diff_method, shots, dtype
         real = real_dtype(dtype)
         self.weights = nn.Parameter(initial_weights(len(self.weight_names), init, seed, real, std=init_std).to(device))
-        self._draws = None if seed is None else torch.Generator().manual_seed(check_seed(seed))
+        self._draws = None if seed is None else torch.Generator().manual_seed(seed)
 
     def _next_seed(self) -> int | None:
         """A fresh seed for each forward pass's random draws, from the layer's seed (None: unseeded)."""

@@ -18,6 +18,7 @@ from qvec.errors import InputError
 from qvec.execute import run_photonic
 from qvec.photonic import DEFAULT_CUTOFF, Circuit, FockState
 from qvec.photonic.measure import marginal
+from qvec.sim.sampling import check_seed
 from qvec.sim.simulate import real_dtype
 
 from .weights import Init, check_names, flatten_inputs, initial_weights
@@ -160,6 +161,7 @@ class PhotonicLayer(nn.Module):
                              f"{', '.join(map(repr, PHOTONIC_DIFF_METHODS))}")
         if isinstance(cutoff, bool) or not isinstance(cutoff, int) or cutoff < 1:
             raise InputError(f"cutoff must be a positive integer, got {cutoff!r}")
+        check_seed(seed)
         self.circuit, self.cutoff, self.dtype, self.renormalize = circuit, cutoff, dtype, renormalize
         self.inputs, self.weight_names = check_names(circuit.parameters, inputs, weights)
         self.readouts = _check_readouts(readouts, circuit.n_modes)

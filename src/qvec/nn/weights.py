@@ -4,6 +4,7 @@ and feeding a batch of inputs from the last axis of ``x``."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Sequence, Union
 
 import torch
@@ -20,7 +21,7 @@ INIT_NAMES = ("uniform", "normal")
 def _name_list(names: Sequence[str], what: str) -> list[str]:
     if isinstance(names, str) or not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
         raise InputError(f"{what} must be a list of parameter names, such as ['w0', 'w1'], got {names!r}")
-    repeated = [n for n in names if list(names).count(n) > 1]
+    repeated = [n for n, count in Counter(names).items() if count > 1]
     if repeated:
         raise InputError(f"{what} name parameter {repeated[0]!r} twice")
     return list(names)
