@@ -84,7 +84,7 @@ def layer_function(layer: QuantumLayer):
     return lambda x, w: functional_call(layer, {"weights": w}, (x,))
 
 
-@pytest.mark.parametrize("diff_method", ["best", "backprop", "parameter-shift"])
+@pytest.mark.parametrize("diff_method", ["best", "backprop", "adjoint", "parameter-shift"])
 def test_gradients_for_weights_and_inputs_equal_finite_differences(diff_method: str) -> None:
     circuit, inputs, weights = model()
     circuit.crx(0, 1, "c0")  # a gate with the general (four-term) shift rule
