@@ -47,6 +47,19 @@ def test_amplitude_encoding_prepares_x_over_its_norm(n_qubits: int) -> None:
     torch.testing.assert_close(got, (x / x.norm(dim=1, keepdim=True)).to(torch.complex128), atol=1e-12, rtol=0)
 
 
+@pytest.mark.parametrize("n_qubits", [1, 2, 3])
+def test_complex_amplitude_encoding_prepares_x_over_its_norm_up_to_a_global_phase(n_qubits: int) -> None:
+    x = torch.randn(4, 2**n_qubits, dtype=torch.complex128, generator=torch.Generator().manual_seed(n_qubits))
+    circuit, names = amplitude_encoding(n_qubits, complex_amplitudes=True)
+    counts = circuit.specs().gate_counts
+    assert counts["ry"] == counts["rz"] == 2**n_qubits - 1 and counts.get("cx", 0) == 2 * (2**n_qubits - 2)
+    got = states(circuit, names, amplitude_angles(x))
+    expected = x / x.norm(dim=1, keepdim=True)
+    overlap = (expected.conj() * got).sum(dim=1)  # |<expected|got>| = 1 exactly when equal up to a phase
+    torch.testing.assert_close(overlap.abs(), torch.ones(4, dtype=torch.float64), atol=1e-12, rtol=0)
+    torch.testing.assert_close(got, expected * (overlap / overlap.abs())[:, None], atol=1e-12, rtol=0)
+
+
 def test_amplitude_angles_take_any_leading_shape_and_refuse_bad_features() -> None:
     x = torch.randn(2, 3, 8, dtype=torch.float64)
     assert amplitude_angles(x).shape == (2, 3, 7)
@@ -55,8 +68,8 @@ def test_amplitude_angles_take_any_leading_shape_and_refuse_bad_features() -> No
         amplitude_angles(torch.ones(6))
     with pytest.raises(InputError, match="all-zero"):
         amplitude_angles(torch.zeros(2, 4))
-    with pytest.raises(InputError, match="real floating-point"):
-        amplitude_angles(torch.ones(4, dtype=torch.complex64))
+    with pytest.raises(InputError, match="floating-point or complex"):
+        amplitude_angles(torch.ones(4, dtype=torch.int64))
 
 
 def test_an_amplitude_encoded_layer_differentiates_the_features_as_finite_differences() -> None:

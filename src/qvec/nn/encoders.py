@@ -38,36 +38,42 @@ def angle_encoding(n_qubits: int, *, rotation: str = "ry", prefix: str = "x",
     return circuit, names
 
 
-# -- amplitude encoding (Mottonen et al. 2004, real amplitudes) --------------------------------
+# -- amplitude encoding (Mottonen et al. 2004) -------------------------------------------------
 def _gray(i: int) -> int:
     return i ^ (i >> 1)
 
 
-def _uniformly_controlled_ry(circuit: Circuit, target: int, controls: list[int], names: list[str]) -> None:
-    """RY on ``target`` by an angle chosen by the ``controls`` (bit j of the pattern is ``controls[j]``),
-    as 2**k RY gates alternating with CNOTs in Gray-code order; ``names`` are the Gray-basis angles."""
-    if not controls:
-        circuit.ry(target, names[0])
-        return
-    size = len(names)
+def _uniformly_controlled(circuit: Circuit, gate: str, target: int, controls: list[int], names: list[str]) -> None:
+    """``gate`` (ry or rz) on ``target`` by an angle chosen by the ``controls`` (bit j of the pattern is
+    ``controls[j]``), as 2**k rotations alternating with CNOTs in Gray-code order; ``names`` are the
+    Gray-basis angles (CNOT flips the sign of both rotations, so the pattern sees a signed sum)."""
     for i, name in enumerate(names):
-        circuit.ry(target, name)
-        changed = _gray(i) ^ _gray((i + 1) % size)
-        circuit.cx(controls[changed.bit_length() - 1], target)
+        circuit.append(gate, (target,), (name,))
+        if controls:
+            changed = _gray(i) ^ _gray((i + 1) % len(names))
+            circuit.cx(controls[changed.bit_length() - 1], target)
 
 
-def amplitude_encoding(n_qubits: int, *, prefix: str = "a", circuit: Circuit | None = None) -> tuple[Circuit, list[str]]:
-    """State preparation of ``x / |x|`` for real ``x`` of length ``2**n_qubits`` (index bit q is qubit q), by
-    uniformly controlled RY rotations (Mottonen et al.): 2**n - 1 RY gates and 2**n - 2 CNOTs.
+def _tree(n_qubits: int, gate: str, prefix: str) -> list[tuple[str, int, list[int], list[str]]]:
+    """One uniformly controlled ``gate`` per level: the most significant qubit first, conditioned on those above it."""
+    return [(gate, n_qubits - 1 - level, list(range(n_qubits - level, n_qubits)),
+             [f"{prefix}{level}_{i}" for i in range(2**level)]) for level in range(n_qubits)]
 
-    Inputs ``{prefix}{level}_{i}``; feed them ``amplitude_angles(x)``. Starts from ``|0...0>``, so it goes first.
+
+def amplitude_encoding(n_qubits: int, *, complex_amplitudes: bool = False, prefix: str = "a",
+                       circuit: Circuit | None = None) -> tuple[Circuit, list[str]]:
+    """State preparation of ``x / |x|`` for ``x`` of length ``2**n_qubits`` (index bit q is qubit q) by uniformly
+    controlled rotations (Mottonen et al.): 2**n - 1 RY and 2**n - 2 CNOTs for real ``x`` (signs included);
+    with ``complex_amplitudes``, as many RZ and CNOTs again set the phases (up to a global phase).
+
+    Inputs ``{prefix}{level}_{i}`` (then ``{prefix}p{level}_{i}`` for the phases); feed them ``amplitude_angles(x)``.
+    Starts from ``|0...0>``, so it goes first.
     """
     circuit = target_circuit(n_qubits, circuit)
-    levels = [[f"{prefix}{level}_{i}" for i in range(2**level)] for level in range(n_qubits)]
-    names = fresh_names(circuit, [name for level in levels for name in level])
-    for level, level_names in enumerate(levels):
-        target = n_qubits - 1 - level  # the most significant qubit first, conditioned on those above it
-        _uniformly_controlled_ry(circuit, target, list(range(n_qubits - level, n_qubits)), level_names)
+    stages = _tree(n_qubits, "ry", prefix) + (_tree(n_qubits, "rz", f"{prefix}p") if complex_amplitudes else [])
+    names = fresh_names(circuit, [name for *_, level_names in stages for name in level_names])
+    for gate, target, controls, level_names in stages:
+        _uniformly_controlled(circuit, gate, target, controls, level_names)
     return circuit, names
 
 
@@ -83,29 +89,51 @@ def _walsh_gray(level: int, dtype: torch.dtype, device: torch.device) -> torch.T
     return (1 - 2 * parity).to(dtype)
 
 
+def _gray_basis(alpha: torch.Tensor, level: int) -> torch.Tensor:
+    """The Gray-basis angles whose signed sums are the pattern angles ``alpha``: ``M^T alpha / 2**level``."""
+    return alpha @ _walsh_gray(level, alpha.dtype, alpha.device) / 2**level
+
+
+def _magnitude_angles(x: torch.Tensor, n: int) -> list[torch.Tensor]:
+    """RY angles per level: the split of each block's norm between its halves (the last level keeps real signs)."""
+    angles = []
+    for level in range(n):
+        blocks = x.reshape(*x.shape[:-1], 2**level, 2, 2 ** (n - level - 1))
+        if level == n - 1:
+            alpha = 2 * torch.atan2(blocks[..., 1, 0], blocks[..., 0, 0])
+        else:
+            norms = torch.linalg.vector_norm(blocks, dim=-1)
+            alpha = 2 * torch.atan2(norms[..., 1], norms[..., 0])
+        angles.append(_gray_basis(alpha, level))
+    return angles
+
+
+def _phase_angles(phases: torch.Tensor, n: int) -> list[torch.Tensor]:
+    """RZ angles per level: from the last qubit up, each pair's phase difference; its mean goes up a level."""
+    angles = []
+    for level in range(n - 1, -1, -1):
+        pairs = phases.reshape(*phases.shape[:-1], 2**level, 2)
+        angles.append(_gray_basis(pairs[..., 1] - pairs[..., 0], level))
+        phases = pairs.mean(-1)
+    return angles[::-1]
+
+
 def amplitude_angles(x: torch.Tensor) -> torch.Tensor:
-    """The inputs of ``amplitude_encoding`` for real features ``x [..., 2**n]``: ``[..., 2**n - 1]``, differentiable
-    (except where a block of features is all zero)."""
+    """The inputs of ``amplitude_encoding`` for features ``x [..., 2**n]``: ``[..., 2**n - 1]`` for real ``x``,
+    ``[..., 2 * (2**n - 1)]`` for complex ``x`` (with ``complex_amplitudes=True``); differentiable (except
+    where a block of features is all zero)."""
     x = torch.as_tensor(x)
-    if x.is_complex() or not x.is_floating_point():
-        raise InputError(f"amplitude_angles takes real floating-point features, got dtype {x.dtype}")
+    if not (x.is_floating_point() or x.is_complex()):
+        raise InputError(f"amplitude_angles takes floating-point or complex features, got dtype {x.dtype}")
     size = x.shape[-1] if x.dim() else 0
     if size < 2 or size & (size - 1):
         raise InputError(f"amplitude encoding needs 2**n features (n >= 1) on the last axis, got shape {tuple(x.shape)}")
     if bool((x.detach().abs().sum(-1) == 0).any()):
         raise InputError("amplitude encoding cannot prepare x / |x| for an all-zero x")
     n = size.bit_length() - 1
-    angles = []
-    for level in range(n):
-        blocks = x.reshape(*x.shape[:-1], 2**level, 2, size >> (level + 1))
-        if level == n - 1:  # the last qubit's amplitudes keep their signs
-            alpha = 2 * torch.atan2(blocks[..., 1, 0], blocks[..., 0, 0])
-        else:
-            norms = torch.linalg.vector_norm(blocks, dim=-1)
-            alpha = 2 * torch.atan2(norms[..., 1], norms[..., 0])
-        walsh = _walsh_gray(level, x.dtype, x.device)
-        angles.append(alpha @ walsh / 2**level)  # theta = M^T alpha / 2**level, as M^T M = 2**level I
-    return torch.cat(angles, dim=-1)
+    if not x.is_complex():
+        return torch.cat(_magnitude_angles(x, n), dim=-1)
+    return torch.cat([*_magnitude_angles(x.abs(), n), *_phase_angles(x.angle(), n)], dim=-1)
 
 
 # -- IQP and data re-uploading ----------------------------------------------------------------
