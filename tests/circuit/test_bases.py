@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from qvec.circuit import Circuit, parse_observable
-from qvec.circuit.bases import measurement_groups, parity_signs, rotated_to_basis
+from qvec.circuit.bases import measurement_groups, parity_signs, qubit_mask, rotated_to_basis
 
 from .reference import X, Y, Z, circuit_unitary
 
@@ -37,6 +37,6 @@ def test_rotating_to_a_basis_turns_each_letter_into_z() -> None:
 
 def test_parity_signs_are_minus_one_to_the_parity_of_the_string_qubits() -> None:
     outcomes = torch.tensor([[0b000, 0b001, 0b011, 0b101, 0b111]])
-    assert parity_signs(outcomes, parse_observable("Z0", 3)).tolist() == [[1, -1, -1, -1, -1]]
-    assert parity_signs(outcomes, parse_observable("Z0 Z2", 3)).tolist() == [[1, -1, -1, 1, 1]]
-    assert parity_signs(outcomes, parse_observable("I0", 3)).tolist() == [[1, 1, 1, 1, 1]]
+    assert parity_signs(outcomes, qubit_mask(parse_observable("Z0", 3))).tolist() == [[1, -1, -1, -1, -1]]
+    assert parity_signs(outcomes, qubit_mask(parse_observable("X0 Y2", 3))).tolist() == [[1, -1, -1, 1, 1]]
+    assert parity_signs(outcomes, qubit_mask(parse_observable("I0", 3))).tolist() == [[1, 1, 1, 1, 1]]

@@ -14,7 +14,7 @@ import torch
 from .circuit import Circuit
 from .observables import PauliString
 
-__all__ = ["MeasurementGroup", "measurement_groups", "parity_signs", "rotated_to_basis"]
+__all__ = ["MeasurementGroup", "measurement_groups", "parity_signs", "qubit_mask", "rotated_to_basis"]
 
 MeasurementGroup = tuple[dict[int, str], list[int]]
 
@@ -45,12 +45,16 @@ def rotated_to_basis(circuit: Circuit, basis: Mapping[int, str]) -> Circuit:
     return rotated
 
 
-def parity_signs(outcomes: torch.Tensor, pauli: PauliString) -> torch.Tensor:
-    """``(-1)**(parity of the string's qubits)`` for each basis-state integer in ``outcomes`` (int64): the
-    string's value in each outcome of a circuit rotated to its basis."""
-    mask = sum(1 << q for q in pauli.wires)
+def parity_signs(outcomes: torch.Tensor, mask: int) -> torch.Tensor:
+    """``(-1)**(parity of the bits in mask)`` for each basis-state integer in ``outcomes`` (int64): the value of
+    the Pauli string on those qubits in each outcome of a circuit rotated to its basis."""
     bits, parity = outcomes & mask, torch.zeros_like(outcomes)
     while bool(bits.any()):
         parity ^= bits & 1
         bits = bits >> 1
     return 1 - 2 * parity
+
+
+def qubit_mask(pauli: PauliString) -> int:
+    """The bit mask of the qubits a Pauli string acts on."""
+    return sum(1 << q for q in pauli.wires)

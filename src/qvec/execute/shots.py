@@ -19,7 +19,7 @@ import torch
 
 from qvec.backends.base import RunsQubitBatches
 from qvec.circuit import Circuit
-from qvec.circuit.bases import MeasurementGroup, measurement_groups, parity_signs
+from qvec.circuit.bases import MeasurementGroup, measurement_groups, parity_signs, qubit_mask
 from qvec.circuit.observables import Observable, expand_observables
 from qvec.circuit.operation import Operation
 from qvec.circuit.parameters import Angle, ParamValue, bind_parameters
@@ -45,7 +45,7 @@ def sampled_expval(backend: RunsQubitBatches, circuit: Circuit, observables: Seq
     for g, (_, members) in enumerate(groups):
         block = outcomes[g * rows:(g + 1) * rows]
         for index in members:
-            estimates[:, index] = parity_signs(block, terms.strings[index]).to(torch.float64).mean(dim=1)
+            estimates[:, index] = parity_signs(block, qubit_mask(terms.strings[index])).to(torch.float64).mean(dim=1)
     return terms.combine(estimates).to(dtype=real_dtype(dtype), device=device)
 
 

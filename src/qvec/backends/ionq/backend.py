@@ -14,7 +14,7 @@ import httpx
 import torch
 
 from qvec.circuit import Circuit, expand_observables
-from qvec.circuit.bases import measurement_groups, rotated_to_basis
+from qvec.circuit.bases import measurement_groups, qubit_mask, rotated_to_basis
 from qvec.circuit.binding import bind_rows
 from qvec.circuit.parameters import ParamValue
 from qvec.errors import IonQError, InputError, JobError, format_indices
@@ -249,7 +249,7 @@ class IonQBackend(RunsQubitBatches):
         values = torch.empty(len(bound), len(paulis), dtype=torch.float64)
         for g, (_, members) in enumerate(groups):
             for index in members:
-                mask = sum(1 << q for q in paulis[index].wires)
+                mask = qubit_mask(paulis[index])
                 values[:, index] = torch.tensor([f.parity_expectation(mask)
                                                  for f in frequencies[g * len(bound):(g + 1) * len(bound)]])
         return terms.combine(values).to(dtype=_real_dtype(dtype), device=device)

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
+from qvec.circuit.bases import parity_signs
 from qvec.errors import IonQError
 from qvec.sim.memory import check_fits, resolve_device
 
@@ -55,11 +56,7 @@ class SparseDistribution:
 
     def parity_expectation(self, mask: int) -> float:
         """``<(-1)**(parity of the qubits in mask)>``: a Z-string expectation, without a dense vector."""
-        bits, parity = self.states & mask, torch.zeros_like(self.states)
-        while bool(bits.any()):
-            parity ^= bits & 1
-            bits = bits >> 1
-        return float(((1 - 2 * parity).to(torch.float64) * self.probabilities).sum())
+        return float((parity_signs(self.states, mask).to(torch.float64) * self.probabilities).sum())
 
     def __repr__(self) -> str:
         return f"SparseDistribution(n_qubits={self.n_qubits}, nonzero={self.states.numel()})"
