@@ -24,10 +24,11 @@ import torch.autograd.forward_ad as forward_ad
 from qvec.circuit import Circuit
 from qvec.circuit.gates import gate_definition
 from qvec.circuit.observables import Observable, ObservableTerms, expand_observables
-from qvec.circuit.parameters import ParamValue
+from qvec.circuit.parameters import ParameterBatch, ParamValue
 from qvec.errors import BackendError, InputError
 from qvec.sim import simulate
 from qvec.sim.apply import Monomial, apply_block, apply_gate, apply_monomial, kron_chain, qubit_groups
+from qvec.sim.matrices import GateMatrices, build_gate_matrices
 from qvec.sim.measure import observable_expectations
 from qvec.sim.memory import allocation_failures_as_errors, check_fits, resolve_device
 from qvec.sim.program import GateStepSpec, LayerSpec, MonomialSpec, Program, compile_program
@@ -119,9 +120,8 @@ def _sweep(run: _AdjointRun, states: torch.Tensor, grad_values: torch.Tensor) ->
     n_qubits = run.circuit.n_qubits
     sweep = _Sweep(run.batch, n_qubits, real_dtype(run.dtype), run.device)
     pair = torch.cat([states, _costate(states, run.terms, n_qubits, grad_values)])
-    program = _program(run.batch)
-    for spec in reversed(program.steps):
-        pair = sweep.undo(spec, pair, program)
+    for spec in reversed(sweep.program.steps[sweep.first_wanted():]):  # steps before it hold no wanted angle
+        pair = sweep.undo(spec, pair)
     return sweep.grads
 
 
@@ -138,11 +138,20 @@ def _costate(states: torch.Tensor, terms: ObservableTerms, n_qubits: int, grad_v
     return gradient / 2
 
 
-def _program(batch: UnrolledBatch) -> Program:
+def _program(batch: UnrolledBatch, row_ops: frozenset[int]) -> Program:
     """The engine's fused program for the unrolled circuit: layers of single-qubit runs, gates, merged permutations."""
     gates = tuple((op.gate, op.wires, tuple(("name", a) if isinstance(a, str) else ("const", a) for a in op.angles))
                   for op in batch.circuit)
-    return compile_program(batch.circuit.n_qubits, gates, frozenset())
+    return compile_program(batch.circuit.n_qubits, gates, row_ops)
+
+
+def _matrices(program: Program, values: ParameterBatch, real: torch.dtype, device: torch.device) -> GateMatrices:
+    """Every op's matrix, by the engine's vectorized builder: ``[d, d]`` for shared ops, ``[B, d, d]`` per row."""
+    shared_ops = tuple(i for i in range(len(program.gates)) if i not in program.row_ops)
+    matrices = build_gate_matrices(program, values, [], None, real, device, shared_ops)
+    row_ops = tuple(sorted(program.row_ops))
+    matrices.location.update(build_gate_matrices(program, values, [], values.batch_size, real, device, row_ops).location)
+    return matrices
 
 
 Derivatives = list[tuple[int, torch.Tensor]]
@@ -158,17 +167,33 @@ class _Sweep:
                     for op in batch.circuit]
         self.rows = batch.rows.to(device=device, dtype=real)
         self.shared = (self.rows == self.rows[:1]).all(dim=0).tolist()
+        values = ParameterBatch(batch.batch_size, {name: self.rows[0, j] if self.shared[j] else self.rows[:, j]
+                                                   for j, name in enumerate(batch.names)})
+        self.program = _program(batch, frozenset(i for i, (_, sources) in enumerate(self.ops)
+                                                 if any(isinstance(c, int) and not self.shared[c] for c in sources)))
+        self.matrices = _matrices(self.program, values, real, device)
         self.wanted = set(batch.differentiable_columns())
         self.n_qubits, self.size = n_qubits, batch.batch_size
         self.grads = torch.zeros_like(self.rows)
 
+    def first_wanted(self) -> int:
+        """The position of the first step with an angle to differentiate."""
+        def ops(spec: object) -> tuple[int, ...]:
+            if isinstance(spec, LayerSpec):
+                return tuple(op for run in spec.runs for op in run)
+            return (spec.op_index,) if isinstance(spec, GateStepSpec) else ()
+
+        return next((i for i, spec in enumerate(self.program.steps)
+                     if any(isinstance(c, int) and c in self.wanted for op in ops(spec) for c in self.ops[op][1])),
+                    len(self.program.steps))
+
     @singledispatchmethod
-    def undo(self, spec: object, pair: torch.Tensor, program: Program) -> torch.Tensor:
+    def undo(self, spec: object, pair: torch.Tensor) -> torch.Tensor:
         raise BackendError(f"adjoint differentiation has no rule for a step of type {type(spec).__name__} "
                            "(a bug in qvec)")
 
     @undo.register
-    def _(self, spec: LayerSpec, pair: torch.Tensor, program: Program) -> torch.Tensor:
+    def _(self, spec: LayerSpec, pair: torch.Tensor) -> torch.Tensor:
         """Single-qubit runs on distinct wires: one reduced matrix and one kron block per group of adjacent qubits."""
         runs = {wire: self._run(run) for wire, run in zip(spec.wires, spec.runs)}
         for start, size in qubit_groups(self.n_qubits):
@@ -184,15 +209,15 @@ class _Sweep:
         return pair
 
     @undo.register
-    def _(self, spec: GateStepSpec, pair: torch.Tensor, program: Program) -> torch.Tensor:
+    def _(self, spec: GateStepSpec, pair: torch.Tensor) -> torch.Tensor:
         matrix, derivatives = self._run((spec.op_index,))
         if derivatives:
             self._collect(derivatives, _reduced_wires(pair[self.size:], pair[:self.size], spec.wires, self.n_qubits))
         return apply_gate(pair, _for_pair(matrix.mH), spec.wires, self.n_qubits)
 
     @undo.register
-    def _(self, spec: MonomialSpec, pair: torch.Tensor, program: Program) -> torch.Tensor:
-        inverse = program.memo(("adjoint inverse", spec), lambda: _inverse_monomial(spec))
+    def _(self, spec: MonomialSpec, pair: torch.Tensor) -> torch.Tensor:
+        inverse = self.program.memo(("adjoint inverse", spec), lambda: _inverse_monomial(spec))
         phase = None if inverse.phase is None else torch.as_tensor(inverse.phase, dtype=pair.dtype, device=pair.device)
         step = Monomial(inverse.wires, torch.as_tensor(inverse.source, device=pair.device), phase)
         return apply_monomial(pair, step, self.n_qubits)
@@ -218,8 +243,7 @@ class _Sweep:
         by forward-mode autodiff of their own matrix builder.
         """
         definition, sources = self.ops[index]
-        angles = self._angles(sources)
-        matrix = definition.build(angles)
+        matrix = self.matrices.matrix(index)
         derivatives = []
         for position, column in enumerate(sources):
             if not (isinstance(column, int) and column in self.wanted):
@@ -227,6 +251,7 @@ class _Sweep:
             if definition.generator is not None:
                 derivatives.append((column, -0.5j * definition.generator.to(dtype=matrix.dtype, device=matrix.device)))
                 continue
+            angles = self._angles(sources)
             tangent = torch.zeros_like(angles)
             tangent[..., position] = 1
             with forward_ad.dual_level():
