@@ -146,6 +146,14 @@ def test_a_values_only_backend_refuses_methods_that_need_its_internals(method: s
         execute(rotations(), rotation_params(), Expval("Z0"), backend=ValuesOnly(), diff_method=method)
 
 
+@pytest.mark.parametrize("method", ["best", "spsa"])
+def test_bad_observables_fail_before_a_values_only_backend_is_called(method: str) -> None:
+    backend = ValuesOnly()
+    with pytest.raises(InputError, match="acts on qubit 7"):
+        execute(rotations(), rotation_params(), Expval(["Z0", "X7"]), backend=backend, diff_method=method)
+    assert backend.expval_calls == 0
+
+
 def test_probabilities_get_gradients_only_by_backprop() -> None:
     params = rotation_params()
     probabilities = execute(rotations(), params, Probs(), dtype=torch.complex128)

@@ -22,7 +22,6 @@ from qvec.backends.base import DifferentiatesNatively, RunsQubitBatches, gradien
 from qvec.backends.local import LocalBackend
 from qvec.backends.resolve import resolve_backend
 from qvec.circuit import Circuit
-from qvec.circuit.observables import expand_observables
 from qvec.circuit.parameters import ParamValue
 from qvec.errors import InputError
 from qvec.sim.sampling import check_seed, check_shots
@@ -89,8 +88,7 @@ def _values(backend: RunsQubitBatches, observables: tuple, *, shots: int | None,
 
 def _expval(circuit: Circuit, params: Params, measurement: Expval, backend: RunsQubitBatches, diff_method: str,
             shots: int | None, dtype: torch.dtype, device: Any, seed: int | None) -> torch.Tensor:
-    observables = measurement.observables
-    expand_observables(list(observables), circuit.n_qubits)  # bad observables fail before any work
+    observables = measurement.observables  # checked by whatever runs first: the backend, or the gradient method
     evaluate = _values(backend, observables, shots=shots, seed=seed, dtype=dtype, device=device)
     if not gradients_requested(circuit, params):
         return evaluate(circuit, params)
