@@ -31,6 +31,15 @@ def test_qvec_nn_loads_on_first_use() -> None:
     assert qvec.nn.QuantumLayer is QuantumLayer
 
 
+def test_the_design_contract_call() -> None:
+    circuit = qvec.Circuit(2)
+    circuit.ry(0, "x0").ry(1, "x1").rx(0, "w0").cx(0, 1).ry(1, "w1").rz(0, "w2")
+    layer = qvec.nn.QuantumLayer(circuit, inputs=["x0", "x1"], weights=["w0", "w1", "w2"],
+                                 observables=["Z0", "Z1"], backend=None, diff_method="best", shots=None)
+    assert isinstance(layer.weights, torch.nn.Parameter) and layer.weights.shape == (3,)
+    assert layer(torch.rand(4, 5, 2)).shape == (4, 5, 2)
+
+
 def test_outputs_equal_the_circuits_expval_with_the_same_bindings() -> None:
     circuit, inputs, weights = model()
     layer = QuantumLayer(circuit, inputs, weights, OBSERVABLES, seed=7, dtype=torch.complex128)
