@@ -7,22 +7,15 @@ order of the names: ``layer(amplitude_angles(x))``, ``layer(iqp_features(x))``.
 
 from __future__ import annotations
 
-
 import torch
 
 from qvec.circuit import Circuit
 from qvec.errors import InputError
 
-from .templates import ROTATIONS, entangling_pairs, fresh_names, target_circuit
+from .templates import check_rotation, entangling_pairs, fresh_names, positive_int, target_circuit
 
 __all__ = ["amplitude_angles", "amplitude_encoding", "angle_encoding", "data_reuploading", "iqp_encoding",
            "iqp_features"]
-
-
-def _rotation(rotation: str) -> str:
-    if rotation not in ROTATIONS:
-        raise InputError(f"rotation must be one of {', '.join(ROTATIONS)}, got {rotation!r}")
-    return rotation
 
 
 def angle_encoding(n_qubits: int, *, rotation: str = "ry", prefix: str = "x",
@@ -31,7 +24,7 @@ def angle_encoding(n_qubits: int, *, rotation: str = "ry", prefix: str = "x",
 
     Inputs ``{prefix}{q}``.
     """
-    circuit, gate = target_circuit(n_qubits, circuit), _rotation(rotation)
+    circuit, gate = target_circuit(n_qubits, circuit), check_rotation(rotation)
     names = fresh_names(circuit, [f"{prefix}{q}" for q in range(n_qubits)])
     for q, name in enumerate(names):
         circuit.append(gate, (q,), (name,))
@@ -148,8 +141,7 @@ def iqp_encoding(n_qubits: int, *, reps: int = 1, prefix: str = "x",
     Inputs ``{prefix}{i}`` then ``{prefix}{i}_{j}`` (the products); feed them ``iqp_features(x)``.
     """
     circuit = target_circuit(n_qubits, circuit)
-    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
-        raise InputError(f"reps must be a positive integer, got {reps!r}")
+    positive_int(reps, "reps")
     singles = [f"{prefix}{i}" for i in range(n_qubits)]
     products = [f"{prefix}{i}_{j}" for i, j in _pairs(n_qubits)]
     names = fresh_names(circuit, singles + products)
@@ -178,8 +170,7 @@ def data_reuploading(n_qubits: int, layers: int, *, input_prefix: str = "x", wei
     Returns the circuit, the inputs ``{input_prefix}{q}`` and the weights ``{weight_prefix}{layer}_{q}_{k}``.
     """
     circuit = target_circuit(n_qubits, circuit)
-    if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
-        raise InputError(f"layers must be a positive integer, got {layers!r}")
+    positive_int(layers, "layers")
     inputs = [f"{input_prefix}{q}" for q in range(n_qubits)]
     weights = [f"{weight_prefix}{layer}_{q}_{k}" for layer in range(layers) for q in range(n_qubits) for k in range(3)]
     fresh_names(circuit, inputs + weights)

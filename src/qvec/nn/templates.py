@@ -18,7 +18,7 @@ ROTATIONS = ("rx", "ry", "rz")
 ENTANGLEMENTS = ("ring", "linear", "all")
 
 
-def _positive(value: int, what: str) -> int:
+def positive_int(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InputError(f"{what} must be a positive integer, got {value!r}")
     return value
@@ -26,7 +26,7 @@ def _positive(value: int, what: str) -> int:
 
 def target_circuit(n_qubits: int, circuit: Circuit | None) -> Circuit:
     """A new ``n_qubits`` circuit, or ``circuit`` after checking its width."""
-    _positive(n_qubits, "n_qubits")
+    positive_int(n_qubits, "n_qubits")
     if circuit is None:
         return Circuit(n_qubits)
     if not isinstance(circuit, Circuit) or circuit.n_qubits != n_qubits:
@@ -42,7 +42,13 @@ def fresh_names(circuit: Circuit | PhotonicCircuit, names: list[str]) -> list[st
     return names
 
 
-def _check_rotations(rotations: Sequence[str]) -> tuple[str, ...]:
+def check_rotation(rotation: str) -> str:
+    if not isinstance(rotation, str) or rotation not in ROTATIONS:
+        raise InputError(f"rotation must be one of {', '.join(ROTATIONS)}, got {rotation!r}")
+    return rotation
+
+
+def check_rotations(rotations: Sequence[str]) -> tuple[str, ...]:
     if isinstance(rotations, str):
         rotations = (rotations,)
     bad = [r for r in rotations if r not in ROTATIONS]
@@ -70,9 +76,9 @@ def hardware_efficient(n_qubits: int, layers: int, *, rotations: Sequence[str] =
 
     Weights ``{prefix}{layer}_{qubit}_{k}`` for the k-th rotation.
     """
-    circuit, rotations = target_circuit(n_qubits, circuit), _check_rotations(rotations)
+    circuit, rotations = target_circuit(n_qubits, circuit), check_rotations(rotations)
     pairs = entangling_pairs(n_qubits, entanglement)
-    names = fresh_names(circuit, [f"{prefix}{layer}_{q}_{k}" for layer in range(_positive(layers, "layers"))
+    names = fresh_names(circuit, [f"{prefix}{layer}_{q}_{k}" for layer in range(positive_int(layers, "layers"))
                                   for q in range(n_qubits) for k in range(len(rotations))])
     weights = iter(names)
     for _ in range(layers):
@@ -92,7 +98,7 @@ def strongly_entangling(n_qubits: int, layers: int, *, ranges: Sequence[int] | N
     Weights ``{prefix}{layer}_{qubit}_{k}``, k = 0, 1, 2 in the order the gates act.
     """
     circuit = target_circuit(n_qubits, circuit)
-    _positive(layers, "layers")
+    positive_int(layers, "layers")
     if ranges is None:
         ranges = [layer % (n_qubits - 1) + 1 if n_qubits > 1 else 0 for layer in range(layers)]
     ranges = list(ranges)
@@ -118,9 +124,9 @@ def basic_entangler(n_qubits: int, layers: int, *, rotation: str = "rx", prefix:
     Weights ``{prefix}{layer}_{qubit}``.
     """
     circuit = target_circuit(n_qubits, circuit)
-    (gate,) = _check_rotations(rotation)
+    gate = check_rotation(rotation)
     pairs = entangling_pairs(n_qubits, "ring")
-    names = fresh_names(circuit, [f"{prefix}{layer}_{q}" for layer in range(_positive(layers, "layers"))
+    names = fresh_names(circuit, [f"{prefix}{layer}_{q}" for layer in range(positive_int(layers, "layers"))
                                   for q in range(n_qubits)])
     weights = iter(names)
     for _ in range(layers):
@@ -155,13 +161,13 @@ def cv_neural_net(n_modes: int, layers: int = 1, *, prefix: str = "w",
     Weights ``{prefix}{layer}_{part}...``: interferometers ``int1``/``int2`` (beamsplitter ``theta``/``phi``,
     rotations ``rot``), squeezing ``sq_r``/``sq_phi``, displacement ``d_r``/``d_phi``, Kerr ``kerr``.
     """
-    _positive(n_modes, "n_modes")
+    positive_int(n_modes, "n_modes")
     if circuit is None:
         circuit = PhotonicCircuit(n_modes)
     elif not isinstance(circuit, PhotonicCircuit) or circuit.n_modes != n_modes:
         raise InputError(f"circuit= must be a qvec.photonic.Circuit of {n_modes} modes, got {circuit!r}")
     block, names = PhotonicCircuit(n_modes, hbar=circuit.hbar), []
-    for layer in range(_positive(layers, "layers")):
+    for layer in range(positive_int(layers, "layers")):
         tag = f"{prefix}{layer}_"
         _interferometer(block, names, f"{tag}int1")
         for mode in range(n_modes):
