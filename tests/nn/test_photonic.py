@@ -134,3 +134,19 @@ def test_bad_photonic_layers_are_input_errors() -> None:
     layer = PhotonicLayer(circuit, ["a"], ["kappa"], [MeanPhoton(0)], cutoff=4)
     with pytest.raises(InputError, match=r"x must have last dimension 1 .* got shape \(3, 2\)"):
         layer(torch.zeros(3, 2))
+
+
+def test_renormalize_and_truncation_tol_reach_the_run() -> None:
+    circuit = photonic.Circuit(1)
+    circuit.d(0, "r")
+    r = torch.tensor([[1.5]], dtype=torch.float64)
+    plain = PhotonicLayer(circuit, ["r"], [], [FockProbabilities()], cutoff=4, truncation_tol=1.0,
+                          dtype=torch.complex128)
+    kept = float(plain(r).sum())
+    n = torch.arange(4, dtype=torch.float64)
+    assert kept == pytest.approx(float((math.exp(-2.25) * 2.25**n / torch.exp(torch.lgamma(n + 1))).sum()), abs=1e-6)
+    with pytest.warns(photonic.TruncationWarning):
+        PhotonicLayer(circuit, ["r"], [], [FockProbabilities()], cutoff=4, dtype=torch.complex128)(r)
+    renormalized = PhotonicLayer(circuit, ["r"], [], [FockProbabilities()], cutoff=4, renormalize=True,
+                                 truncation_tol=1.0, dtype=torch.complex128)
+    assert float(renormalized(r).sum()) == pytest.approx(1.0, abs=1e-12)

@@ -144,13 +144,14 @@ class PhotonicLayer(nn.Module):
 
     As ``QuantumLayer``: ``inputs`` from the last axis of ``x``, ``weights`` one ``nn.Parameter``.
     Active CV gates (squeezing, displacement, Kerr) want small weights, so ``init`` defaults to
-    ``"normal"`` with standard deviation ``init_std``. The batch runs as one Fock simulation at ``cutoff``.
+    ``"normal"`` with standard deviation ``init_std``. The batch runs as one Fock simulation at ``cutoff``;
+    ``renormalize`` and ``truncation_tol`` mean what they mean for ``photonic.Circuit.run``.
     """
 
     def __init__(self, circuit: Circuit, inputs: Sequence[str], weights: Sequence[str], readouts: Sequence[Readout], *,
                  cutoff: int = DEFAULT_CUTOFF, backend: Any = None, diff_method: str = "best", init: Init = "normal",
                  init_std: float = 0.1, seed: int | None = None, dtype: torch.dtype = torch.complex64,
-                 device: Any = None, renormalize: bool = False) -> None:
+                 device: Any = None, renormalize: bool = False, truncation_tol: float | None = None) -> None:
         super().__init__()
         if not isinstance(circuit, Circuit):
             raise InputError(f"PhotonicLayer takes a qvec.photonic.Circuit, got {type(circuit).__name__} "
@@ -162,7 +163,8 @@ class PhotonicLayer(nn.Module):
         if isinstance(cutoff, bool) or not isinstance(cutoff, int) or cutoff < 1:
             raise InputError(f"cutoff must be a positive integer, got {cutoff!r}")
         check_seed(seed)
-        self.circuit, self.cutoff, self.dtype, self.renormalize = circuit, cutoff, dtype, renormalize
+        self.circuit, self.cutoff, self.dtype = circuit, cutoff, dtype
+        self.renormalize, self.truncation_tol = renormalize, truncation_tol
         self.inputs, self.weight_names = check_names(circuit.parameters, inputs, weights)
         self.readouts = _check_readouts(readouts, circuit.n_modes)
         self.backend = resolve_photonic_backend(backend)
@@ -179,7 +181,7 @@ class PhotonicLayer(nn.Module):
         params = dict(zip(self.inputs, columns))
         params.update(zip(self.weight_names, self.weights.unbind()))
         state = run_photonic(self.circuit, params, cutoff=self.cutoff, dtype=self.dtype, device=self.weights.device,
-                             backend=self.backend, renormalize=self.renormalize)
+                             backend=self.backend, renormalize=self.renormalize, truncation_tol=self.truncation_tol)
         return leading, state
 
     def forward(self, x: torch.Tensor | None = None) -> torch.Tensor:
