@@ -10,6 +10,8 @@ import torch
 from torch.func import functional_call
 
 from qvec import photonic
+from qvec.backends.base import RunsPhotonicBatches
+from qvec.backends.local import LocalPhotonicBackend
 from qvec.errors import InputError
 from qvec.nn import (
     FockProbabilities, MeanPhoton, PhotonicLayer, PositionDensity, QuadratureMean, QuadratureVariance, cv_neural_net,
@@ -150,3 +152,23 @@ def test_renormalize_and_truncation_tol_reach_the_run() -> None:
     renormalized = PhotonicLayer(circuit, ["r"], [], [FockProbabilities()], cutoff=4, renormalize=True,
                                  truncation_tol=1.0, dtype=torch.complex128)
     assert float(renormalized(r).sum()) == pytest.approx(1.0, abs=1e-12)
+
+
+class PhotonicValuesOnly(RunsPhotonicBatches):
+    """A photonic backend whose states carry no gradients (it does not declare DifferentiatesNatively)."""
+
+    name = "photonic-values-only"
+
+    def run_photonic(self, circuit, params, **options):
+        with torch.no_grad():
+            return LocalPhotonicBackend().run_photonic(circuit, params, **options)
+
+
+def test_a_photonic_backend_without_gradients_is_refused_when_training() -> None:
+    circuit = photonic.Circuit(1)
+    circuit.d(0, "a")
+    layer = PhotonicLayer(circuit, [], ["a"], [MeanPhoton(0)], cutoff=6, backend=PhotonicValuesOnly(), seed=0)
+    with pytest.raises(InputError, match="returns photonic states without gradients"):
+        layer()
+    with torch.no_grad():
+        assert layer().item() == pytest.approx(layer.weights.item() ** 2, abs=1e-4)
