@@ -22,7 +22,7 @@ import torch
 import torch.autograd.forward_ad as forward_ad
 
 from qvec.circuit import Circuit
-from qvec.circuit.gates import gate_definition
+from qvec.circuit.gates import GateDefinition, gate_definition
 from qvec.circuit.observables import Observable, ObservableTerms, expand_observables
 from qvec.circuit.parameters import ParameterBatch, ParamValue
 from qvec.errors import BackendError, InputError
@@ -154,8 +154,19 @@ def _matrices(program: Program, values: ParameterBatch, real: torch.dtype, devic
     return matrices
 
 
-Derivatives = list[tuple[int, torch.Tensor]]
-"""``(column, V)`` pairs: the angle's derivative is ``2 Re <lambda| V |psi>`` on the gate's wires."""
+@dataclass(frozen=True)
+class _Derivative:
+    """An angle's derivative is ``2 Re <lambda| S V S^dagger |psi>`` on its gate's wires, read after its run.
+
+    ``V = dU/d angle U^dagger`` of the gate, ``S`` the product of the gates after it in its run (None: none).
+    """
+
+    column: int
+    local: torch.Tensor
+    after: torch.Tensor | None
+
+
+Derivatives = list[_Derivative]
 
 
 class _Sweep:
@@ -175,6 +186,7 @@ class _Sweep:
         self.wanted = set(batch.differentiable_columns())
         self.n_qubits, self.size = n_qubits, batch.batch_size
         self.grads = torch.zeros_like(self.rows)
+        self._rotation_derivatives: dict[tuple[str, torch.dtype], torch.Tensor] = {}
 
     def first_wanted(self) -> int:
         """The position of the first step with an angle to differentiate."""
@@ -196,23 +208,28 @@ class _Sweep:
     def _(self, spec: LayerSpec, pair: torch.Tensor) -> torch.Tensor:
         """Single-qubit runs on distinct wires: one reduced matrix and one kron block per group of adjacent qubits."""
         runs = {wire: self._run(run) for wire, run in zip(spec.wires, spec.runs)}
+        read: list[tuple[_Derivative, torch.Tensor]] = []
         for start, size in qubit_groups(self.n_qubits):
             inside = [w for w in range(start + size - 1, start - 1, -1) if w in runs]  # most significant first
             if any(runs[w][1] for w in inside):
                 block = _reduced_block(pair[self.size:], pair[:self.size], start, size, self.n_qubits)
-                for w in inside:
-                    self._collect(runs[w][1], _one_qubit(block, w - start, size))
+                for w in (w for w in inside if runs[w][1]):
+                    reduced = _one_qubit(block, w - start, size)
+                    read.extend((derivative, reduced) for derivative in runs[w][1])
             if len(inside) == 1:
                 pair = apply_block(pair, _for_pair(runs[inside[0]][0].mH), inside[0], 1)
             elif inside:
                 pair = apply_block(pair, _for_pair(_kron_inverse(runs, start, size)), start, size)
+        if read:
+            self._collect(read)
         return pair
 
     @undo.register
     def _(self, spec: GateStepSpec, pair: torch.Tensor) -> torch.Tensor:
         matrix, derivatives = self._run((spec.op_index,))
         if derivatives:
-            self._collect(derivatives, _reduced_wires(pair[self.size:], pair[:self.size], spec.wires, self.n_qubits))
+            reduced = _reduced_wires(pair[self.size:], pair[:self.size], spec.wires, self.n_qubits)
+            self._collect([(derivative, reduced) for derivative in derivatives])
         return apply_gate(pair, _for_pair(matrix.mH), spec.wires, self.n_qubits)
 
     @undo.register
@@ -222,9 +239,20 @@ class _Sweep:
         step = Monomial(inverse.wires, torch.as_tensor(inverse.source, device=pair.device), phase)
         return apply_monomial(pair, step, self.n_qubits)
 
-    def _collect(self, derivatives: Derivatives, reduced: torch.Tensor) -> None:
-        for column, generator in derivatives:
-            self.grads[:, column] += 2 * (generator * reduced).sum(dim=(-2, -1)).real
+    def _collect(self, read: list[tuple[_Derivative, torch.Tensor]]) -> None:
+        """Add ``2 Re sum(S V S^dagger * M)`` for every (derivative, reduced matrix M) of a step, in one batch."""
+        reduced = torch.stack([m for _, m in read])
+        rows, dimension = reduced.shape[1], reduced.shape[-1]
+        eye = torch.eye(dimension, dtype=reduced.dtype, device=reduced.device)
+
+        def stacked(tensors: list[torch.Tensor]) -> torch.Tensor:
+            return torch.stack([t.expand(rows, dimension, dimension) for t in tensors])
+
+        local = stacked([d.local for d, _ in read])
+        after = stacked([eye if d.after is None else d.after for d, _ in read])
+        values = 2 * ((after @ local @ after.mH) * reduced).sum(dim=(-2, -1)).real
+        columns = torch.tensor([d.column for d, _ in read], device=values.device)
+        self.grads.index_add_(1, columns, values.T.to(self.grads.dtype))
 
     def _run(self, ops: tuple[int, ...]) -> tuple[torch.Tensor, Derivatives]:
         """The product of ops on the same wires (later on the left), and for each wanted angle ``S V S^dagger``
@@ -232,11 +260,11 @@ class _Sweep:
         after, derivatives = None, []
         for op in reversed(ops):
             matrix, own = self._op(op)
-            derivatives.extend((c, v if after is None else after @ v @ after.mH) for c, v in own)
+            derivatives.extend(_Derivative(column, local, after) for column, local in own)
             after = matrix if after is None else after @ matrix
         return after, derivatives
 
-    def _op(self, index: int) -> tuple[torch.Tensor, Derivatives]:
+    def _op(self, index: int) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
         """The op's matrix and ``dU/d angle U^dagger`` for its wanted angles.
 
         A rotation ``exp(-i theta G / 2)`` gives ``-i G / 2``; other gates (u, p, cp, crx, ...) get ``dU`` exactly
@@ -249,7 +277,7 @@ class _Sweep:
             if not (isinstance(column, int) and column in self.wanted):
                 continue
             if definition.generator is not None:
-                derivatives.append((column, -0.5j * definition.generator.to(dtype=matrix.dtype, device=matrix.device)))
+                derivatives.append((column, self._rotation_derivative(definition, matrix)))
                 continue
             angles = self._angles(sources)
             tangent = torch.zeros_like(angles)
@@ -258,6 +286,13 @@ class _Sweep:
                 derivative = forward_ad.unpack_dual(definition.build(forward_ad.make_dual(angles, tangent))).tangent
             derivatives.append((column, derivative @ matrix.mH))
         return matrix, derivatives
+
+    def _rotation_derivative(self, definition: GateDefinition, matrix: torch.Tensor) -> torch.Tensor:
+        """``-i G / 2`` for a rotation ``exp(-i theta G / 2)``, in the matrix's dtype (built once per gate)."""
+        key = (definition.name, matrix.dtype)
+        if key not in self._rotation_derivatives:
+            self._rotation_derivatives[key] = -0.5j * definition.generator.to(dtype=matrix.dtype, device=matrix.device)
+        return self._rotation_derivatives[key]
 
     def _angles(self, sources: tuple[int | float, ...]) -> torch.Tensor:
         """An op's angles: ``[p]`` when every row has the same, else ``[B, p]``."""
