@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import qvec
-from qvec.backends.ionq import IonQBackend, Packed, PackingLimits
+from qvec.backends.ionq import IonQBackend, Packed, PackingLimits, RateLimit
 from qvec.emulator import Faults
 from qvec.errors import AuthenticationError, CircuitTooLargeError, InputError, IonQError, JobError, JobFailedError
 
@@ -245,3 +245,13 @@ def test_29_qubit_results_stay_sparse(monkeypatch):
     with pytest.raises(InputError, match=r"1 circuit\(s\) of 29 qubits: 2.0 GiB needed"):
         backend.probs(ghz(29), None)
     assert len(server.requests) == sent  # refused before anything was sent
+
+
+def test_a_backends_rate_limit_is_the_budget_its_batches_share(emulator):
+    limit = RateLimit(per_second=7.0, burst=3)
+    backend = make_backend(emulator, rate_limit=limit)
+    context = backend._context(lambda n: None)
+    assert context.rate.limit == limit and context.client().rate is context.rate
+    assert backend._context(lambda n: None).rate is not context.rate  # one budget per batch, not per backend
+    bell = qvec.Circuit(2).h(0).cx(0, 1)
+    assert torch.allclose(backend.probs(bell).double(), torch.tensor([[0.5, 0, 0, 0.5]], dtype=torch.float64))

@@ -4,11 +4,11 @@ from .backend import CircuitResults, IonQBackend
 from .client import IonQClient
 from .packing import PackingLimits, pack_circuits
 from .results import SparseDistribution
-from .settings import IonQSettings, PollPolicy, RetryPolicy, Timeouts, resolve_settings
+from .settings import IonQSettings, PollPolicy, RateLimit, RetryPolicy, Timeouts, resolve_settings
 from .strategies import Concurrent, Packed, Sequential, Strategy, Threads, parse_strategy
 
 __all__ = [
     "CircuitResults", "Concurrent", "IonQBackend", "IonQClient", "IonQSettings", "Packed", "PackingLimits",
-    "PollPolicy", "RetryPolicy", "Sequential", "SparseDistribution", "Strategy", "Threads", "Timeouts", "pack_circuits",
+    "PollPolicy", "RateLimit", "RetryPolicy", "Sequential", "SparseDistribution", "Strategy", "Threads", "Timeouts", "pack_circuits",
     "parse_strategy", "resolve_settings",
 ]

@@ -25,7 +25,8 @@ from .compile import JobOptions, check_width, circuit_entry, job_body
 from .progress import circuit_progress
 from .results import SparseDistribution, check_dense_size, decode_distribution, estimate_counts, sample_counts
 from .runner import JobUnit
-from .settings import IonQSettings, PollPolicy, RetryPolicy, Timeouts, resolve_settings
+from .ratelimit import RateBudget
+from .settings import IonQSettings, PollPolicy, RateLimit, RetryPolicy, Timeouts, resolve_settings
 from .strategies import BatchContext, Strategy, parse_strategy, run_sync
 from .targets import target_qubits
 
@@ -96,14 +97,15 @@ class IonQBackend(RunsQubitBatches):
                  shots: int | None = None, strategy: str | Strategy | None = None, *,
                  noise: Mapping[str, Any] | None = None, seed: int | None = None, job_name: str | None = None,
                  metadata: Mapping[str, str] | None = None, retry: RetryPolicy = RetryPolicy(),
-                 poll: PollPolicy = PollPolicy(), timeouts: Timeouts = Timeouts(), progress: bool | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None, env_file: str | None = ".env") -> None:
+                 poll: PollPolicy = PollPolicy(), timeouts: Timeouts = Timeouts(), rate_limit: RateLimit = RateLimit(),
+                 progress: bool | None = None, transport: httpx.AsyncBaseTransport | None = None, env_file: str | None = ".env") -> None:
         self.settings: IonQSettings = resolve_settings(api_key, base_url, target, env_file=env_file)
         self.shots = _check_shots(shots)
         self.strategy = parse_strategy(strategy)
         self.noise, self.seed, self.job_name = noise, seed, job_name
         self.metadata = dict(metadata or {})
         self.retry, self.poll, self.timeouts, self.progress = retry, poll, timeouts, progress
+        self.rate_limit = rate_limit
         self._transport = transport
 
     def __repr__(self) -> str:
@@ -174,7 +176,8 @@ class IonQBackend(RunsQubitBatches):
                 for group in self.strategy.group(entries)]
 
     def _context(self, advance: Any) -> BatchContext:
-        return BatchContext(self.make_client, self.poll, self.timeouts, advance)
+        """One batch's context: its requests share one budget of ``rate_limit``."""
+        return BatchContext(self.make_client, self.poll, self.timeouts, advance, rate=RateBudget(self.rate_limit))
 
     def _results(self, circuits: Sequence[Circuit], units: Sequence[JobUnit], answers: Mapping[int, Any],
                  shots: int | None, generator: torch.Generator) -> CircuitResults:
