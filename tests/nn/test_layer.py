@@ -10,11 +10,12 @@ import torch
 from torch.func import functional_call
 
 import qvec
+from qvec.apps.moons import load_two_moons
 from qvec.backends.base import RunsQubitBatches
 from qvec.backends.local import LocalBackend
 from qvec.circuit import Circuit
 from qvec.errors import InputError
-from qvec.nn import QuantumLayer, angle_encoding, basic_entangler, strongly_entangling
+from qvec.nn import QuantumLayer, angle_encoding, data_reuploading, strongly_entangling
 
 from .reference import dense_state, z_expectation
 
@@ -146,6 +147,30 @@ def test_a_layer_trains_to_the_known_minimum() -> None:
     found = torch.remainder(layer.weights.detach() - torch.tensor([0.7, -0.4], dtype=torch.float64) + math.pi,
                             2 * math.pi) - math.pi
     torch.testing.assert_close(found, torch.zeros(2, dtype=torch.float64), atol=1e-3, rtol=0)
+
+
+def test_a_reuploading_layer_with_a_linear_head_classifies_the_two_moons() -> None:
+    """The bundled two-moons set: 40 seeded Adam steps on all 200 points bring the loss from ~0.66 to below 0.2."""
+    points, labels = load_two_moons()
+    circuit, inputs, weights = data_reuploading(2, 3)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)  # the head's initialisation
+        model = torch.nn.Sequential(
+            QuantumLayer(circuit, inputs, weights, ["Z0", "Z1"], init="normal", init_std=0.5, seed=0,
+                         dtype=torch.complex128),
+            torch.nn.Linear(2, 1, dtype=torch.float64))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    loss_function = torch.nn.BCEWithLogitsLoss()
+    losses = []
+    for _ in range(40):
+        optimizer.zero_grad()
+        loss = loss_function(model(points.double()).squeeze(-1), labels.double())
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    with torch.no_grad():
+        accuracy = ((model(points.double()).squeeze(-1) > 0).long() == labels).double().mean().item()
+    assert losses[0] > 0.6 and losses[-1] < 0.2 and accuracy >= 0.93
 
 
 class ValuesOnly(RunsQubitBatches):
