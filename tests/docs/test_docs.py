@@ -43,8 +43,8 @@ def test_the_declared_license_is_shipped():
 def test_the_api_reference_has_a_page_for_each_public_module():
     config = (ROOT / "mkdocs.yml").read_text()
     assert re.search(r"^strict: true$", config, re.M)
-    for module in ("qvec.circuit", "qvec.sim", "qvec.execute", "qvec.photonic", "qvec.backends", "qvec.backends.ionq",
-                   "qvec.emulator", "qvec.errors"):
+    for module in ("qvec.circuit", "qvec.sim", "qvec.execute", "qvec.nn", "qvec.photonic", "qvec.backends",
+                   "qvec.backends.ionq", "qvec.emulator", "qvec.errors"):
         page = ROOT / "docs" / "api" / f"{module.removeprefix('qvec.')}.md"
         assert f"::: {module}\n" in page.read_text(), page
         assert f"api/{page.name}" in config, f"{page.name} is not in the mkdocs nav"
