@@ -168,3 +168,22 @@ def test_bad_inputs_are_input_errors():
         adjoint_expval(Circuit(1).ry(0, "w"), ["Z3"], {"w": w})
     with pytest.raises(InputError, match="missing value for parameter 'w'"):
         adjoint_expval(Circuit(1).ry(0, "w"), ["Z0"], {})
+
+
+@pytest.fixture
+def small_permutation_tables(monkeypatch):
+    """Programs whose merged permutations cover at most 3 wires, as on registers past 16 qubits."""
+    from qvec.sim import program
+
+    monkeypatch.setattr(program, "MONOMIAL_MAX_QUBITS", 3)
+    program.compile_program.cache_clear()
+    yield
+    program.compile_program.cache_clear()
+
+
+def test_permutations_on_some_wires_are_undone(small_permutation_tables):
+    circuit, params, wrt = _random_case(8, n_qubits=6, batch=3)
+    circuit.cx(0, 3).cz(5, 1).swap(2, 4).iswap(0, 5).cx(4, 1).ccx(0, 2, 5).cswap(1, 3, 4)
+    for q in range(6):
+        circuit.rx(q, "a" if q % 2 else "x")
+    _assert_matches_autograd(circuit, OBSERVABLES, params, wrt, batch=3)

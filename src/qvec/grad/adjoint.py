@@ -2,13 +2,14 @@
 
 Forward runs the engine once without a graph and keeps the final states ``psi [B, 2**n]``. Backward
 folds the incoming gradient ``g [B, K]`` into one co-state per row, ``lambda = sum_k g[b, k] O_k psi``,
-and walks the circuit backwards, undoing one segment of gates at a time on ``psi`` and ``lambda``
-together. For a gate ``U`` with angle ``theta``, at the point just after it,
-``dE/dtheta = 2 Re <lambda| dU/dtheta U^dagger |psi>``: only the reduced matrix of the gate's wires,
-``M[r, c] = sum conj(lambda[r, rest]) psi[c, rest]``, is needed, and ``dU/dtheta`` is built exactly by
-forward-mode autodiff of the gate's own matrix builder (so u, p and the controlled rotations need no
-rule). Memory is a few ``[B, 2**n]`` states whatever the depth; every kernel call serves all B rows
-(PennyLane and Lightning split a broadcast batch into single circuits for adjoint).
+and walks the engine's fused program backwards, undoing one step (a layer of single-qubit runs, a
+gate, a merged permutation) at a time on ``psi`` and ``lambda`` stacked together. For a gate ``U`` with
+angle ``theta``, read at the point just after it, ``dE/dtheta = 2 Re <lambda| dU/dtheta U^dagger |psi>``:
+only the reduced matrix of the gate's wires, ``M[r, c] = sum conj(lambda[r, rest]) psi[c, rest]``, is
+needed (one per group of 4 adjacent qubits for a layer), and ``dU/dtheta U^dagger`` is ``-i G / 2`` for a
+rotation ``exp(-i theta G / 2)`` and exact forward-mode autodiff of the gate's own matrix builder for the
+others (u, p, cp, crx, cry, crz). Memory is a few ``[B, 2**n]`` states whatever the depth, and every kernel
+call serves all B rows (PennyLane and Lightning split a broadcast batch into single circuits for adjoint).
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ class _Sweep:
 
     @undo.register
     def _(self, spec: MonomialSpec, pair: torch.Tensor) -> torch.Tensor:
-        inverse = self.program.memo(("adjoint inverse", spec), lambda: _inverse_monomial(spec))
+        inverse = self.program.memo(("adjoint inverse", spec), lambda: _inverse_monomial(spec, self.n_qubits))
         phase = None if inverse.phase is None else torch.as_tensor(inverse.phase, dtype=pair.dtype, device=pair.device)
         step = Monomial(inverse.wires, torch.as_tensor(inverse.source, device=pair.device), phase)
         return apply_monomial(pair, step, self.n_qubits)
@@ -318,10 +319,30 @@ def _kron_inverse(runs: dict[int, tuple[torch.Tensor, Derivatives]], start: int,
     return kron_chain(torch.stack([(eye if m is None else m).expand(like.shape) for m in inverses], dim=-3))
 
 
-def _inverse_monomial(spec: MonomialSpec) -> MonomialSpec:
+# A permutation on some of the wires is undone as a table over the whole register up to this many qubits:
+# one gather of each row instead of moving the wires' axes last and back (two copies of the states each way).
+REGISTER_TABLE_MAX_QUBITS = 22
+
+
+def _inverse_monomial(spec: MonomialSpec, n_qubits: int) -> MonomialSpec:
     """``old[source[y]] = new[y] / phase[y]``: the inverse permutation, with conjugate phases (they are unit)."""
     inverse = np.argsort(spec.source)
-    return MonomialSpec(spec.wires, inverse, None if spec.phase is None else spec.phase[inverse].conj())
+    inverse_spec = MonomialSpec(spec.wires, inverse, None if spec.phase is None else spec.phase[inverse].conj())
+    if len(spec.wires) == n_qubits or n_qubits > REGISTER_TABLE_MAX_QUBITS:
+        return inverse_spec
+    return _on_register(inverse_spec, n_qubits)
+
+
+def _on_register(spec: MonomialSpec, n_qubits: int) -> MonomialSpec:
+    """The same permutation as a table over all ``n_qubits`` wires (the others keep their bits)."""
+    y = np.arange(2**n_qubits)
+    local = np.zeros_like(y)
+    for wire in spec.wires:  # wires[0] is the most significant bit of the local index
+        local = (local << 1) | ((y >> wire) & 1)
+    chosen, source = spec.source[local], y.copy()
+    for position, wire in enumerate(reversed(spec.wires)):
+        source = (source & ~(1 << wire)) | (((chosen >> position) & 1) << wire)
+    return MonomialSpec(tuple(range(n_qubits - 1, -1, -1)), source, None if spec.phase is None else spec.phase[local])
 
 
 # Below this many amplitudes per reduced block and rest (2**start), one wide product then a trace over the low
