@@ -26,10 +26,10 @@ def circuits(count=4):
     return [qvec.Circuit(2).h(0).cx(0, 1) for _ in range(count)]
 
 
-def wait_for_jobs(emulator, count, timeout=10.0):
-    deadline = time.monotonic() + timeout
+def wait_for_jobs(emulator, count):
+    """Return once the emulator has created ``count`` jobs; no deadline: a loaded machine may take long, and
+    a batch whose jobs never come hangs into the test's timeout, which fails it."""
     while emulator.counters()["jobs_created"] < count:
-        assert time.monotonic() < deadline, "jobs were never created"
         time.sleep(0.02)
 
 
