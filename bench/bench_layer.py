@@ -10,6 +10,9 @@ ring, outputs <Z_q>) three ways, each configuration in a fresh process, all in o
 - ``pennylane``: PennyLane default.qubit (torch interface, backprop, parameter broadcasting), the
   same circuit (bench_qubit.py's step; needs the ``bench`` extra).
 
+Then, per batch, the layer and the bare engine alternate in one process (``--pairs`` pairs): on a
+loaded machine that is the fair layer-against-engine comparison, as load drifts between processes.
+
 qvec runs in complex64 (angles float32), PennyLane's default.qubit in complex128. Prints a table of
 samples/s with the layer's ratio to each and writes JSON to bench/results/layer.json, with the load
 average: figures from a loaded machine are only compared within one run.
@@ -103,6 +106,17 @@ def run_one(engine: str, n_qubits: int, layers: int, batch: int, min_seconds: fl
             "threads": torch.get_num_threads(), **result}
 
 
+def run_paired(n_qubits: int, layers: int, batch: int, min_seconds: float, repeats: int, threads: int) -> dict:
+    """The layer against the bare engine in ONE process, alternating, ``repeats`` pairs: load that drifts between
+    separate processes cancels in each pair's ratio."""
+    torch.set_num_threads(threads)
+    layer, engine = make_step("layer", n_qubits, layers, batch), make_step("engine", n_qubits, layers, batch)
+    pairs = sorted(measure_step(layer, batch, min_seconds, 1)["samples_per_s"]
+                   / measure_step(engine, batch, min_seconds, 1)["samples_per_s"] for _ in range(repeats))
+    return {"n_qubits": n_qubits, "layers": layers, "batch": batch, "threads": torch.get_num_threads(),
+            "layer_over_engine": pairs[len(pairs) // 2], "min": pairs[0], "max": pairs[-1]}
+
+
 def ratios(rows: list[dict]) -> dict[int, dict[str, float]]:
     """Per batch: the layer's samples/s over the engine's and over PennyLane's (where both were measured)."""
     rate = {(r["engine"], r["batch"]): r.get("samples_per_s") for r in rows}
@@ -113,6 +127,21 @@ def ratios(rows: list[dict]) -> dict[int, dict[str, float]]:
         out[batch] = {f"layer_over_{other}": layer / rate[(other, batch)]
                       for other in ("engine", "pennylane") if rate.get((other, batch))}
     return out
+
+
+def print_paired(pairs: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="QuantumLayer / bare engine, alternating in one process (target >= 1)")
+    for column in ("B", "pairs", "layer/engine (median)", "range"):
+        table.add_column(column, justify="right")
+    for p in pairs:
+        if "error" in p:
+            table.add_row(str(p["batch"]), "", "-", p["error"][:48])
+            continue
+        table.add_row(str(p["batch"]), str(p["pairs"]), f"{p['layer_over_engine']:.2f}x", f"{p['min']:.2f}-{p['max']:.2f}")
+    Console(width=140).print(table)
 
 
 def print_table(rows: list[dict], by_batch: dict[int, dict[str, float]]) -> None:
@@ -132,7 +161,7 @@ def print_table(rows: list[dict], by_batch: dict[int, dict[str, float]]) -> None
         table.add_row(*head, f"{r['samples_per_s']:,.0f}", f"{r['min']:,.0f}-{r['max']:,.0f}", f"{r['peak_rss_mib']:.0f}",
                       f"{ratio['layer_over_engine']:.2f}x" if "layer_over_engine" in ratio else "",
                       f"{ratio['layer_over_pennylane']:.1f}x" if "layer_over_pennylane" in ratio else "")
-    Console().print(table)
+    Console(width=140).print(table)
 
 
 def main() -> None:
@@ -142,14 +171,20 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 16, 256, 4096])
     parser.add_argument("--min-seconds", type=float, default=0.5)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=5, help="layer/engine pairs measured alternating in one process")
     parser.add_argument("--threads", type=int, default=2, help="torch threads in each measuring process")
     parser.add_argument("--no-pennylane", action="store_true", help="skip PennyLane default.qubit")
     parser.add_argument("--output", type=Path, default=RESULTS / "layer.json")
     parser.add_argument("--one", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        engine, n, layers, batch, seconds, repeats, threads = args.one
-        print(json.dumps(run_one(engine, int(n), int(layers), int(batch), float(seconds), int(repeats), int(threads))))
+        engine, *settings = args.one
+        n, layers, batch, seconds, repeats, threads = int(settings[0]), int(settings[1]), int(settings[2]), \
+            float(settings[3]), int(settings[4]), int(settings[5])
+        if engine == "paired":
+            print(json.dumps({**run_paired(n, layers, batch, seconds, repeats, threads), "pairs": repeats}))
+        else:
+            print(json.dumps(run_one(engine, n, layers, batch, seconds, repeats, threads)))
         return
     engines = ["layer", "engine"] + ([] if args.no_pennylane else ["pennylane"])
     load_before = os.getloadavg()
@@ -160,8 +195,14 @@ def main() -> None:
             settings = [engine, args.qubits, args.layers, batch, args.min_seconds, args.repeats, args.threads]
             rows.append(run_isolated(__file__, row, [str(s) for s in settings]))
             print(json.dumps(rows[-1]), file=sys.stderr)
+    pairs = []
+    for batch in args.batches:
+        settings = ["paired", args.qubits, args.layers, batch, args.min_seconds, args.pairs, args.threads]
+        pairs.append(run_isolated(__file__, {"batch": batch}, [str(s) for s in settings]))
+        print(json.dumps(pairs[-1]), file=sys.stderr)
     by_batch = ratios(rows)
     print_table(rows, by_batch)
+    print_paired(pairs)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     record = {"benchmark": "QuantumLayer, standard circuit", "command": " ".join(["python", *sys.argv]),
               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_info(),
@@ -169,7 +210,8 @@ def main() -> None:
               # other processes' load while measuring: figures from a loaded machine are compared within one run only
               "load_average_1_5_15_min": {"before": load_before, "after": os.getloadavg()},
               "precision": PRECISION, "target": {"layer_over_pennylane": TARGET_RATIO, "batches": list(TARGET_BATCHES)},
-              "ratios": {str(b): v for b, v in by_batch.items()}, "results": rows}
+              "ratios": {str(b): v for b, v in by_batch.items()}, "results": rows,
+              "layer_over_engine_paired": pairs}
     args.output.write_text(json.dumps(record, indent=2))
     print(f"wrote {args.output}")
 

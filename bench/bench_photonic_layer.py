@@ -81,7 +81,7 @@ def print_table(rows: list[dict]) -> None:
             continue
         ratio = f"{r['samples_per_s'] / engine_rate[key]:.2f}x" if r["engine"] == "layer" and engine_rate.get(key) else ""
         table.add_row(*head, f"{r['samples_per_s']:,.0f}", f"{r['min']:,.0f}-{r['max']:,.0f}", f"{r['peak_rss_mib']:.0f}", ratio)
-    Console().print(table)
+    Console(width=140).print(table)
 
 
 def main() -> None:

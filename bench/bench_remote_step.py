@@ -158,7 +158,7 @@ def print_table(record: dict) -> None:
     for r in record["steps"]:
         table.add_row(str(r["step"]), f"{r['seconds']:.2f}", f"{r['seconds_in_rounds']:.2f}", str(r["jobs"]), str(r["rounds"]),
                       ", ".join(map(str, r["circuits_per_round"])), str(r["http_requests"]), f"{r['loss']:.4f}")
-    Console().print(table)
+    Console(width=140).print(table)
     print(f"largest |gradient - local autograd| at step 0: {record['max_gradient_gap_vs_local_autograd']:.2e}")
 
 
