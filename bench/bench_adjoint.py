@@ -3,10 +3,13 @@
 The standard circuit of docs/performance.md (RY(x_q) per row, L layers of RX, RY, RZ with weights shared by
 the batch, each closed by a CNOT ring), outputs <Z_q>; one step = forward and backward of their sum with
 respect to the weights. Each configuration runs in its own process, so its peak memory is that process's
-maximum resident set growth (torch's allocations included). Prints a table and writes JSON.
+maximum resident set growth (torch's allocations included). With ``--paired R`` each configuration also
+runs R rounds of one backprop step and one adjoint step alternately in one process: on a machine shared
+with other work, the per-round ratio is steadier than rates measured minutes apart. Prints a table and
+writes JSON.
 
     python bench/bench_adjoint.py                                   # the default grid
-    python bench/bench_adjoint.py --config 16 8 64 --config 20 8 8 --repeats 2
+    python bench/bench_adjoint.py --config 16 8 64 --config 20 8 8 --repeats 2 --paired 5
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -58,7 +63,25 @@ def run_one(method: str, dtype: str, n_qubits: int, layers: int, batch: int, min
     return {"method": method, "dtype": dtype, "n_qubits": n_qubits, "layers": layers, "batch": batch, **result}
 
 
+def run_paired(dtype: str, n_qubits: int, layers: int, batch: int, rounds: int) -> dict:
+    """Seconds per step of each method, alternating after one warm-up step each, and the per-round speed-up."""
+    torch.set_num_threads(int(os.environ.get("QVEC_BENCH_THREADS", torch.get_num_threads())))
+    steps = {method: make_step(method, n_qubits, layers, batch, dtype) for method in METHODS}
+    seconds: dict[str, list[float]] = {method: [] for method in METHODS}
+    for step in steps.values():
+        step()
+    for _ in range(rounds):
+        for method, step in steps.items():
+            start = time.perf_counter()
+            step()
+            seconds[method].append(time.perf_counter() - start)
+    ratios = [b / a for b, a in zip(seconds["backprop"], seconds["adjoint"])]
+    return {"dtype": dtype, "n_qubits": n_qubits, "layers": layers, "batch": batch, "step_seconds": seconds,
+            "adjoint_speedup_per_round": ratios, "adjoint_speedup_median": statistics.median(ratios)}
+
+
 def run_isolated(method: str, dtype: str, config: tuple[int, int, int], min_seconds: float, repeats: int) -> dict:
+    """``run_one`` (or ``run_paired`` for method "paired", with ``repeats`` rounds) in a fresh process."""
     n_qubits, layers, batch = config
     row = {"method": method, "dtype": dtype, "n_qubits": n_qubits, "layers": layers, "batch": batch}
     command = [sys.executable, __file__, "--one", method, dtype, *map(str, config), str(min_seconds), str(repeats)]
@@ -99,6 +122,8 @@ def main() -> None:
     parser.add_argument("--min-seconds", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch threads per run (default: torch's choice)")
+    parser.add_argument("--paired", type=int, default=0, metavar="ROUNDS",
+                        help="also alternate the two methods for ROUNDS rounds in one process per configuration")
     parser.add_argument("--note", default="", help="recorded with the results (e.g. the machine's other load)")
     parser.add_argument("--output", type=Path, default=RESULTS / "adjoint.json")
     parser.add_argument("--one", nargs=7, help=argparse.SUPPRESS)
@@ -107,22 +132,32 @@ def main() -> None:
         os.environ["QVEC_BENCH_THREADS"] = str(args.threads)
     if args.one:
         method, dtype, n, layers, batch, seconds, repeats = args.one
-        print(json.dumps(run_one(method, dtype, int(n), int(layers), int(batch), float(seconds), int(repeats))))
+        if method == "paired":
+            print(json.dumps(run_paired(dtype, int(n), int(layers), int(batch), int(repeats))))
+        else:
+            print(json.dumps(run_one(method, dtype, int(n), int(layers), int(batch), float(seconds), int(repeats))))
         return
     load_before = os.getloadavg()
-    rows = []
+    rows, paired = [], []
     for config in [tuple(c) for c in args.config] if args.config else DEFAULT_CONFIGS:
         for method in METHODS:
             rows.append(run_isolated(method, args.dtype, config, args.min_seconds, args.repeats))
             print(json.dumps(rows[-1]), file=sys.stderr)
+        if args.paired:
+            paired.append(run_isolated("paired", args.dtype, config, 0.0, args.paired))
+            print(json.dumps(paired[-1]), file=sys.stderr)
     print_table(rows)
+    for p in paired:
+        if "error" not in p:
+            print(f"paired n={p['n_qubits']} L={p['layers']} B={p['batch']}: adjoint / backprop speed "
+                  f"{p['adjoint_speedup_median']:.2f}x (median of {len(p['adjoint_speedup_per_round'])} rounds)")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     record = {"benchmark": "adjoint vs backprop, standard circuit", "command": " ".join(["python", *sys.argv]),
               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_info(),
               "torch_threads_per_run": int(os.environ.get("QVEC_BENCH_THREADS", torch.get_num_threads())),
               # other processes' load while measuring: compare the two methods within this run only
               "load_average_1_5_15_min": {"before": load_before, "after": os.getloadavg()},
-              "note": args.note, "dtype": args.dtype, "results": rows}
+              "note": args.note, "dtype": args.dtype, "results": rows, "paired": paired}
     args.output.write_text(json.dumps(record, indent=2))
     print(f"wrote {args.output}")
 
