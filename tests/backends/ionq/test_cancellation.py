@@ -33,6 +33,19 @@ def wait_for_jobs(emulator, count):
         time.sleep(0.02)
 
 
+def press_ctrl_c_when_jobs_exist(emulator, count):
+    """Press Ctrl-C (in the main thread) once the emulator has created ``count`` jobs, or at once if reading its
+    counters fails: the batch never waits for a press that does not come, and the test's asserts say what went wrong."""
+
+    def press():
+        try:
+            wait_for_jobs(emulator, count)
+        finally:
+            _thread.interrupt_main()
+
+    threading.Thread(target=press, daemon=True).start()
+
+
 def expected_jobs(strategy):
     return 2 if isinstance(strategy, Packed) else 4
 
@@ -67,12 +80,7 @@ def test_ctrl_c_cancels_the_jobs_on_the_server(start_emulator, caplog, strategy)
     emulator = start_emulator(faults=STUCK)
     backend = make_backend(emulator, strategy=Packed(limits=PackingLimits(max_circuits=2)) if strategy == "packed"
                            else strategy)
-
-    def press_ctrl_c():
-        wait_for_jobs(emulator, expected_jobs(backend.strategy))
-        _thread.interrupt_main()
-
-    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    press_ctrl_c_when_jobs_exist(emulator, expected_jobs(backend.strategy))
     with pytest.raises(KeyboardInterrupt):
         backend.run_circuits(circuits())
     assert_all_canceled(emulator, caplog, backend.strategy)
@@ -105,12 +113,7 @@ def test_a_job_stuck_past_the_stall_deadline_is_canceled_and_reported(start_emul
 def test_ctrl_c_raises_the_batch_interrupt_carrying_the_outcome(start_emulator):
     emulator = start_emulator(faults=STUCK)
     backend = make_backend(emulator, strategy="concurrent")
-
-    def press_ctrl_c():
-        wait_for_jobs(emulator, 4)
-        _thread.interrupt_main()
-
-    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    press_ctrl_c_when_jobs_exist(emulator, 4)
     with pytest.raises(BatchInterrupted, match="interrupted") as info:
         backend.run_circuits(circuits())
     assert info.value.unfinished == [0, 1, 2, 3] and not info.value.completed
