@@ -10,6 +10,7 @@ import qvec
 from qvec.circuit import GATES
 from qvec.sim import program
 from qvec.sim.program import MonomialSpec, compile_program
+from qvec.sim.simulate import PLANS
 
 from .reference import reference_state
 
@@ -20,9 +21,11 @@ CONSTANT_MULTI_QUBIT = sorted(g.name for g in GATES.values() if g.n_qubits > 1 a
 def small_monomial_limit(monkeypatch: pytest.MonkeyPatch):
     """Merge at most 3 wires per table, so that 5-qubit circuits exercise tables on part of the register."""
     compile_program.cache_clear()
+    PLANS.clear()
     monkeypatch.setattr(program, "MONOMIAL_MAX_QUBITS", 3)
     yield
     compile_program.cache_clear()
+    PLANS.clear()
 
 
 def random_permutation_circuit(rng: np.random.Generator, n_qubits: int, n_ops: int) -> qvec.Circuit:
@@ -46,7 +49,7 @@ def test_merged_permutations_match_dense_reference(seed: int, small_monomial_lim
     circuit = random_permutation_circuit(rng, 5, 30)
     got = qvec.sim.simulate(circuit, dtype=torch.complex128)[0].numpy()
     np.testing.assert_allclose(got, reference_state(circuit, {}, 0), atol=1e-12)
-    monomials = [s for s in circuit.memo(("sim.program", frozenset()), lambda: None).steps if isinstance(s, MonomialSpec)]
+    monomials = [s for s in qvec.sim.prepare(circuit).program.steps if isinstance(s, MonomialSpec)]
     assert monomials and all(len(s.wires) <= 3 and len(s.source) == 2 ** len(s.wires) for s in monomials)
 
 

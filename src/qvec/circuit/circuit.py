@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterator, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence, Union
 
 import torch
 
@@ -64,7 +64,8 @@ class Circuit:
             raise InputError(f"n_qubits must be a positive integer, got {n_qubits!r}")
         self.n_qubits = n_qubits
         self._operations: list[Operation] = []
-        self._memo: dict[Hashable, Any] = {}
+        self._parameters: list[str] | None = None  # derived from the operations; reset by append
+        self._tensor_angles: list[torch.Tensor] | None = None
         for op in operations:
             self.append(op.gate, op.wires, op.angles)
 
@@ -86,14 +87,8 @@ class Circuit:
         checked = tuple(a if isinstance(a, ScaledParameter) else check_angle(a, f"angle {i} of {gate} on qubits {wires}")
                         for i, a in enumerate(angles))
         self._operations.append(Operation(gate, wires, checked))
-        self._memo.clear()
+        self._parameters = self._tensor_angles = None
         return self
-
-    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """Data derived from this circuit (for engines), computed once and forgotten when the circuit changes."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
 
     def h(self, q: int) -> Circuit: return self.append("h", (q,))
     def x(self, q: int) -> Circuit: return self.append("x", (q,))
@@ -180,12 +175,15 @@ class Circuit:
     @property
     def parameters(self) -> list[str]:
         """Parameter names in order of first use."""
-        names = self.memo("parameters", lambda: list(dict.fromkeys(n for op in self._operations for n in op.parameter_names)))
-        return list(names)
+        if self._parameters is None:
+            self._parameters = list(dict.fromkeys(n for op in self._operations for n in op.parameter_names))
+        return list(self._parameters)
 
     def tensor_angles(self) -> list[torch.Tensor]:
         """The tensors written into gates directly, in order of appearance."""
-        return list(self.memo("tensor_angles", lambda: [a for op in self._operations for a in op.angles if isinstance(a, torch.Tensor)]))
+        if self._tensor_angles is None:
+            self._tensor_angles = [a for op in self._operations for a in op.angles if isinstance(a, torch.Tensor)]
+        return list(self._tensor_angles)
 
     def specs(self) -> CircuitSpecs:
         """Qubits, number of operations, depth, gate counts and parameter names."""

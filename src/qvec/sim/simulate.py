@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -19,7 +22,7 @@ from .matrices import GateMatrices, build_gate_matrices, fuse_runs
 from .memory import allocation_failures_as_errors, check_fits, memory_budget, resolve_device, rows_per_chunk
 from .program import GateSpec, GateStepSpec, LayerSpec, MonomialSpec, Program, compile_program
 
-__all__ = ["RowOutput", "Simulation", "prepare", "real_dtype", "simulate"]
+__all__ = ["PLANS", "PlanCache", "RowOutput", "Simulation", "prepare", "real_dtype", "simulate"]
 
 # Merging a shared segment into one dense operator pays when the batch is large against 2**n:
 # a GEMM element costs about this fraction of a memory-bound gate-application element (CPU).
@@ -30,6 +33,8 @@ ROW_COPIES = 4
 ROW_COPIES_PER_STEP_WITH_GRAD = 2
 # Past this, 2**n amplitudes overflow torch's int64 sizes; smaller registers are checked against the budget.
 MAX_ADDRESSABLE_QUBITS = 60
+# Circuit structures (and per-row splits) whose compiled programs the engine keeps.
+PLAN_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -86,20 +91,66 @@ def _gate_specs(circuit: Circuit) -> tuple[tuple[GateSpec, ...], tuple[tuple[fro
     return tuple(gates), tuple(reads)
 
 
-def _compile(circuit: Circuit, batch: ParameterBatch, tensors: list[torch.Tensor]) -> Program:
-    """The program for this circuit's structure and this batch's per-row angles (memoized on the circuit)."""
-    gates, reads = circuit.memo("sim.gate_specs", lambda: _gate_specs(circuit))
-    row_names = {name for name, value in batch.values.items() if value.dim() == 1}
-    row_tensors = {i for i, t in enumerate(tensors) if t.dim() == 1}
-    row_ops = frozenset(i for i, (names, indices) in enumerate(reads)
-                        if (row_names and not names.isdisjoint(row_names)) or (row_tensors and not indices.isdisjoint(row_tensors)))
-    return circuit.memo(("sim.program", row_ops), lambda: compile_program(circuit.n_qubits, gates, row_ops))
+class PlanCache:
+    """The engine's compiled programs, kept here and not on the circuit (the IR holds no engine state).
+
+    Keyed by the circuit object and its number of operations (a circuit changes only by appending, so
+    an appended circuit gets a new key), checked through a weak reference so that a new circuit at a
+    dead one's address never reads its plans, and by which operations are per-row; the least recently
+    used entries past ``size`` are dropped. ``compilations`` counts the misses.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.compilations = 0
+        self._entries: OrderedDict[tuple[int, int, frozenset[int] | None], tuple[weakref.ref, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def _get(self, circuit: Circuit, row_ops: frozenset[int] | None, compute: Callable[[], Any]) -> Any:
+        key = (id(circuit), len(circuit), row_ops)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0]() is circuit:
+                self._entries.move_to_end(key)
+                return entry[1]
+        value = compute()
+        with self._lock:
+            self._entries[key] = (weakref.ref(circuit), value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+    def program(self, circuit: Circuit, batch: ParameterBatch, tensors: list[torch.Tensor]) -> Program:
+        """The program for this circuit's structure and this batch's per-row angles."""
+        gates, reads = self._get(circuit, None, lambda: _gate_specs(circuit))
+        row_names = batch.row_names()
+        row_tensors = {i for i, t in enumerate(tensors) if t.dim() == 1}
+        row_ops = frozenset(i for i, (names, indices) in enumerate(reads)
+                            if (row_names and not names.isdisjoint(row_names))
+                            or (row_tensors and not indices.isdisjoint(row_tensors)))
+        return self._get(circuit, row_ops, lambda: self._compile(circuit.n_qubits, gates, row_ops))
+
+    def _compile(self, n_qubits: int, gates: tuple[GateSpec, ...], row_ops: frozenset[int]) -> Program:
+        self.compilations += 1
+        return compile_program(n_qubits, gates, row_ops)
+
+
+PLANS = PlanCache(PLAN_CACHE_SIZE)
 
 
 def _slice_batch(batch: ParameterBatch, tensors: list[torch.Tensor], rows: slice) -> tuple[ParameterBatch, list[torch.Tensor]]:
     values = {k: v[rows] if v.dim() == 1 else v for k, v in batch.values.items()}
+    stacks = tuple((names, v[rows] if v.dim() == 2 else v) for names, v in batch.stacks)
     n_rows = len(range(*rows.indices(batch.batch_size)))
-    return ParameterBatch(n_rows, values), [t[rows] if t.dim() == 1 else t for t in tensors]
+    return ParameterBatch(n_rows, values, stacks), [t[rows] if t.dim() == 1 else t for t in tensors]
 
 
 def _is_per_row(spec: object) -> bool:
@@ -117,7 +168,7 @@ class Simulation:
         self.n_qubits = _addressable(circuit.n_qubits)
         self.tensors = circuit.tensor_angles()
         self.batch = bind_parameters(circuit.parameters, params, self.tensors, check_finite=False)
-        self.program = _compile(circuit, self.batch, self.tensors)
+        self.program = PLANS.program(circuit, self.batch, self.tensors)
         self.chunk_rows = self._chunk_rows(output or RowOutput("readouts"))
         shared_ops = tuple(i for i in range(len(self.program.gates)) if i not in self.program.row_ops)
         self._shared_matrices = build_gate_matrices(self.program, self.batch, self.tensors, None, self.real, self.device, shared_ops)
