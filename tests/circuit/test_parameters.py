@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from qvec.circuit import bind_parameters
-from qvec.circuit.parameters import check_angle
+from qvec.circuit.parameters import ParameterStack, check_angle
 from qvec.errors import InputError
 
 
@@ -134,3 +134,35 @@ def test_gate_angles_may_be_lists_and_numpy_arrays() -> None:
     import qvec
     rows = qvec.Circuit(1).ry(0, np.array([0.0, np.pi])).probs(dtype=torch.complex128)
     assert torch.allclose(rows, torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64), atol=1e-12)
+
+
+@pytest.mark.parametrize(("groups", "message"), [
+    ([(["a", "b"], torch.zeros(3))], r"parameters 'a' \.\. 'b' \(2 names\) must have shape \[2\].*got shape \(3,\)"),
+    ([(["a"], torch.zeros(2, 1, 1))], r"parameters 'a' must have shape \[1\].*\[B, 1\].*got shape \(2, 1, 1\)"),
+    ([(["a"], torch.tensor(0.5))], r"parameters 'a' must have shape"),
+    ([(["a", "b"], torch.zeros(2, dtype=torch.complex64))], r"parameters 'a' \.\. 'b'.*real tensor"),
+    ([(["a"], [0.1]), (["b", "a"], [0.2, 0.3])], r"parameter 'a' is given twice"),
+    ([([], torch.zeros(0))], r"non-empty list of parameter names"),
+])
+def test_a_bad_parameter_stack_is_an_input_error_naming_the_parameter(groups: list, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        ParameterStack(*groups)
+
+
+def test_a_parameter_stack_binds_like_the_dict_of_its_columns() -> None:
+    stack = ParameterStack((["a", "b"], torch.tensor([0.1, 0.2])), (["x"], [[1.0], [2.0], [3.0]]))
+    assert dict(stack).keys() == {"a", "b", "x"} and float(stack["b"]) == pytest.approx(0.2)
+    batch = bind_parameters(["x", "a", "b"], stack)
+    assert batch.batch_size == 3 and batch.is_shared("a") and torch.equal(batch.values["x"], torch.tensor([1.0, 2.0, 3.0]))
+    assert batch.stacks == stack.groups and batch.values["x"].dtype == torch.float64
+
+
+@pytest.mark.parametrize(("names", "stack", "message"), [
+    (["a"], ParameterStack((["a", "b"], [0.1, 0.2])), r"unknown parameter 'b'"),
+    (["a", "b"], ParameterStack((["a"], [0.1])), r"missing value for parameter 'b'"),
+    (["a", "b"], ParameterStack((["a"], [[0.1], [0.2]]), (["b"], [[0.1], [0.2], [0.3]])), r"same number of rows"),
+    (["a", "b"], ParameterStack((["a", "b"], [0.1, float("inf")])), r"parameter 'b' is inf"),
+])
+def test_binding_a_bad_parameter_stack_names_the_parameter(names: list[str], stack: ParameterStack, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        bind_parameters(names, stack)

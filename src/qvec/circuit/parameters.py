@@ -4,7 +4,8 @@ An angle is a float, a parameter name, or a tensor (a scalar shared by the batch
 tensor with one value per row); qubit circuits also take a ``ScaledParameter`` (``-theta``,
 as ``Circuit.inverse`` writes). Values may be given as numbers, lists, numpy arrays or tensors;
 ``as_value_tensor`` turns them into tensors in one place. ``bind_parameters`` checks a
-``params`` mapping against a circuit and fixes the batch size B.
+``params`` mapping against a circuit and fixes the batch size B. A ``ParameterStack`` gives many
+values as the columns of a few tensors, so that an engine binds them by one gather.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence, Union
+from typing import ItemsView, Iterable, Iterator, Mapping, Sequence, Union, ValuesView
 
 import numpy as np
 import torch
@@ -20,7 +21,7 @@ import torch
 from qvec.errors import InputError
 
 __all__ = [
-    "Angle", "ParameterBatch", "ScaledParameter", "angle_key", "as_value_tensor", "bind_parameters",
+    "Angle", "ParameterBatch", "ParameterStack", "ScaledParameter", "angle_key", "as_value_tensor", "bind_parameters",
     "check_all_finite", "check_angle", "scale_angle",
 ]
 
@@ -160,15 +161,103 @@ def angle_key(value: Angle) -> object:
     return value + 0.0 if isinstance(value, float) else value
 
 
+def _span(names: Sequence[str]) -> str:
+    return repr(names[0]) if len(names) == 1 else f"{names[0]!r} .. {names[-1]!r} ({len(names)} names)"
+
+
+def _check_stack(values: torch.Tensor, names: tuple[str, ...]) -> torch.Tensor:
+    """A group's values, checked: ``[P]`` or ``[B, P]`` for its ``P`` names, real (integers become float64)."""
+    width = len(names)
+    if values.dim() not in (1, 2) or values.shape[-1] != width:
+        raise InputError(f"the values of parameters {_span(names)} must have shape [{width}] (shared by the batch) "
+                         f"or [B, {width}] (one row each), got shape {tuple(values.shape)}")
+    if values.is_floating_point():
+        return values
+    if values.dtype in (torch.int32, torch.int64):
+        return values.to(torch.float64)
+    raise InputError(f"the values of parameters {_span(names)} must be a real tensor, got dtype {values.dtype}")
+
+
+class ParameterStack(Mapping[str, torch.Tensor]):
+    """Values of many parameters as the last axis of a few tensors, bound by one gather (one autograd node)
+    instead of one scalar per name.
+
+    Each group pairs names with values ``[len(names)]`` (shared by the batch) or ``[B, len(names)]`` (one
+    row each). As a mapping it gives each name its column (``[]`` or ``[B]``), so anything that takes a
+    ``params`` dict takes it; the local engine reads the groups whole.
+    """
+
+    def __init__(self, *groups: tuple[Sequence[str], ParamValue]) -> None:
+        checked: list[tuple[tuple[str, ...], torch.Tensor]] = []
+        self._where: dict[str, tuple[int, int]] = {}
+        for names, values in groups:
+            names = tuple(names)
+            if not names or not all(isinstance(name, str) for name in names):
+                raise InputError(f"a ParameterStack group needs a non-empty list of parameter names, got {names!r}")
+            for column, name in enumerate(names):
+                if name in self._where:
+                    raise InputError(f"parameter {name!r} is given twice in a ParameterStack")
+                self._where[name] = (len(checked), column)
+            checked.append((names, _check_stack(as_value_tensor(values, f"the values of parameters {_span(names)}"),
+                                                names)))
+        self.groups = tuple(checked)
+        self._columns: dict[str, torch.Tensor] | None = None
+
+    def locate(self, name: str) -> tuple[int, int]:
+        """(group, column) of ``name``."""
+        return self._where[name]
+
+    def columns(self) -> dict[str, torch.Tensor]:
+        """Every name's column, from one ``unbind`` per group (made on first use, then kept)."""
+        if self._columns is None:
+            self._columns = {name: column for names, values in self.groups
+                             for name, column in zip(names, values.unbind(-1))}
+        return self._columns
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        return self.columns()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._where
+
+    def values(self) -> ValuesView[torch.Tensor]:
+        return self.columns().values()
+
+    def items(self) -> ItemsView[str, torch.Tensor]:
+        return self.columns().items()
+
+    def __repr__(self) -> str:
+        return "ParameterStack(" + ", ".join(f"{_span(n)}: {tuple(v.shape)}" for n, v in self.groups) + ")"
+
+
+# A stacked group as an engine reads it: its names and values [P] or [B, P].
+Stack = tuple[tuple[str, ...], torch.Tensor]
+
+
 @dataclass(frozen=True)
 class ParameterBatch:
-    """Checked parameter values: 0-d tensors are shared by the batch, 1-D tensors have B rows."""
+    """Checked parameter values: 0-d tensors are shared by the batch, 1-D tensors have B rows.
+
+    ``stacks`` are the groups of a ``ParameterStack`` (their columns are in ``values`` too), so that an
+    engine may gather the angles of many gates from them at once.
+    """
 
     batch_size: int
     values: Mapping[str, torch.Tensor]
+    stacks: tuple[Stack, ...] = ()
 
     def is_shared(self, name: str) -> bool:
         return self.values[name].dim() == 0
+
+    def row_names(self) -> set[str]:
+        """The names with one value per row."""
+        return {name for name, value in self.values.items() if value.dim() == 1}
 
 
 def _batch_size(lengths: dict[str, int]) -> int:
@@ -177,6 +266,24 @@ def _batch_size(lengths: dict[str, int]) -> int:
         listing = ", ".join(f"{name!r} has {n}" for name, n in lengths.items())
         raise InputError(f"per-row parameters must all have the same number of rows: {listing}")
     return distinct[0] if distinct else 1
+
+
+def _check_names(names: list[str], params: Mapping[str, object]) -> None:
+    known_names = set(names)
+    unknown = [name for name in params if name not in known_names]
+    if unknown:
+        known = ", ".join(names) or "none"
+        raise InputError(f"unknown parameter {unknown[0]!r}; the circuit's parameters are: {known}")
+    missing = [name for name in names if name not in params]
+    if missing:
+        raise InputError(f"missing value for parameter {missing[0]!r}")
+
+
+def _check_stacks_finite(stack: ParameterStack) -> None:
+    """One check per group; the columns are only read to name a culprit."""
+    for names, values in stack.groups:
+        if not bool(torch.isfinite(values.detach()).all()):
+            check_all_finite({name: stack[name] for name in names})
 
 
 def bind_parameters(
@@ -189,26 +296,30 @@ def bind_parameters(
     """Check ``params`` against the circuit's parameter ``names`` and fix the batch size.
 
     ``tensor_angles`` are the tensors written into gates directly; 1-D ones count as per-row.
+    A ``ParameterStack`` is checked group by group, not name by name, and its groups travel along.
     """
     names = list(dict.fromkeys(names))
     if params is not None and not isinstance(params, Mapping):
         raise InputError(f"params must map parameter names to values, such as {{'theta': [0.1, 0.2]}}, "
                          f"got a {type(params).__name__}")
-    params = dict(params or {})
-    known_names = set(names)
-    unknown = [name for name in params if name not in known_names]
-    if unknown:
-        known = ", ".join(names) or "none"
-        raise InputError(f"unknown parameter {unknown[0]!r}; the circuit's parameters are: {known}")
-    missing = [name for name in names if name not in params]
-    if missing:
-        raise InputError(f"missing value for parameter {missing[0]!r}")
-    values: dict[str, torch.Tensor] = {}
-    for name in names:
-        tensor = as_value_tensor(params[name], f"parameter {name!r}")
-        values[name] = _check_tensor(tensor, f"parameter {name!r}", finite=False)
-    if check_finite:
-        check_all_finite(values)
-    lengths = {name: int(v.shape[0]) for name, v in values.items() if v.dim() == 1}
+    if isinstance(params, ParameterStack):
+        _check_names(names, params)
+        if check_finite:
+            _check_stacks_finite(params)
+        columns = params.columns()
+        values = {name: columns[name] for name in names}
+        stacks = params.groups
+        lengths = {n[0]: int(v.shape[0]) for n, v in stacks if v.dim() == 2}
+    else:
+        params = dict(params or {})
+        _check_names(names, params)
+        values = {}
+        for name in names:
+            tensor = as_value_tensor(params[name], f"parameter {name!r}")
+            values[name] = _check_tensor(tensor, f"parameter {name!r}", finite=False)
+        if check_finite:
+            check_all_finite(values)
+        stacks = ()
+        lengths = {name: int(v.shape[0]) for name, v in values.items() if v.dim() == 1}
     lengths.update({f"tensor angle #{i}": int(t.shape[0]) for i, t in enumerate(tensor_angles) if t.dim() == 1})
-    return ParameterBatch(_batch_size(lengths), values)
+    return ParameterBatch(_batch_size(lengths), values, stacks)

@@ -11,6 +11,7 @@ from torch import nn
 from qvec.backends.resolve import resolve_backend
 from qvec.circuit import Circuit
 from qvec.circuit.observables import Observable, expand_observables
+from qvec.circuit.parameters import ParameterStack
 from qvec.errors import InputError
 from qvec.execute import DIFF_METHODS, Expval, execute
 from qvec.sim.sampling import check_seed, check_shots
@@ -25,11 +26,12 @@ class QuantumLayer(nn.Module):
     """Expectation values of ``observables`` after ``circuit``: ``x [..., len(inputs)] -> [..., len(observables)]``.
 
     ``inputs`` are fed from the last axis of ``x`` in order; ``weights`` are trained as one
-    ``nn.Parameter`` of shape ``[len(weights)]``, bound to the circuit by one ``unbind`` (one autograd
-    node, whatever the number of weights). Every batch runs as one ``qvec.execute`` call, which picks
-    the gradient method (``diff_method``) for the backend. ``init`` is ``"uniform"`` (on [0, 2 pi), the
-    default), ``"normal"`` (standard deviation ``init_std``) or the initial values. ``seed`` fixes the
-    initialisation and, where a forward pass draws at random (``shots``, ``"spsa"``), the sequence of its draws.
+    ``nn.Parameter`` of shape ``[len(weights)]``, passed whole in a ``ParameterStack`` (the local engine
+    binds it by one gather, one autograd node whatever the number of weights). Every batch runs as one
+    ``qvec.execute`` call, which picks the gradient method (``diff_method``) for the backend. ``init`` is
+    ``"uniform"`` (on [0, 2 pi), the default), ``"normal"`` (standard deviation ``init_std``) or the initial
+    values. ``seed`` fixes the initialisation and, where a forward pass draws at random (``shots``,
+    ``"spsa"``), the sequence of its draws.
     """
 
     def __init__(self, circuit: Circuit, inputs: Sequence[str], weights: Sequence[str],
@@ -63,13 +65,14 @@ class QuantumLayer(nn.Module):
     def n_outputs(self) -> int:
         return len(self.measurement.observables)
 
-    def bindings(self, x: torch.Tensor | None) -> tuple[torch.Size, dict[str, torch.Tensor]]:
-        """The leading batch shape of ``x`` and the circuit's parameter values: a column of ``x`` per input
-        (``[B]``), a scalar view of ``self.weights`` per weight."""
+    def bindings(self, x: torch.Tensor | None) -> tuple[torch.Size, ParameterStack]:
+        """The leading batch shape of ``x`` and the circuit's parameter values as a ``ParameterStack``: the
+        inputs ``[B, len(inputs)]`` and ``self.weights`` whole, so that the engine binds them by one gather."""
         leading, columns = flatten_inputs(x, self.inputs, self.weights.dtype, self.weights.device)
-        params = dict(zip(self.inputs, columns))
-        params.update(zip(self.weight_names, self.weights.unbind()))
-        return leading, params
+        groups = [(self.weight_names, self.weights)] if self.weight_names else []
+        if columns:
+            groups.append((self.inputs, torch.stack(columns, -1)))
+        return leading, ParameterStack(*groups)
 
     def forward(self, x: torch.Tensor | None = None) -> torch.Tensor:
         leading, params = self.bindings(x)

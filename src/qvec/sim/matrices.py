@@ -19,31 +19,77 @@ from .program import GateSpec, Program
 __all__ = ["GateMatrices", "build_gate_matrices", "fuse_runs"]
 
 
-def _angle_value(source: tuple[str, object], batch: ParameterBatch, tensors: list[torch.Tensor]) -> torch.Tensor | float:
-    kind, value = source
-    if kind == "name":
-        return batch.values[value]
-    if kind == "scaled":
-        name, scale = value
-        return batch.values[name] * scale
-    if kind == "tensor":
-        return tensors[value]
-    return value
+# The names of a batch's stacked groups, in order: with the program's structure, all an angle plan depends on.
+Layout = tuple[tuple[str, ...], ...]
 
 
-def _stack_angles(gates: list[GateSpec], batch: ParameterBatch, tensors: list[torch.Tensor],
+@dataclass(frozen=True)
+class _AnglePlan:
+    """Where the angles of a group of gates are read, in one table: the stacked groups used (whole), then
+    the other sources (one column each), then the constants; one gather ``index`` and the ``scales``."""
+
+    stacks: tuple[int, ...]
+    singles: tuple[tuple[str, object], ...]  # ("name", name) or ("tensor", position in the tensor angles)
+    consts: tuple[float, ...]
+    index: torch.Tensor
+    scales: torch.Tensor | None
+
+
+def _angle_plan(gates: list[GateSpec], layout: Layout) -> _AnglePlan:
+    stacked = {name: (g, j) for g, names in enumerate(layout) for j, name in enumerate(names)}
+    offsets: dict[int, int] = {}
+    singles: dict[tuple[str, object], int] = {}
+    consts: list[float] = []
+    slots: list[tuple[str, int]] = []
+    scales: list[float] = []
+    width = 0
+    for _, _, sources in gates:
+        for kind, value in sources:
+            name, scale = (value, 1.0) if kind == "name" else value if kind == "scaled" else (None, 1.0)
+            scales.append(scale)
+            if name in stacked:
+                group, column = stacked[name]
+                if group not in offsets:
+                    offsets[group], width = width, width + len(layout[group])
+                slots.append(("stack", offsets[group] + column))
+            elif kind == "const":
+                slots.append(("const", len(consts)))
+                consts.append(value)
+            else:
+                slots.append(("single", singles.setdefault(("tensor", value) if name is None else ("name", name), len(singles))))
+    start = {"stack": 0, "single": width, "const": width + len(singles)}
+    index = torch.tensor([start[kind] + position for kind, position in slots])
+    scaled = torch.tensor(scales, dtype=torch.float64) if any(s != 1.0 for s in scales) else None
+    return _AnglePlan(tuple(offsets), tuple(singles), tuple(consts), index, scaled)
+
+
+def _stack_angles(program: Program, ops: tuple[int, ...], batch: ParameterBatch, tensors: list[torch.Tensor],
                   rows: int | None, real: torch.dtype, device: torch.device) -> torch.Tensor:
-    """Angles of ``gates`` as ``[k, p]`` (shared) or ``[rows, k, p]`` (per row)."""
-    values = [_angle_value(s, batch, tensors) for _, _, sources in gates for s in sources]
-    k, p = len(gates), len(gates[0][2])
-    if all(not isinstance(v, torch.Tensor) for v in values):
-        angles = torch.tensor(values, dtype=real, device=device)
-    elif all(isinstance(v, torch.Tensor) and v.dim() == (0 if rows is None else 1) for v in values):
-        angles = torch.stack(values, -1).to(device=device, dtype=real)
-    else:
-        shape = () if rows is None else (rows,)
-        angles = torch.stack([v.to(device=device, dtype=real).expand(shape) if isinstance(v, torch.Tensor)
-                              else torch.full(shape, v, dtype=real, device=device) for v in values], -1)
+    """Angles of the gates ``ops`` as ``[k, p]`` (shared) or ``[rows, k, p]`` (per row).
+
+    The distinct sources sit side by side in one table (a stacked parameter group enters whole, the
+    other values in one stack, the constants in one tensor), read by one gather and one scale: a
+    ``ParameterStack`` binds any number of gates with one autograd node.
+    """
+    shape = () if rows is None else (rows,)
+    k, p = len(ops), len(program.gates[ops[0]][2])
+    if p == 0:
+        return torch.empty(*shape, k, 0, dtype=real, device=device)
+    layout = tuple(names for names, _ in batch.stacks)
+    plan = program.memo(("angles", ops, layout), lambda: _angle_plan([program.gates[i] for i in ops], layout))
+    pieces = [batch.stacks[g][1].to(device=device, dtype=real).expand(*shape, -1) for g in plan.stacks]
+    if plan.singles:
+        values = [batch.values[v] if kind == "name" else tensors[v] for kind, v in plan.singles]
+        if all(v.dim() == len(shape) for v in values):
+            pieces.append(torch.stack(values, -1).to(device=device, dtype=real))
+        else:
+            pieces.append(torch.stack([v.to(device=device, dtype=real).expand(shape) for v in values], -1))
+    if plan.consts:
+        pieces.append(torch.tensor(plan.consts, dtype=real, device=device).expand(*shape, -1))
+    table = torch.cat(pieces, -1) if len(pieces) > 1 else pieces[0]
+    angles = table.index_select(-1, plan.index.to(device))
+    if plan.scales is not None:
+        angles = angles * plan.scales.to(device=device, dtype=real)
     if not bool(torch.isfinite(angles.detach()).all()):
         check_all_finite(batch.values)  # raises, naming the parameter and row
     return angles.reshape(k, p) if rows is None else angles.reshape(rows, k, p)
@@ -90,7 +136,7 @@ def build_gate_matrices(program: Program, batch: ParameterBatch, tensors: list[t
     """Matrices of ``ops``, one vectorized build per group; ``rows`` is None for shared ops."""
     location: dict[int, tuple[torch.Tensor, int]] = {}
     for group in program.memo(("groups", ops), lambda: _groups(program, ops)):
-        angles = _stack_angles([program.gates[i] for i in group.members], batch, tensors, rows, real, device)
+        angles = _stack_angles(program, group.members, batch, tensors, rows, real, device)
         if group.generators is not None:
             matrices = pauli_rotations(angles[..., 0], group.generators)
         else:
