@@ -187,3 +187,15 @@ def test_permutations_on_some_wires_are_undone(small_permutation_tables):
     for q in range(6):
         circuit.rx(q, "a" if q % 2 else "x")
     _assert_matches_autograd(circuit, OBSERVABLES, params, wrt, batch=3)
+
+
+@pytest.mark.parametrize("layers", [1, 6])
+def test_the_node_keeps_only_the_final_states_whatever_the_depth(layers):
+    from qvec.bench.circuits import standard_qubit_circuit
+
+    circuit = standard_qubit_circuit(4, layers)
+    params = {name: torch.rand(5 if name.startswith("x") else (), dtype=F64, requires_grad=True)
+              for name in circuit.parameters}
+    values = adjoint_expval(circuit, ["Z0"], params)
+    (saved,) = values.grad_fn.saved_tensors
+    torch.testing.assert_close(saved, sim.simulate(circuit, params, dtype=torch.complex128).detach())
