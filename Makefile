@@ -18,11 +18,11 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/qvec demo
 
-# The suite, then the documentation: --strict turns a broken docstring or link into a failure
-# (never add --quiet: it hides the warnings, and --strict then passes).
+# The documentation, then the suite (pytest's summary stays the last line CI prints): --strict turns
+# a broken docstring or link into a failure (never add --quiet: it hides the warnings, and --strict then passes).
 test: install
-	$(BIN)/python -m pytest -q
 	$(BIN)/mkdocs build --strict --site-dir site
+	$(BIN)/python -m pytest -q
 
 docs: install
 	$(BIN)/mkdocs build --strict --site-dir site
