@@ -14,6 +14,7 @@ from qvec.apps.moons import load_two_moons
 from qvec.backends.base import RunsQubitBatches
 from qvec.backends.local import LocalBackend
 from qvec.circuit import Circuit
+from qvec.circuit.parameters import ParameterStack
 from qvec.errors import InputError
 from qvec.nn import QuantumLayer, angle_encoding, data_reuploading, strongly_entangling
 
@@ -66,14 +67,17 @@ def test_any_leading_batch_shape_maps_to_the_same_leading_shape() -> None:
     assert no_inputs().shape == (1,) and no_inputs(torch.zeros(4, 0)).shape == (4, 1)
 
 
-def test_weights_are_one_parameter_bound_by_one_autograd_node() -> None:
-    """The issue: binding the weights is one vectorized operation, not one indexing node per weight."""
+def test_weights_are_one_parameter_passed_whole_to_the_engine() -> None:
+    """The issue: binding the weights is one vectorized gather, not a dict of one scalar per weight."""
     circuit, inputs, weights = model(3, 4)
     layer = QuantumLayer(circuit, inputs, weights, ["Z0"], seed=0)
     assert [name for name, _ in layer.named_parameters()] == ["weights"] and layer.weights.shape == (len(weights),)
-    _, params = layer.bindings(torch.zeros(2, 3))
-    nodes = {params[name].grad_fn for name in weights}
-    assert len(nodes) == 1 and type(next(iter(nodes))).__name__.startswith("Unbind")
+    x = torch.rand(2, 3)
+    _, params = layer.bindings(x)
+    assert isinstance(params, ParameterStack)
+    (weight_names, weight_values), (input_names, input_rows) = params.groups
+    assert weight_names == tuple(weights) and weight_values is layer.weights
+    assert input_names == tuple(inputs) and torch.equal(input_rows, x)
 
 
 def test_the_same_seed_gives_the_same_initial_weights() -> None:

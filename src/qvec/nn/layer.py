@@ -17,7 +17,7 @@ from qvec.execute import DIFF_METHODS, Expval, execute
 from qvec.sim.sampling import check_seed, check_shots
 from qvec.sim.simulate import real_dtype
 
-from .weights import Init, check_names, flatten_inputs, initial_weights
+from .weights import Init, check_names, initial_weights, layer_parameters
 
 __all__ = ["QuantumLayer"]
 
@@ -68,11 +68,7 @@ class QuantumLayer(nn.Module):
     def bindings(self, x: torch.Tensor | None) -> tuple[torch.Size, ParameterStack]:
         """The leading batch shape of ``x`` and the circuit's parameter values as a ``ParameterStack``: the
         inputs ``[B, len(inputs)]`` and ``self.weights`` whole, so that the engine binds them by one gather."""
-        leading, columns = flatten_inputs(x, self.inputs, self.weights.dtype, self.weights.device)
-        groups = [(self.weight_names, self.weights)] if self.weight_names else []
-        if columns:
-            groups.append((self.inputs, torch.stack(columns, -1)))
-        return leading, ParameterStack(*groups)
+        return layer_parameters(x, self.inputs, self.weight_names, self.weights)
 
     def forward(self, x: torch.Tensor | None = None) -> torch.Tensor:
         leading, params = self.bindings(x)

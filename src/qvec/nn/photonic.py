@@ -21,7 +21,7 @@ from qvec.photonic.measure import marginal
 from qvec.sim.sampling import check_seed
 from qvec.sim.simulate import real_dtype
 
-from .weights import Init, check_names, flatten_inputs, initial_weights
+from .weights import Init, check_names, initial_weights, layer_parameters
 
 __all__ = [
     "FockProbabilities", "MeanPhoton", "PhotonicLayer", "PositionDensity", "QuadratureMean", "QuadratureVariance",
@@ -177,9 +177,7 @@ class PhotonicLayer(nn.Module):
 
     def state(self, x: torch.Tensor | None = None) -> tuple[torch.Size, FockState]:
         """The leading batch shape of ``x`` and the batched Fock state for its rows."""
-        leading, columns = flatten_inputs(x, self.inputs, self.weights.dtype, self.weights.device)
-        params = dict(zip(self.inputs, columns))
-        params.update(zip(self.weight_names, self.weights.unbind()))
+        leading, params = layer_parameters(x, self.inputs, self.weight_names, self.weights)
         state = run_photonic(self.circuit, params, cutoff=self.cutoff, dtype=self.dtype, device=self.weights.device,
                              backend=self.backend, renormalize=self.renormalize, truncation_tol=self.truncation_tol)
         return leading, state

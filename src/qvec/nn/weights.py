@@ -1,5 +1,5 @@
 """What both layers share: checking a circuit's input and weight names, seeded weight initialisation,
-and feeding a batch of inputs from the last axis of ``x``."""
+and binding a batch of inputs from the last axis of ``x`` with the weights."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Sequence, Union
 
 import torch
 
+from qvec.circuit.parameters import ParameterStack
 from qvec.errors import InputError
 
-__all__ = ["Init", "check_names", "flatten_inputs", "initial_weights"]
+__all__ = ["Init", "check_names", "flatten_inputs", "initial_weights", "layer_parameters"]
 
 # ``init`` is the name of a distribution or the initial values themselves.
 Init = Union[str, Sequence[float], torch.Tensor]
@@ -69,12 +70,12 @@ def initial_weights(count: int, init: Init, seed: int | None, dtype: torch.dtype
 
 
 def flatten_inputs(x: torch.Tensor | None, names: Sequence[str], real: torch.dtype,
-                   device: torch.device) -> tuple[torch.Size, list[torch.Tensor]]:
-    """The leading batch shape of ``x`` ``[..., len(names)]``, and one column ``[B]`` per input name."""
+                   device: torch.device) -> tuple[torch.Size, torch.Tensor | None]:
+    """The leading batch shape of ``x`` ``[..., len(names)]``, and ``x`` as rows ``[B, len(names)]`` (None without inputs)."""
     if x is None:
         if names:
             raise InputError(f"the layer takes inputs {list(names)}: call it with x of shape [..., {len(names)}]")
-        return torch.Size(), []
+        return torch.Size(), None
     if not isinstance(x, torch.Tensor):
         x = torch.as_tensor(x)
     if x.dim() == 0 or x.shape[-1] != len(names):
@@ -86,6 +87,16 @@ def flatten_inputs(x: torch.Tensor | None, names: Sequence[str], real: torch.dty
     if math.prod(leading) == 0:
         raise InputError(f"x has an empty batch (shape {tuple(x.shape)}): give at least one row")
     if not names:
-        return leading, []
-    columns = x.to(device=device, dtype=real).reshape(-1, len(names)).unbind(-1)
-    return leading, list(columns)
+        return leading, None
+    return leading, x.to(device=device, dtype=real).reshape(-1, len(names))
+
+
+def layer_parameters(x: torch.Tensor | None, inputs: Sequence[str], weight_names: Sequence[str],
+                     weights: torch.Tensor) -> tuple[torch.Size, ParameterStack]:
+    """The leading batch shape of ``x`` and the circuit's parameter values: ``weights`` whole and the
+    inputs as rows ``[B, len(inputs)]``, in a ``ParameterStack`` that the engine binds by one gather."""
+    leading, rows = flatten_inputs(x, inputs, weights.dtype, weights.device)
+    groups = [(weight_names, weights)] if weight_names else []
+    if rows is not None:
+        groups.append((inputs, rows))
+    return leading, ParameterStack(*groups)
