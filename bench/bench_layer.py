@@ -111,10 +111,16 @@ def run_paired(n_qubits: int, layers: int, batch: int, min_seconds: float, repea
     separate processes cancels in each pair's ratio."""
     torch.set_num_threads(threads)
     layer, engine = make_step("layer", n_qubits, layers, batch), make_step("engine", n_qubits, layers, batch)
+    return {"n_qubits": n_qubits, "layers": layers, "batch": batch, "threads": torch.get_num_threads(),
+            **paired_ratio(layer, engine, batch, min_seconds, repeats)}
+
+
+def paired_ratio(layer: Callable[[], None], engine: Callable[[], None], batch: int, min_seconds: float,
+                 repeats: int) -> dict:
+    """Median, min and max over ``repeats`` alternating pairs of layer samples/s over engine samples/s."""
     pairs = sorted(measure_step(layer, batch, min_seconds, 1)["samples_per_s"]
                    / measure_step(engine, batch, min_seconds, 1)["samples_per_s"] for _ in range(repeats))
-    return {"n_qubits": n_qubits, "layers": layers, "batch": batch, "threads": torch.get_num_threads(),
-            "layer_over_engine": pairs[len(pairs) // 2], "min": pairs[0], "max": pairs[-1]}
+    return {"layer_over_engine": pairs[len(pairs) // 2], "min": pairs[0], "max": pairs[-1], "pairs": repeats}
 
 
 def ratios(rows: list[dict]) -> dict[int, dict[str, float]]:
@@ -129,11 +135,11 @@ def ratios(rows: list[dict]) -> dict[int, dict[str, float]]:
     return out
 
 
-def print_paired(pairs: list[dict]) -> None:
+def print_paired(pairs: list[dict], title: str = "QuantumLayer / bare engine, alternating in one process (target >= 1)") -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="QuantumLayer / bare engine, alternating in one process (target >= 1)")
+    table = Table(title=title)
     for column in ("B", "pairs", "layer/engine (median)", "range"):
         table.add_column(column, justify="right")
     for p in pairs:
@@ -182,7 +188,7 @@ def main() -> None:
         n, layers, batch, seconds, repeats, threads = int(settings[0]), int(settings[1]), int(settings[2]), \
             float(settings[3]), int(settings[4]), int(settings[5])
         if engine == "paired":
-            print(json.dumps({**run_paired(n, layers, batch, seconds, repeats, threads), "pairs": repeats}))
+            print(json.dumps(run_paired(n, layers, batch, seconds, repeats, threads)))
         else:
             print(json.dumps(run_one(engine, n, layers, batch, seconds, repeats, threads)))
         return

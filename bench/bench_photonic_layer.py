@@ -8,7 +8,8 @@ configuration in a fresh process, all in one run:
   weights one ``nn.Parameter``; one step = ``layer(z).sum().backward()``;
 - ``engine``: the bare engine call, ``circuit.run`` and the same readouts (bench_photonic.py's step).
 
-Both in complex64. Prints a table of samples/s and writes JSON to bench/results/photonic_layer.json,
+Both in complex64. Then, per batch, the two alternate in one process (``--pairs`` pairs), the fair
+comparison on a loaded machine. Prints a table of samples/s and writes JSON to bench/results/photonic_layer.json,
 with the load average: figures from a loaded machine are only compared within one run.
 
     python bench/bench_photonic_layer.py                       # M = 2, c = 8, B = 1 32 1024, 1 thread
@@ -53,16 +54,20 @@ def layer_step(n_modes: int, cutoff: int, batch: int) -> Callable[[], None]:
 
 
 def run_one(engine: str, n_modes: int, cutoff: int, batch: int, min_seconds: float, repeats: int, threads: int) -> dict:
+    """One engine's samples/s, or with ``engine == "paired"`` the layer against the bare engine alternating."""
     import bench_photonic
+    from bench_layer import paired_ratio
 
     from qvec.photonic import TruncationWarning
 
     warnings.simplefilter("ignore", TruncationWarning)  # small random weights; the bench measures speed
     torch.set_num_threads(threads)
+    head = {"n_modes": n_modes, "cutoff": cutoff, "batch": batch, "threads": torch.get_num_threads()}
+    if engine == "paired":
+        layer, bare = layer_step(n_modes, cutoff, batch), bench_photonic.qvec_step(n_modes, cutoff, batch)
+        return {**head, **paired_ratio(layer, bare, batch, min_seconds, repeats)}
     make = layer_step if engine == "layer" else bench_photonic.qvec_step
-    result = measure_step(make(n_modes, cutoff, batch), batch, min_seconds, repeats)
-    return {"engine": engine, "dtype": PRECISION, "n_modes": n_modes, "cutoff": cutoff, "batch": batch,
-            "threads": torch.get_num_threads(), **result}
+    return {"engine": engine, "dtype": PRECISION, **head, **measure_step(make(n_modes, cutoff, batch), batch, min_seconds, repeats)}
 
 
 def print_table(rows: list[dict]) -> None:
@@ -85,7 +90,7 @@ def print_table(rows: list[dict]) -> None:
 
 
 def main() -> None:
-    from bench_layer import run_isolated, source_info
+    from bench_layer import print_paired, run_isolated, source_info
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", type=int, default=2)
@@ -93,6 +98,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 1024])
     parser.add_argument("--min-seconds", type=float, default=0.5)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=5, help="layer/engine pairs measured alternating in one process")
     parser.add_argument("--threads", type=int, default=1, help="torch threads in each measuring process")
     parser.add_argument("--output", type=Path, default=RESULTS / "photonic_layer.json")
     parser.add_argument("--one", nargs=7, help=argparse.SUPPRESS)
@@ -109,13 +115,20 @@ def main() -> None:
             settings = [engine, args.modes, args.cutoff, batch, args.min_seconds, args.repeats, args.threads]
             rows.append(run_isolated(__file__, row, [str(s) for s in settings]))
             print(json.dumps(rows[-1]), file=sys.stderr)
+    pairs = []
+    for batch in args.batches:
+        settings = ["paired", args.modes, args.cutoff, batch, args.min_seconds, args.pairs, args.threads]
+        pairs.append(run_isolated(__file__, {"batch": batch}, [str(s) for s in settings]))
+        print(json.dumps(pairs[-1]), file=sys.stderr)
     print_table(rows)
+    print_paired(pairs, "PhotonicLayer / bare engine, alternating in one process")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     record = {"benchmark": "PhotonicLayer, GAN generator circuit", "command": " ".join(["python", *sys.argv]),
               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine_info(),
               "source": source_info(), "torch_threads_per_run": args.threads,
               "load_average_1_5_15_min": {"before": load_before, "after": os.getloadavg()},
-              "precision": {"layer": PRECISION, "engine": PRECISION}, "results": rows}
+              "precision": {"layer": PRECISION, "engine": PRECISION}, "results": rows,
+              "layer_over_engine_paired": pairs}
     args.output.write_text(json.dumps(record, indent=2))
     print(f"wrote {args.output}")
 
