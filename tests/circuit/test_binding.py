@@ -25,3 +25,62 @@ def test_a_circuit_without_parameters_is_one_row():
 def test_bad_parameters_are_input_errors():
     with pytest.raises(InputError, match="missing value for parameter 'a'"):
         bind_rows(qvec.Circuit(1).ry(0, "a"), {})
+
+
+def _bind_row_checked(circuit, values, row):
+    """The reference: each row built gate by gate through ``Circuit.append`` (full checks), as before the fast path."""
+    def value(tensor):
+        return float(tensor.detach().reshape(-1)[row if tensor.dim() == 1 else 0])
+
+    def angle(a):
+        if isinstance(a, str):
+            return value(values[a])
+        if isinstance(a, qvec.circuit.parameters.ScaledParameter):
+            return a.scale * value(values[a.name])
+        return value(a) if isinstance(a, torch.Tensor) else float(a)
+
+    bound = qvec.Circuit(circuit.n_qubits)
+    for op in circuit:
+        bound.append(op.gate, op.wires, tuple(angle(a) for a in op.angles))
+    return bound
+
+
+def _random_template(generator, rows):
+    """Gates of every arity with float, shared, per-row, scaled (via inverse) and tensor angles."""
+    circuit = qvec.Circuit(3)
+    for k in range(12):
+        kind = int(torch.randint(5, (), generator=generator))
+        angle = [0.1 * k, f"s{k % 3}", f"r{k % 4}", torch.rand(rows, generator=generator, dtype=torch.float64),
+                 torch.tensor(0.3 * k)][kind]
+        circuit.ry(k % 3, angle).cx(k % 3, (k + 1) % 3).u(2, angle, "s0", 0.5).crz(0, 2, angle).h(1)
+    return circuit.compose(circuit.inverse())  # inverse writes -name: ScaledParameter
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_bind_equals_gate_by_gate_binding(seed):
+    generator = torch.Generator().manual_seed(seed)
+    rows = 7
+    circuit = _random_template(generator, rows)
+    params = {name: (torch.rand(rows, generator=generator) if name.startswith("r") else float(torch.rand((), generator=generator)))
+              for name in circuit.parameters}
+    values = qvec.circuit.parameters.bind_parameters(circuit.parameters, params, circuit.tensor_angles()).values
+    fast = bind_rows(circuit, params)
+    assert len(fast) == rows
+    for row, concrete in enumerate(fast):
+        reference = _bind_row_checked(circuit, values, row)
+        assert concrete == reference
+        assert [op.angles for op in concrete] == [op.angles for op in reference]  # bit for bit, not only up to -0.0
+        assert all(type(a) is float for op in concrete for a in op.angles)
+
+
+def test_fast_bind_rows_are_independent_circuits():
+    circuit = qvec.Circuit(1).ry(0, "a").h(0)
+    first, second = bind_rows(circuit, {"a": [1.0, 2.0]})
+    first.x(0)
+    assert len(second) == 2 and len(circuit) == 2 and second.parameters == []
+
+
+def test_a_scaled_angle_that_overflows_is_an_input_error():
+    circuit = qvec.Circuit(1).append("ry", (0,), (qvec.circuit.parameters.ScaledParameter("a", 1e300),))
+    with pytest.raises(InputError, match=r"angle 0 of ry on qubits \(0,\) is inf at row 1; angles must be finite"):
+        bind_rows(circuit, {"a": [0.0, 1e10]})

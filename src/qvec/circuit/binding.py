@@ -1,4 +1,9 @@
-"""Binding parameter rows: turn a circuit template and a batch of values into concrete circuits."""
+"""Binding parameter rows: turn a circuit template and a batch of values into concrete circuits.
+
+The template was checked when it was built, so binding does not check each bound gate again: the
+angles of all rows are gathered into one float64 table ``[B, slots]`` (one column per parameterized
+angle), checked finite in one pass, and each row's operations are the template's with that row's values.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +11,64 @@ from typing import Mapping
 
 import torch
 
+from qvec.errors import InputError
+
 from .circuit import Circuit
+from .operation import Operation
 from .parameters import Angle, ParamValue, ScaledParameter, bind_parameters
 
 __all__ = ["bind_rows"]
 
 
-def _row_value(value: torch.Tensor, row: int) -> float:
-    return float(value.detach().reshape(-1)[row if value.dim() == 1 else 0])
-
-
-def _bind_angle(angle: Angle, values: Mapping[str, torch.Tensor], row: int) -> float:
-    if isinstance(angle, str):
-        return _row_value(values[angle], row)
-    if isinstance(angle, ScaledParameter):
-        return angle.scale * _row_value(values[angle.name], row)
-    if isinstance(angle, torch.Tensor):
-        return _row_value(angle, row)
-    return float(angle)
-
-
 def bind_rows(circuit: Circuit, params: Mapping[str, ParamValue] | None = None) -> list[Circuit]:
     """One circuit with float angles per parameter row, in row order (B circuits)."""
     batch = bind_parameters(circuit.parameters, params, circuit.tensor_angles())
-    return [_bind_row(circuit, batch.values, row) for row in range(batch.batch_size)]
+    slots = [(i, j) for i, op in enumerate(circuit) for j, a in enumerate(op.angles) if not isinstance(a, float)]
+    if not slots:
+        return [Circuit._from_checked(circuit.n_qubits, list(circuit)) for _ in range(batch.batch_size)]
+    operations = list(circuit)
+    table = _angle_table(operations, slots, batch.values, batch.batch_size)
+    _check_finite(table, operations, slots)
+    by_op: dict[int, list[tuple[int, int]]] = {}
+    for column, (i, j) in enumerate(slots):
+        by_op.setdefault(i, []).append((j, column))
+    return [Circuit._from_checked(circuit.n_qubits, _bound_ops(operations, by_op, row)) for row in table.tolist()]
 
 
-def _bind_row(circuit: Circuit, values: Mapping[str, torch.Tensor], row: int) -> Circuit:
-    bound = Circuit(circuit.n_qubits)
-    for op in circuit:
-        bound.append(op.gate, op.wires, tuple(_bind_angle(a, values, row) for a in op.angles))
+def _column(angle: Angle, values: Mapping[str, torch.Tensor], rows: int) -> torch.Tensor:
+    """One angle's values for every row, float64 ``[rows]`` (products in float64, as Python floats would be)."""
+    if isinstance(angle, str):
+        value = values[angle].detach().to(torch.float64)
+    elif isinstance(angle, ScaledParameter):
+        value = angle.scale * values[angle.name].detach().to(torch.float64)
+    else:
+        value = angle.detach().to(torch.float64)
+    return value.cpu().expand(rows) if value.dim() == 0 else value.cpu()
+
+
+def _angle_table(operations: list[Operation], slots: list[tuple[int, int]], values: Mapping[str, torch.Tensor],
+                 rows: int) -> torch.Tensor:
+    """The values of every parameterized angle, ``[rows, len(slots)]`` float64."""
+    return torch.stack([_column(operations[i].angles[j], values, rows) for i, j in slots], dim=1)
+
+
+def _check_finite(table: torch.Tensor, operations: list[Operation], slots: list[tuple[int, int]]) -> None:
+    """Bound angles must be finite (a finite value times a scale can overflow); name the first that is not."""
+    bad = ~torch.isfinite(table)
+    if bool(bad.any()):
+        row, column = (int(k) for k in bad.nonzero()[0])
+        op = operations[slots[column][0]]
+        raise InputError(f"angle {slots[column][1]} of {op.gate} on qubits {op.wires} is {table[row, column].item()} "
+                         f"at row {row}; angles must be finite")
+
+
+def _bound_ops(operations: list[Operation], by_op: dict[int, list[tuple[int, int]]], row: list[float]) -> list[Operation]:
+    """The template's operations with one row's angle values in the parameterized slots."""
+    bound = list(operations)
+    for i, places in by_op.items():
+        op = operations[i]
+        angles = list(op.angles)
+        for j, column in places:
+            angles[j] = row[column]
+        bound[i] = Operation(op.gate, op.wires, tuple(angles))
     return bound

@@ -69,6 +69,14 @@ class Circuit:
         for op in operations:
             self.append(op.gate, op.wires, op.angles)
 
+    @classmethod
+    def _from_checked(cls, n_qubits: int, operations: list[Operation]) -> Circuit:
+        """A circuit of operations already checked for a circuit of ``n_qubits`` (a bound row of a checked
+        template): no second validation. The list is taken, not copied."""
+        circuit = cls(n_qubits)
+        circuit._operations = operations
+        return circuit
+
     # -- building -------------------------------------------------------------------------
     def append(self, gate: str, wires: Sequence[int], angles: Sequence[Angle] = ()) -> Circuit:
         """Append one gate after checking its wires and angles; returns the circuit for chaining."""
