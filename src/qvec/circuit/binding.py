@@ -23,21 +23,26 @@ __all__ = ["bind_rows"]
 def bind_rows(circuit: Circuit, params: Mapping[str, ParamValue] | None = None) -> list[Circuit]:
     """One circuit with float angles per parameter row, in row order (B circuits)."""
     batch = bind_parameters(circuit.parameters, params, circuit.tensor_angles())
-    slots = [(i, j) for i, op in enumerate(circuit) for j, a in enumerate(op.angles) if not isinstance(a, float)]
-    if not slots:
-        return [Circuit._from_checked(circuit.n_qubits, list(circuit)) for _ in range(batch.batch_size)]
     operations = list(circuit)
+    # The operations with a parameterized angle; each takes all its angles from a run of table columns.
+    bound = [i for i, op in enumerate(operations) if not all(isinstance(a, float) for a in op.angles)]
+    if not bound:
+        return [Circuit._from_checked(circuit.n_qubits, list(operations)) for _ in range(batch.batch_size)]
+    slots = [(i, j) for i in bound for j in range(len(operations[i].angles))]
     table = _angle_table(operations, slots, batch.values, batch.batch_size)
     _check_finite(table, operations, slots)
-    by_op: dict[int, list[tuple[int, int]]] = {}
-    for column, (i, j) in enumerate(slots):
-        by_op.setdefault(i, []).append((j, column))
-    return [Circuit._from_checked(circuit.n_qubits, _bound_ops(operations, by_op, row)) for row in table.tolist()]
+    starts = [0]
+    for i in bound:
+        starts.append(starts[-1] + len(operations[i].angles))
+    recipe = [(i, operations[i].gate, operations[i].wires, a, b) for i, a, b in zip(bound, starts, starts[1:])]
+    return [Circuit._from_checked(circuit.n_qubits, _bound_ops(operations, recipe, row)) for row in table.tolist()]
 
 
 def _column(angle: Angle, values: Mapping[str, torch.Tensor], rows: int) -> torch.Tensor:
     """One angle's values for every row, float64 ``[rows]`` (products in float64, as Python floats would be)."""
-    if isinstance(angle, str):
+    if isinstance(angle, float):
+        value = torch.tensor(angle, dtype=torch.float64)
+    elif isinstance(angle, str):
         value = values[angle].detach().to(torch.float64)
     elif isinstance(angle, ScaledParameter):
         value = angle.scale * values[angle.name].detach().to(torch.float64)
@@ -48,7 +53,7 @@ def _column(angle: Angle, values: Mapping[str, torch.Tensor], rows: int) -> torc
 
 def _angle_table(operations: list[Operation], slots: list[tuple[int, int]], values: Mapping[str, torch.Tensor],
                  rows: int) -> torch.Tensor:
-    """The values of every parameterized angle, ``[rows, len(slots)]`` float64."""
+    """The values of the angles in ``slots`` (operation, angle), ``[rows, len(slots)]`` float64."""
     return torch.stack([_column(operations[i].angles[j], values, rows) for i, j in slots], dim=1)
 
 
@@ -62,13 +67,10 @@ def _check_finite(table: torch.Tensor, operations: list[Operation], slots: list[
                          f"at row {row}; angles must be finite")
 
 
-def _bound_ops(operations: list[Operation], by_op: dict[int, list[tuple[int, int]]], row: list[float]) -> list[Operation]:
-    """The template's operations with one row's angle values in the parameterized slots."""
-    bound = list(operations)
-    for i, places in by_op.items():
-        op = operations[i]
-        angles = list(op.angles)
-        for j, column in places:
-            angles[j] = row[column]
-        bound[i] = Operation(op.gate, op.wires, tuple(angles))
-    return bound
+def _bound_ops(operations: list[Operation], recipe: list[tuple[int, str, tuple[int, ...], int, int]],
+               row: list[float]) -> list[Operation]:
+    """The template's operations, those in ``recipe`` (index, gate, wires, first and end column) with this row's angles."""
+    ops = list(operations)
+    for i, gate, wires, start, stop in recipe:
+        ops[i] = Operation(gate, wires, tuple(row[start:stop]))
+    return ops

@@ -45,6 +45,10 @@ def sparse(mapping, n_qubits):
     ({"0": float("inf")}, "not finite non-negative"),
     ({"0": "1.0"}, "not finite non-negative.*'1.0'"),
     ({"0": True}, "not finite non-negative"),
+    ({"0": 0.5, "\u00b2": 0.5}, "not basis states.*'\u00b2'"),  # a digit, but not a decimal ASCII one
+    ({"0": 0.5, "": 0.5}, "not basis states.*''"),
+    ({"0": 0.5, 1: 0.5}, "not basis states.*1"),
+    ({"0": 1.0, "1": 10**400}, "not finite non-negative"),
     ([0.5, 0.5], "not a map"),
 ])
 def test_invalid_answers_are_errors_naming_the_job_and_circuit(raw, message):
@@ -65,6 +69,24 @@ def test_valid_answers_keep_only_nonzero_states_in_ascending_order():
     result = decode({"3": 0.25, "0": 0.75, "1": 0.0, "2": 0})
     assert result.n_qubits == 2 and result.states.tolist() == [0, 3] and result.probabilities.tolist() == [0.75, 0.25]
     assert result.dense().tolist() == [0.75, 0.0, 0.0, 0.25]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.integers(0, 2**6 - 1), st.integers(1, 1000), min_size=1, max_size=40), st.booleans())
+def test_decoding_equals_an_entry_by_entry_reading(weights, as_ints):
+    """Keys and values parsed on whole arrays give what reading each entry gives (ints too, and unsorted keys)."""
+    total = sum(weights.values())
+    raw = {str(k): (v if as_ints and total == 1 else v / total) for k, v in weights.items()}
+    result = decode(raw, n_qubits=6, job_qubits=6)
+    expected = {k: float(v) for k, v in weights.items()} if as_ints and total == 1 else {k: v / total for k, v in weights.items()}
+    assert result.states.tolist() == sorted(expected)
+    assert result.probabilities.tolist() == [expected[k] for k in sorted(expected)]
+
+
+def test_numpy_numbers_and_padded_keys_are_read_as_their_values():
+    import numpy as np
+    result = decode({"00": np.float64(0.25), "3": 0.75})
+    assert result.states.tolist() == [0, 3] and result.probabilities.tolist() == [0.25, 0.75]
 
 
 def test_the_ideal_simulator_may_not_set_qubits_beyond_a_packed_circuit():

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import torch
 
 from qvec.circuit.bases import parity_signs
@@ -83,20 +84,45 @@ def decode_distribution(raw: Any, n_qubits: int, job_qubits: int, *, exact: bool
     if not raw:
         raise IonQError(f"{where}: the result is empty")
     states, values = _checked_entries(raw, job_qubits, where)
-    total = math.fsum(values)
+    total = math.fsum(values.tolist())
     if abs(total - 1) > SUM_TOLERANCE:
         raise IonQError(f"{where}: the probabilities sum to {total:.6g}, not 1 (tolerance {SUM_TOLERANCE:g})")
     return _sparse(states, values, n_qubits, exact, where)
 
 
-def _checked_entries(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tuple[list[int], list[float]]:
-    """The answer's states and values, or an error quoting the keys or values that break the format."""
+def _checked_entries(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The answer's states (int64) and values (float64), or an error quoting the keys or values that break the format."""
+    entries = _plain_entries(raw, 2**job_qubits)
+    return entries if entries is not None else _entries_one_by_one(raw, job_qubits, where)
+
+
+def _plain_entries(raw: Mapping[Any, Any], size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The states and values when every key is a plain decimal below ``size`` and every value a finite
+    non-negative float or int, checked on whole arrays; ``None`` when any is not (then each is looked at)."""
+    keys, values = list(raw), list(raw.values())
+    if set(map(type, keys)) != {str} or not set(map(type, values)) <= {float, int}:
+        return None
+    digits = "".join(keys)
+    if not (digits.isascii() and digits.isdigit() and 0 < min(map(len, keys)) and max(map(len, keys)) <= _MAX_KEY_DIGITS):
+        return None
+    states = np.fromiter(map(int, keys), dtype=np.int64, count=len(keys))
+    try:
+        numbers = np.fromiter(values, dtype=np.float64, count=len(values))
+    except OverflowError:  # an int beyond float range
+        return None
+    if int(states.max()) >= size or not (np.isfinite(numbers).all() and (numbers >= 0).all()):
+        return None
+    return torch.from_numpy(states), torch.from_numpy(numbers)
+
+
+def _entries_one_by_one(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each entry checked on its own, to quote the keys and values that break the format."""
     states, values, bad_keys, bad_values = [], [], [], []
     for key, value in raw.items():
         state = _basis_state(key, 2**job_qubits)
         if state is None:
             bad_keys.append(repr(key))
-        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        elif not _is_probability(value):
             bad_values.append(f"{key!r}: {value!r}")
         else:
             states.append(state)
@@ -107,7 +133,17 @@ def _checked_entries(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tup
     if bad_values:
         raise IonQError(f"{where}: {len(bad_values)} probabilit(ies) are not finite non-negative numbers: "
                         f"{_quote(bad_values)}")
-    return states, values
+    return torch.tensor(states, dtype=torch.int64), torch.tensor(values, dtype=torch.float64)
+
+
+def _is_probability(value: Any) -> bool:
+    """A finite non-negative int or float (not a bool; an int beyond float range is not finite)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value) and value >= 0
+    except OverflowError:
+        return False
 
 
 def _basis_state(key: Any, size: int) -> int | None:
@@ -118,10 +154,9 @@ def _basis_state(key: Any, size: int) -> int | None:
     return state if state < size else None
 
 
-def _sparse(states: list[int], values: list[float], n_qubits: int, exact: bool, where: str) -> SparseDistribution:
+def _sparse(state_tensor: torch.Tensor, value_tensor: torch.Tensor, n_qubits: int, exact: bool,
+            where: str) -> SparseDistribution:
     """Nonzero entries in ascending state order, marginalized onto the circuit's qubits when noise allows."""
-    state_tensor = torch.tensor(states, dtype=torch.int64)
-    value_tensor = torch.tensor(values, dtype=torch.float64)
     keep = value_tensor > 0
     state_tensor, value_tensor = state_tensor[keep], value_tensor[keep]
     beyond = state_tensor >> n_qubits != 0
