@@ -84,19 +84,19 @@ def decode_distribution(raw: Any, n_qubits: int, job_qubits: int, *, exact: bool
     if not raw:
         raise IonQError(f"{where}: the result is empty")
     states, values = _checked_entries(raw, job_qubits, where)
-    total = math.fsum(values.tolist())
+    total = math.fsum(values)
     if abs(total - 1) > SUM_TOLERANCE:
         raise IonQError(f"{where}: the probabilities sum to {total:.6g}, not 1 (tolerance {SUM_TOLERANCE:g})")
     return _sparse(states, values, n_qubits, exact, where)
 
 
-def _checked_entries(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _checked_entries(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tuple[np.ndarray, np.ndarray]:
     """The answer's states (int64) and values (float64), or an error quoting the keys or values that break the format."""
     entries = _plain_entries(raw, 2**job_qubits)
     return entries if entries is not None else _entries_one_by_one(raw, job_qubits, where)
 
 
-def _plain_entries(raw: Mapping[Any, Any], size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+def _plain_entries(raw: Mapping[Any, Any], size: int) -> tuple[np.ndarray, np.ndarray] | None:
     """The states and values when every key is a plain decimal below ``size`` and every value a finite
     non-negative float or int, checked on whole arrays; ``None`` when any is not (then each is looked at)."""
     keys, values = list(raw), list(raw.values())
@@ -112,10 +112,10 @@ def _plain_entries(raw: Mapping[Any, Any], size: int) -> tuple[torch.Tensor, tor
         return None
     if int(states.max()) >= size or not (np.isfinite(numbers).all() and (numbers >= 0).all()):
         return None
-    return torch.from_numpy(states), torch.from_numpy(numbers)
+    return states, numbers
 
 
-def _entries_one_by_one(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _entries_one_by_one(raw: Mapping[Any, Any], job_qubits: int, where: str) -> tuple[np.ndarray, np.ndarray]:
     """Each entry checked on its own, to quote the keys and values that break the format."""
     states, values, bad_keys, bad_values = [], [], [], []
     for key, value in raw.items():
@@ -133,7 +133,7 @@ def _entries_one_by_one(raw: Mapping[Any, Any], job_qubits: int, where: str) -> 
     if bad_values:
         raise IonQError(f"{where}: {len(bad_values)} probabilit(ies) are not finite non-negative numbers: "
                         f"{_quote(bad_values)}")
-    return torch.tensor(states, dtype=torch.int64), torch.tensor(values, dtype=torch.float64)
+    return np.array(states, dtype=np.int64), np.array(values, dtype=np.float64)
 
 
 def _is_probability(value: Any) -> bool:
@@ -154,18 +154,20 @@ def _basis_state(key: Any, size: int) -> int | None:
     return state if state < size else None
 
 
-def _sparse(state_tensor: torch.Tensor, value_tensor: torch.Tensor, n_qubits: int, exact: bool,
-            where: str) -> SparseDistribution:
+def _sparse(states: np.ndarray, values: np.ndarray, n_qubits: int, exact: bool, where: str) -> SparseDistribution:
     """Nonzero entries in ascending state order, marginalized onto the circuit's qubits when noise allows."""
-    keep = value_tensor > 0
-    state_tensor, value_tensor = state_tensor[keep], value_tensor[keep]
-    beyond = state_tensor >> n_qubits != 0
-    if exact and bool(beyond.any()):
-        raise IonQError(f"{where}: state(s) {_quote(state_tensor[beyond].tolist())} set qubits beyond the circuit's "
+    keep = values > 0
+    states, values = states[keep], values[keep]
+    beyond = states >> n_qubits != 0
+    if not beyond.any():  # keys are unique: sorting is all there is to do
+        order = np.argsort(states, kind="stable")
+        return SparseDistribution(n_qubits, torch.from_numpy(states[order]), torch.from_numpy(values[order]))
+    if exact:
+        raise IonQError(f"{where}: state(s) {_quote(states[beyond].tolist())} set qubits beyond the circuit's "
                         f"{n_qubits}, which the ideal simulator leaves in |0>")
-    unique, inverse = torch.unique(state_tensor & (2**n_qubits - 1), sorted=True, return_inverse=True)
-    summed = torch.zeros(unique.numel(), dtype=torch.float64).index_add_(0, inverse, value_tensor)
-    return SparseDistribution(n_qubits, unique, summed)
+    unique, inverse = np.unique(states & (2**n_qubits - 1), return_inverse=True)
+    summed = np.bincount(inverse.reshape(-1), weights=values, minlength=unique.size)
+    return SparseDistribution(n_qubits, torch.from_numpy(unique), torch.from_numpy(summed))
 
 
 def _quote(items: Sequence[Any]) -> str:
