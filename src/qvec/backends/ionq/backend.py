@@ -14,9 +14,9 @@ import httpx
 import torch
 
 from qvec.circuit import Circuit, expand_observables
-from qvec.circuit.bases import measurement_groups, qubit_mask, rotated_to_basis
+from qvec.circuit.bases import measurement_groups, parity_signs, qubit_mask, rotated_to_basis
 from qvec.circuit.binding import bind_rows
-from qvec.circuit.parameters import ParamValue
+from qvec.circuit.parameters import ParamValue, bind_parameters
 from qvec.errors import IonQError, InputError, JobError, format_indices
 
 from ..base import RunsQubitBatches, gradients_requested
@@ -245,16 +245,17 @@ class IonQBackend(RunsQubitBatches):
             return execute(circuit, params, Expval(observables), backend=self, dtype=dtype, device=device)
         terms = expand_observables(observables, circuit.n_qubits)
         paulis = list(terms.strings)
-        bound = bind_rows(circuit, params)
         groups = measurement_groups(paulis)
-        rotated = [rotated_to_basis(c, basis) for basis, _ in groups for c in bound]
+        # The basis rotations hold no parameters: rotating the template and then binding gives the bound rows rotated.
+        rotated = [c for basis, _ in groups for c in bind_rows(rotated_to_basis(circuit, basis), params)]
         frequencies = self._frequencies(rotated, self.shots)
-        values = torch.empty(len(bound), len(paulis), dtype=torch.float64)
+        rows = bind_parameters(circuit.parameters, params, circuit.tensor_angles()).batch_size
+        values = torch.empty(rows, len(paulis), dtype=torch.float64)
         for g, (_, members) in enumerate(groups):
+            states, probabilities, owner = _concatenated(frequencies[g * rows:(g + 1) * rows])
             for index in members:
-                mask = qubit_mask(paulis[index])
-                values[:, index] = torch.tensor([f.parity_expectation(mask)
-                                                 for f in frequencies[g * len(bound):(g + 1) * len(bound)]])
+                signs = parity_signs(states, qubit_mask(paulis[index])).to(torch.float64)
+                values[:, index] = torch.zeros(rows, dtype=torch.float64).index_add_(0, owner, signs * probabilities)
         return terms.combine(values).to(dtype=_real_dtype(dtype), device=device)
 
     def sample(self, circuit: Circuit, shots: int, params: Mapping[str, ParamValue] | None = None, *,
@@ -272,6 +273,13 @@ class IonQBackend(RunsQubitBatches):
         if any(len(r) != shots for r in rows):
             raise IonQError(f"the counts returned do not add up to {shots} shots")
         return torch.stack(rows).to(device=device)
+
+
+def _concatenated(distributions: Sequence[SparseDistribution]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The states and probabilities of many sparse distributions end to end, and the index of the one each came from."""
+    sizes = torch.tensor([d.states.numel() for d in distributions])
+    owner = torch.repeat_interleave(torch.arange(len(distributions)), sizes)
+    return (torch.cat([d.states for d in distributions]), torch.cat([d.probabilities for d in distributions]), owner)
 
 
 def _invalid_results(failures: Sequence[tuple[str, int, str]], valid: Mapping[int, Any]) -> JobError:
