@@ -19,6 +19,7 @@ def test_demo_runs_and_reports_accuracy(capsys) -> None:
     assert "test accuracy" in out and "epoch 3/3" in out
 
 
+@pytest.mark.usefixtures("sigint_handled")
 @pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
 def test_a_signal_reports_what_was_reached_and_exits_128_plus_its_number(monkeypatch, capsys, signum, status, word) -> None:
     update = Progress.update

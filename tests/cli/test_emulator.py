@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from qvec.cli import _register_commands, cli, main
@@ -15,6 +16,7 @@ from qvec.cli.emulator import command
 LAUNCH = "import sys; from qvec.cli.emulator import command; command(prog_name='qvec emulator')"
 
 
+@pytest.mark.usefixtures("sigint_handled")
 def test_it_prints_its_url_then_the_api_base_and_serves_the_api_there(tmp_path):
     process = subprocess.Popen([sys.executable, "-c", LAUNCH, "--api-key", "cli-key", "--latency", "0.01", "--admin",
                                 "--rate-limit", "0.01"],
@@ -52,6 +54,7 @@ def test_it_refuses_to_start_without_a_key(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "needs an API key" in result.output
 
 
+@pytest.mark.usefixtures("sigint_handled")
 def test_the_key_may_come_from_the_environment(tmp_path):
     environment = {**os.environ, "IONQ_API_KEY": "env-key"}
     process = subprocess.Popen([sys.executable, "-c", LAUNCH], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

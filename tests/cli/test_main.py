@@ -92,6 +92,7 @@ def test_an_unexpected_exception_keeps_its_traceback(monkeypatch, tmp_path: Path
         main(["run", str(path)])
 
 
+@pytest.mark.usefixtures("sigint_handled")
 @pytest.mark.parametrize("signum, status, word", [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")])
 def test_a_signal_during_a_command_exits_128_plus_its_number(monkeypatch, capsys, tmp_path: Path, signum, status, word) -> None:
     monkeypatch.setattr(qvec.cli.run_batch, "run_files", lambda *args, **kwargs: signal.raise_signal(signum))

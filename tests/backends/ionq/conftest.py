@@ -1,6 +1,4 @@
-"""Emulators for the IonQ backend tests: 127.0.0.1, a free port, small latencies; Ctrl-C that reaches the test."""
-
-import signal
+"""Emulators for the IonQ backend tests: 127.0.0.1, a free port, small latencies."""
 
 import pytest
 
@@ -40,11 +38,3 @@ def make_backend(emulator, **options):
     options.setdefault("poll", FAST_POLL)
     return IonQBackend(api_key=KEY, base_url=emulator.base_url, env_file=None, **options)
 
-
-@pytest.fixture
-def ctrl_c_raises():
-    """Ctrl-C raises KeyboardInterrupt during the test, as in a terminal, even when pytest was started with SIGINT
-    ignored (a background job of a script): a test that presses Ctrl-C would otherwise wait for it forever."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)

@@ -75,7 +75,7 @@ def test_cancelling_the_task_cancels_the_jobs_on_the_server(start_emulator, capl
     assert_all_canceled(emulator, caplog, strategy)
 
 
-@pytest.mark.usefixtures("ctrl_c_raises")
+@pytest.mark.usefixtures("sigint_handled")
 @pytest.mark.parametrize("strategy", ["packed", "threads:4"])
 def test_ctrl_c_cancels_the_jobs_on_the_server(start_emulator, caplog, strategy):
     emulator = start_emulator(faults=STUCK)
@@ -111,7 +111,7 @@ def test_a_job_stuck_past_the_stall_deadline_is_canceled_and_reported(start_emul
     assert "made no progress" in caplog.text
 
 
-@pytest.mark.usefixtures("ctrl_c_raises")
+@pytest.mark.usefixtures("sigint_handled")
 def test_ctrl_c_raises_the_batch_interrupt_carrying_the_outcome(start_emulator):
     emulator = start_emulator(faults=STUCK)
     backend = make_backend(emulator, strategy="concurrent")

@@ -75,7 +75,7 @@ def execute_in_a_running_loop(strategy, server):
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.usefixtures("ctrl_c_raises")
+@pytest.mark.usefixtures("sigint_handled")
 @pytest.mark.parametrize("strategy", [Concurrent(), Threads(workers=2)], ids=str)
 def test_ctrl_c_under_a_running_event_loop_cancels_the_jobs_and_keeps_completed_results(strategy, caplog):
     server = InterruptingIonQ(_thread.interrupt_main)
