@@ -44,32 +44,54 @@ _DECOMPOSITIONS: dict[str, Callable[[tuple[int, ...], tuple[float, ...]], list[O
 }
 
 
+def _plain(name: str) -> Callable[[Operation], list[Gate]]:
+    return lambda op: [{"gate": name, "targets": list(op.wires)}]
+
+
+def _rotation(name: str) -> Callable[[Operation], list[Gate]]:
+    return lambda op: [{"gate": name, "targets": list(op.wires), "rotation": _angle(op)}]
+
+
+def _controlled(name: str, rotation: bool) -> Callable[[Operation], list[Gate]]:
+    if rotation:
+        return lambda op: [{"gate": name, "controls": list(op.wires[:-1]), "targets": [op.wires[-1]],
+                            "rotation": _angle(op)}]
+    return lambda op: [{"gate": name, "controls": list(op.wires[:-1]), "targets": [op.wires[-1]]}]
+
+
+def _u(op: Operation) -> list[Gate]:
+    theta, phi, lam = _angle(op, 0), _angle(op, 1), _angle(op, 2)
+    return [{"gate": name, "targets": list(op.wires), "rotation": value} for name, value in (("rz", lam), ("ry", theta), ("rz", phi))]
+
+
+def _decomposed(op: Operation) -> list[Gate]:
+    angles = tuple(_angle(op, i) for i in range(len(op.angles)))
+    return [gate for part in _DECOMPOSITIONS[op.gate](op.wires, angles) for gate in _gate(part)]
+
+
+# Each IR gate's IonQ QIS gates, by gate name (one lookup per operation).
+_EMITTERS: dict[str, Callable[[Operation], list[Gate]]] = {
+    **{gate: _plain(name) for gate, name in _PLAIN.items()},
+    **{gate: _rotation(name) for gate, name in _ROTATIONS.items()},
+    **{gate: _controlled(name, gate.startswith("cr")) for gate, name in _CONTROLLED.items()},
+    "p": _rotation("rz"), "u": _u, **{gate: _decomposed for gate in _DECOMPOSITIONS},
+}
+
+
 def _gate(op: Operation) -> list[Gate]:
     """The IonQ QIS gates for one operation."""
-    if op.gate in _DECOMPOSITIONS:
-        angles = tuple(_angle(op, i) for i in range(len(op.angles)))
-        return [gate for part in _DECOMPOSITIONS[op.gate](op.wires, angles) for gate in _gate(part)]
-    wires = list(op.wires)
-    if op.gate in _PLAIN:
-        return [{"gate": _PLAIN[op.gate], "targets": wires}]
-    if op.gate in _ROTATIONS:
-        return [{"gate": _ROTATIONS[op.gate], "targets": wires, "rotation": _angle(op)}]
-    if op.gate in _CONTROLLED:
-        gate: Gate = {"gate": _CONTROLLED[op.gate], "controls": wires[:-1], "targets": wires[-1:]}
-        if op.angles:
-            gate["rotation"] = _angle(op)
-        return [gate]
-    if op.gate == "p":
-        return [{"gate": "rz", "targets": wires, "rotation": _angle(op)}]
-    if op.gate == "u":
-        theta, phi, lam = _angle(op, 0), _angle(op, 1), _angle(op, 2)
-        return [{"gate": name, "targets": wires, "rotation": value} for name, value in (("rz", lam), ("ry", theta), ("rz", phi))]
-    raise InputError(f"gate {op.gate!r} has no IonQ translation")
+    emit = _EMITTERS.get(op.gate)
+    if emit is None:
+        raise InputError(f"gate {op.gate!r} has no IonQ translation")
+    return emit(op)
 
 
 def ionq_gates(circuit: Circuit) -> list[Gate]:
     """The circuit as a list of IonQ QIS gates (angles in radians under ``rotation``)."""
-    return [gate for op in circuit for gate in _gate(op)]
+    gates: list[Gate] = []
+    for op in circuit:
+        gates.extend(_gate(op))
+    return gates
 
 
 # -- reading ----------------------------------------------------------------------------------
