@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from qvec.circuit import Circuit, parse_observable
@@ -40,3 +41,10 @@ def test_parity_signs_are_minus_one_to_the_parity_of_the_string_qubits() -> None
     assert parity_signs(outcomes, qubit_mask(parse_observable("Z0", 3))).tolist() == [[1, -1, -1, -1, -1]]
     assert parity_signs(outcomes, qubit_mask(parse_observable("X0 Y2", 3))).tolist() == [[1, -1, -1, 1, 1]]
     assert parity_signs(outcomes, qubit_mask(parse_observable("I0", 3))).tolist() == [[1, 1, 1, 1, 1]]
+
+
+@pytest.mark.parametrize("mask", [1, 0b1010, 2**29 - 1, 2**40 + 2**7 + 1, 2**62 + 5])
+def test_parity_signs_of_wide_masks_count_every_bit(mask: int) -> None:
+    outcomes = torch.randint(0, 2**63 - 1, (200,), generator=torch.Generator().manual_seed(mask % 1000))
+    expected = [1 - 2 * (bin(v & mask).count("1") % 2) for v in outcomes.tolist()]
+    assert parity_signs(outcomes, mask).tolist() == expected

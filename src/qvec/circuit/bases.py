@@ -48,11 +48,13 @@ def rotated_to_basis(circuit: Circuit, basis: Mapping[int, str]) -> Circuit:
 def parity_signs(outcomes: torch.Tensor, mask: int) -> torch.Tensor:
     """``(-1)**(parity of the bits in mask)`` for each basis-state integer in ``outcomes`` (int64): the value of
     the Pauli string on those qubits in each outcome of a circuit rotated to its basis."""
-    bits, parity = outcomes & mask, torch.zeros_like(outcomes)
-    while bool(bits.any()):
-        parity ^= bits & 1
-        bits = bits >> 1
-    return 1 - 2 * parity
+    bits, shift = outcomes & mask, 1
+    while shift < mask.bit_length():  # fold the halves together: bit 0 ends up the parity of them all
+        shift *= 2
+    while shift > 1:
+        shift //= 2
+        bits = bits ^ (bits >> shift)
+    return 1 - 2 * (bits & 1)
 
 
 def qubit_mask(pauli: PauliString) -> int:
