@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 import qvec
 from qvec.circuit import GATES, load_qasm, parse_qasm, to_qasm
+from qvec.circuit.operation import Operation
+from qvec.circuit.qasm_layout import QasmLayout
 from qvec.errors import InputError
 
 from .reference import circuit_unitary, equal_up_to_phase
@@ -185,3 +187,86 @@ def test_an_equivalent_redefinition_of_a_qelib1_gate_is_accepted_and_any_other_r
         parse_qasm(text.format("gate sx a { h a; }"))
     with pytest.raises(InputError, match="gate is already defined"):
         parse_qasm(text.format("gate u1(l) a { u3(0,0,l) a; }"))
+
+
+# -- a loaded program written back in its own terms ----------------------------------------------
+
+NAMED = """OPENQASM 2.0;
+include "qelib1.inc";
+gate twist(theta) x, y { ry(theta / 2) x; cx x, y; rz(-theta) y; }
+qreg a[2];
+qreg b[1];
+creg c[3];
+h a;
+twist(pi/3) a[0], b[0];
+twist(0.7) a[1], b[0];
+cx b[0], a[0];
+measure a[0] -> c[2];
+measure b[0] -> c[0];
+"""
+
+
+def _twist(circuit: qvec.Circuit, x: int, y: int, theta: float) -> qvec.Circuit:
+    """The body of ``twist``, written by hand."""
+    return circuit.ry(x, theta / 2).cx(x, y).rz(y, -theta)
+
+
+def test_export_of_a_loaded_program_keeps_registers_custom_gates_and_measurements() -> None:
+    circuit = parse_qasm(NAMED)
+    expected = _twist(_twist(qvec.Circuit(3).h(0).h(1), 0, 2, math.pi / 3), 1, 2, 0.7).cx(2, 0)
+    assert circuit == expected
+    text = to_qasm(circuit)
+    lines = text.splitlines()
+    assert lines[2] == "gate twist(theta) x, y { ry(theta / 2) x; cx x, y; rz(- theta) y; }"
+    assert lines[3:6] == ["qreg a[2];", "qreg b[1];", "creg c[3];"]
+    assert lines[6:] == ["h a[0];", "h a[1];", f"twist({math.pi / 3!r}) a[0],b[0];", "twist(0.7) a[1],b[0];",
+                         "cx b[0],a[0];", "measure a[0] -> c[2];", "measure b[0] -> c[0];"]
+    again = parse_qasm(text)
+    assert again == circuit and hash(again) == hash(circuit) and again.fingerprint() == expected.fingerprint()
+    assert torch.equal(again.statevector(dtype=torch.complex128), expected.statevector(dtype=torch.complex128))
+    assert to_qasm(again) == text
+    assert "measure" not in to_qasm(circuit, measure=False) and "creg" not in to_qasm(circuit, measure=False)
+
+
+def test_qiskit_reads_the_written_back_program_and_agrees_on_the_state() -> None:
+    pytest.importorskip("qiskit")
+    from qiskit import qasm2
+    from qiskit.quantum_info import Operator, Statevector
+
+    circuit = parse_qasm(NAMED)
+    loaded = qasm2.loads(to_qasm(circuit))
+    assert [register.name for register in loaded.qregs] == ["a", "b"] and [r.name for r in loaded.cregs] == ["c"]
+    assert loaded.count_ops()["twist"] == 2 and loaded.count_ops()["measure"] == 2
+    measured = {(loaded.find_bit(i.qubits[0]).index, loaded.find_bit(i.clbits[0]).index)
+                for i in loaded.data if i.operation.name == "measure"}
+    assert measured == {(0, 2), (2, 0)}
+    unitary_part = loaded.remove_final_measurements(inplace=False)
+    assert np.allclose(Operator(unitary_part.reverse_bits()).data, circuit_unitary(circuit), atol=1e-10)
+    state = circuit.statevector(dtype=torch.complex128)[0].numpy()
+    assert np.allclose(Statevector(unitary_part).data, state, atol=1e-10)
+
+
+def test_a_changed_call_is_written_as_its_operations_and_other_qubits_fall_back_to_q() -> None:
+    circuit = parse_qasm(NAMED)
+    changed = qvec.Circuit(3, [*circuit.operations[:3], Operation("rx", (0,), (0.1,)), *circuit.operations[4:]])
+    assert "twist" not in to_qasm(changed) and "qreg q[3];" in to_qasm(changed)  # a new circuit: no layout
+    changed.qasm_layout = circuit.qasm_layout  # same width, but the first call's operations are no longer there
+    text = to_qasm(changed)
+    assert "twist(1.0471975511965976)" not in text and "twist(0.7) a[1],b[0];" in text
+    assert "ry(0.5235987755982988) a[0];\nrx(0.1) a[0];\nrz(-1.0471975511965976) b[0];\ntwist(0.7)" in text
+    assert parse_qasm(text) == changed
+    appended = parse_qasm(NAMED).x(1)
+    assert to_qasm(appended).count("\ntwist(") == 2 and "x a[1];\nmeasure" in to_qasm(appended)
+    wider = parse_qasm(NAMED)
+    wider.qasm_layout = QasmLayout((("a", 2),), (("c", 3),))
+    assert "qreg q[3];" in to_qasm(wider) and "twist" not in to_qasm(wider)
+
+
+def test_gates_outside_the_standard_qelib1_are_not_kept_as_calls() -> None:
+    """A definition calling ``sx`` (not in the paper's qelib1) or named like a qelib1 gate is expanded."""
+    text = 'OPENQASM 2.0;\ninclude "qelib1.inc";\ngate half a { sx a; }\ngate uses b { half b; h b; }\nqreg q[1];\nuses q[0];\n'
+    circuit = parse_qasm(text)
+    written = to_qasm(circuit, measure=True)
+    assert "half" not in written and "uses" not in written
+    assert written.endswith("creg c[1];\nsx q[0];\nh q[0];\nmeasure q[0] -> c[0];\n")
+    assert parse_qasm(written) == circuit

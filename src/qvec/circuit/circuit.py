@@ -24,6 +24,8 @@ from .specs import CircuitSpecs, circuit_specs
 if TYPE_CHECKING:
     from qvec.backends.base import RunsQubitBatches
 
+    from .qasm_layout import QasmLayout
+
 __all__ = ["Circuit"]
 
 Params = Mapping[str, ParamValue] | None
@@ -66,6 +68,9 @@ class Circuit:
         self._operations: list[Operation] = []
         self._parameters: list[str] | None = None  # derived from the operations; reset by append
         self._tensor_angles: list[torch.Tensor] | None = None
+        # How the OpenQASM file it was read from names registers, measures and calls its own gates (for
+        # ``to_qasm``); not part of the circuit's content: equality, hash and fingerprint ignore it.
+        self.qasm_layout: QasmLayout | None = None
         for op in operations:
             self.append(op.gate, op.wires, op.angles)
 

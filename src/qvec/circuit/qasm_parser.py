@@ -3,7 +3,8 @@
 Supported: the ``OPENQASM 2.x`` header, ``include "qelib1.inc"``, ``qreg``/``creg`` (several
 quantum registers are laid end to end in declaration order), gate calls with register
 broadcasting, ``gate`` definitions, ``barrier`` (ignored) and ``measure`` (every qubit is
-measured at the end anyway, so a measurement is only recorded to refuse later gates on that qubit).
+measured at the end anyway, so a measurement only refuses later gates on that qubit). The registers,
+measurements and calls of the file's own gates are kept as ``circuit.qasm_layout`` for ``to_qasm``.
 Anything else (``if``, ``reset``, ``opaque``, other includes, OpenQASM 3) is a located ``InputError``.
 """
 
@@ -18,9 +19,10 @@ from qvec.errors import InputError
 from .circuit import Circuit
 from .gates import GATES
 from .qasm_gates import (
-    BUILTIN_GATES, QELIB1_DEFINITIONS, QELIB1_NATIVE_GATES, BodyCall, DefinedGate, IROperation, NativeGate, QasmGate,
-    is_equivalent,
+    BUILTIN_GATES, QELIB1_DEFINITIONS, QELIB1_NATIVE_GATES, QELIB1_STANDARD, BodyCall, DefinedGate, IROperation,
+    NativeGate, QasmGate, is_equivalent,
 )
+from .qasm_layout import GateCall, GateText, QasmLayout
 from .qasm_syntax import Expression, Token, TokenStream, parse_expression
 
 __all__ = ["parse_program"]
@@ -45,6 +47,9 @@ class _Program:
     cregs: dict[str, int] = field(default_factory=dict)
     operations: list[tuple[IROperation, Token]] = field(default_factory=list)
     measured: dict[int, Token] = field(default_factory=dict)
+    measurements: list[tuple[int, str, int]] = field(default_factory=list)  # (qubit, creg, bit)
+    definitions: list[GateText] = field(default_factory=list)
+    calls: list[tuple[str, tuple[float, ...], tuple[int, ...], int, int]] = field(default_factory=list)
     includes_qelib1: bool = False
 
 
@@ -61,7 +66,24 @@ def parse_program(text: str, filename: str) -> Circuit:
             circuit.append(gate, wires, angles)
         except InputError as exc:
             raise stream.error(str(exc), token) from None
+    circuit.qasm_layout = _layout(program, circuit)
     return circuit
+
+
+def _layout(program: _Program, circuit: Circuit) -> QasmLayout:
+    """The registers, measurements and the calls of the file's own gates that an OpenQASM 2 reader
+    with the standard qelib1.inc can read back (definitions that call only its gates or each other)."""
+    taken = GATES.keys() | _qelib1_gates().keys()
+    kept: dict[str, GateText] = {}
+    for definition in program.definitions:
+        callable_ = QELIB1_STANDARD | {"U", "CX"} | kept.keys()
+        if definition.name not in taken and set(definition.calls) <= callable_:
+            kept[definition.name] = GateText(definition.name, definition.text,
+                                             tuple(name for name in definition.calls if name in kept))
+    calls = tuple(GateCall(name, args, wires, start, circuit.operations[start:start + count])
+                  for name, args, wires, start, count in program.calls if name in kept)
+    return QasmLayout(tuple((name, len(qubits)) for name, qubits in program.qregs.items()),
+                      tuple(program.cregs.items()), tuple(program.measurements), tuple(kept.values()), calls)
 
 
 @cache
@@ -144,6 +166,7 @@ class _Reader:
 
     # -- gate definitions -----------------------------------------------------------------
     def gate_definition(self, token: Token) -> None:
+        start = self.stream.position - 1
         name = self.stream.expect_kind("identifier", "a gate name")
         previous = self.program.gates.get(name.text)
         params: tuple[str, ...] = ()
@@ -159,6 +182,9 @@ class _Reader:
         if previous is not None and not (isinstance(gate, NativeGate) and previous == gate):
             raise self.stream.error("gate is already defined", name)
         self.program.gates[name.text] = gate
+        if isinstance(gate, DefinedGate):
+            calls = tuple(dict.fromkeys(call.token.text for call in body))
+            self.program.definitions.append(GateText(name.text, self.stream.source(start), calls))
 
     def _as_native(self, gate: DefinedGate) -> QasmGate:
         """A definition of an IR gate becomes that IR gate: exporters define the gates the standard
@@ -216,8 +242,12 @@ class _Reader:
         for wires in self._broadcast(operands, token):
             if len(set(wires)) != len(wires):
                 raise self.stream.error(f"the same qubit {self.program.qubits[wires[0]]} is passed twice", token)
+            start = len(self.program.operations)
             for operation in gate.expand(args, wires):
                 self._record(operation, token)
+            if isinstance(gate, DefinedGate):
+                count = len(self.program.operations) - start
+                self.program.calls.append((token.text, tuple(float(a) for a in args), wires, start, count))
 
     def _record(self, operation: IROperation, token: Token) -> None:
         for wire in operation[1]:
@@ -233,12 +263,14 @@ class _Reader:
     def measure(self, token: Token) -> None:
         qubits = self._operand(self.program.qregs, "a quantum register")
         self.stream.expect("->")
+        creg = self.stream.peek().text
         bits = self._operand({name: range(size) for name, size in self.program.cregs.items()}, "a classical register")
         self.stream.expect(";")
         if len(qubits) != len(bits):
             raise self.stream.error(f"measure maps {len(qubits)} qubit(s) to {len(bits)} bit(s)", token)
-        for wire in qubits:
+        for wire, bit in zip(qubits, bits):
             self.program.measured.setdefault(wire, token)
+            self.program.measurements.append((wire, creg, bit))
 
     def _lookup(self, token: Token) -> QasmGate:
         gate = self.program.gates.get(token.text)

@@ -110,6 +110,18 @@ class TokenStream:
             raise self.error(f"expected {what}")
         return self.next()
 
+    @property
+    def position(self) -> int:
+        """The index of the next token."""
+        return self._position
+
+    def source(self, start: int) -> str:
+        """The tokens from index ``start`` up to the cursor as QASM text again (comments and layout dropped)."""
+        texts = [token.text for token in self._tokens[start:self._position]]
+        glued = (not previous or text in (",", ";", "(", ")", "[", "]") or previous in ("(", "[")
+                 for previous, text in zip(["", *texts], texts))
+        return "".join(text if tight else " " + text for text, tight in zip(texts, glued))
+
     def error(self, message: str, token: Token | None = None) -> InputError:
         return located_error(self.filename, token or self.peek(), message)
 
