@@ -3,6 +3,7 @@
 import pytest
 
 
+@pytest.mark.usefixtures("sigint_handled")  # the script stops its emulator with SIGINT
 def test_the_bell_circuit_runs_on_the_emulator(run_example):
     out = run_example("examples/ionq_emulator.py")
     assert out["probabilities"] == pytest.approx([0.5, 0.0, 0.0, 0.5], abs=1e-6)
