@@ -80,7 +80,8 @@ def _layout(program: _Program, circuit: Circuit) -> QasmLayout:
         if definition.name not in taken and set(definition.calls) <= callable_:
             kept[definition.name] = GateText(definition.name, definition.text,
                                              tuple(name for name in definition.calls if name in kept))
-    calls = tuple(GateCall(name, args, wires, start, circuit.operations[start:start + count])
+    operations = circuit.operations
+    calls = tuple(GateCall(name, args, wires, start, operations[start:start + count])
                   for name, args, wires, start, count in program.calls if name in kept)
     return QasmLayout(tuple((name, len(qubits)) for name, qubits in program.qregs.items()),
                       tuple(program.cregs.items()), tuple(program.measurements), tuple(kept.values()), calls)
