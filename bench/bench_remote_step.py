@@ -7,7 +7,8 @@ A training step on a batch of 32 rows: forward, MSE loss, backward, SGD update. 
 remote service would; its admin counters give the jobs created and the HTTP requests per step, and
 a counting subclass of ``IonQBackend`` the rounds of jobs (calls that submit circuits and wait for
 them), the circuits they carried and the seconds spent in them (the rest of a step is the client's
-own work: binding the shifted rows, rotating them to the measurement basis, the local update). The first step's gradient is checked against local autograd.
+own work: binding the shifted rows, rotating them to the measurement basis, the local update).
+The first step's gradient is checked against local autograd.
 
 Targets (issue 9): one round of jobs per step, under 5 s per step (the field report's sequential
 submission took ~60 s for 20 circuits). Writes JSON to bench/results/remote_step.json.
