@@ -229,3 +229,18 @@ def test_the_circuit_ir_imports_no_engine_backend_or_execute() -> None:
             "(['qvec', 'sim'], ['qvec', 'backends'], ['qvec', 'execute'], ['qvec', 'photonic'])))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(("qubits", "rows", "expected"), [(16, 64, "_AdjointExpval"), (16, 63, None), (15, 64, None)])
+def test_best_takes_adjoint_from_16_qubits_and_64_rows(qubits, rows, expected):
+    """Where adjoint measured faster than backprop (bench/results/adjoint.json), "best" takes it."""
+    circuit = qvec.Circuit(qubits).ry(0, "a").cx(0, qubits - 1).rx(qubits - 1, "b")
+    a = torch.linspace(-1.0, 1.0, rows, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(0.4, dtype=torch.float64, requires_grad=True)
+    value = execute(circuit, {"a": a, "b": b}, Expval(("Z0", f"Z{qubits - 1}")), dtype=torch.complex128)
+    node = type(value.grad_fn).__name__
+    assert (expected in node) if expected else "Adjoint" not in node
+    value.sum().backward()
+    # <Z0> = cos a; <Z_last> = cos a cos b (ry then a CNOT copying into the last qubit, then rx(b))
+    assert torch.allclose(a.grad, -torch.sin(a.detach()) * (1 + torch.cos(b.detach())), atol=1e-10)
+    assert torch.allclose(b.grad, -(torch.cos(a.detach()) * torch.sin(b.detach())).sum(), atol=1e-9)
