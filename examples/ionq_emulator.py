@@ -11,7 +11,6 @@ Run: python examples/ionq_emulator.py
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -53,7 +52,7 @@ def main() -> None:
         states = bell.sample(1000, backend=exact, seed=7)[0]   # 1,000 basis states, qubit 0 least significant
         print("counts of 00 01 10 11:", *(int((states == k).sum()) for k in range(4)))
     finally:
-        process.send_signal(signal.SIGINT)
+        process.terminate()   # SIGTERM: uvicorn shuts down cleanly, even where SIGINT is ignored
         process.wait(timeout=30)
 
 
