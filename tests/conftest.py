@@ -5,7 +5,14 @@ import signal
 import pytest
 import torch
 
+from qvec.backends import IonQBackend
+from qvec.backends.ionq import PollPolicy
+from qvec.emulator import Emulator, EmulatorConfig
+
 torch.set_num_threads(2)
+
+IONQ_TEST_KEY = "qvec-test-key-7d21"
+FAST_POLL = PollPolicy(initial=0.01, factor=1.5, maximum=0.1)
 
 
 @pytest.fixture
@@ -16,3 +23,17 @@ def sigint_handled():
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    """An IonQ emulator on 127.0.0.1 at a free port: no latency, admin counters on (the IonQ and emulator test
+    folders have their own)."""
+    with Emulator(EmulatorConfig(api_keys=(IONQ_TEST_KEY,), latency=0.0, admin=True)) as running:
+        yield running
+
+
+@pytest.fixture
+def ionq(emulator) -> IonQBackend:
+    """A backend on the emulator's ideal simulator (exact probabilities), ignoring any .env file."""
+    return IonQBackend(api_key=IONQ_TEST_KEY, base_url=emulator.base_url, env_file=None, poll=FAST_POLL)
