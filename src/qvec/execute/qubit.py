@@ -50,11 +50,7 @@ def execute(circuit: Circuit, params: Params, measurement: Measurement, *, backe
     if not isinstance(circuit, Circuit):
         raise InputError(f"execute takes a qubit qvec.Circuit, got {type(circuit).__name__} "
                          "(photonic circuits run with qvec.execute.run_photonic)")
-    if diff_method not in DIFF_METHODS:
-        raise InputError(f"unknown diff_method {diff_method!r}; accepted: {', '.join(map(repr, DIFF_METHODS))}")
-    if shots is not None:
-        check_shots(shots)
-    check_seed(seed)
+    check_options(diff_method, shots, seed)
     real_dtype(dtype)
     backend = resolve_backend(backend)
     if isinstance(measurement, Expval):
@@ -120,6 +116,15 @@ def _adjoint_is_faster(circuit: Circuit, params: Params, backend: RunsQubitBatch
         return False
     rows = bind_parameters(circuit.parameters, params, circuit.tensor_angles(), check_finite=False).batch_size
     return rows >= ADJOINT_MIN_ROWS
+
+
+def check_options(diff_method: str, shots: int | None, seed: int | None) -> None:
+    """Refuse an unknown ``diff_method``, bad ``shots`` or ``seed`` up front (``execute`` and the layers share it)."""
+    if diff_method not in DIFF_METHODS:
+        raise InputError(f"unknown diff_method {diff_method!r}; accepted: {', '.join(map(repr, DIFF_METHODS))}")
+    if shots is not None:
+        check_shots(shots)
+    check_seed(seed)
 
 
 def _gradient_method(diff_method: str, backend: RunsQubitBatches, shots: int | None) -> str:

@@ -13,8 +13,8 @@ from qvec.circuit import Circuit
 from qvec.circuit.observables import Observable, expand_observables
 from qvec.circuit.parameters import ParameterStack
 from qvec.errors import InputError
-from qvec.execute import DIFF_METHODS, Expval, execute
-from qvec.sim.sampling import check_seed, check_shots
+from qvec.execute import Expval, execute
+from qvec.execute.qubit import check_options
 from qvec.sim.simulate import real_dtype
 
 from .weights import Init, check_names, initial_weights, layer_parameters
@@ -42,11 +42,7 @@ class QuantumLayer(nn.Module):
         if not isinstance(circuit, Circuit):
             raise InputError(f"QuantumLayer takes a qubit qvec.Circuit, got {type(circuit).__name__} "
                              "(photonic circuits go in qvec.nn.PhotonicLayer)")
-        if diff_method not in DIFF_METHODS:
-            raise InputError(f"unknown diff_method {diff_method!r}; accepted: {', '.join(map(repr, DIFF_METHODS))}")
-        if shots is not None:
-            check_shots(shots)
-        check_seed(seed)
+        check_options(diff_method, shots, seed)
         self.circuit = circuit
         self.inputs, self.weight_names = check_names(circuit.parameters, inputs, weights)
         self.measurement = Expval(observables)
