@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from qvec.bench.timing import machine_info, measure_step
+from qvec.bench.timing import machine_info, measure_step, run_isolated
 
 RESULTS = Path(__file__).parent / "results"
 DTYPES = {"complex64": (torch.complex64, torch.float32), "complex128": (torch.complex128, torch.float64)}
@@ -80,18 +79,12 @@ def run_paired(dtype: str, n_qubits: int, layers: int, batch: int, rounds: int) 
             "adjoint_speedup_per_round": ratios, "adjoint_speedup_median": statistics.median(ratios)}
 
 
-def run_isolated(method: str, dtype: str, config: tuple[int, int, int], min_seconds: float, repeats: int) -> dict:
+def run_config(method: str, dtype: str, config: tuple[int, int, int], min_seconds: float, repeats: int) -> dict:
     """``run_one`` (or ``run_paired`` for method "paired", with ``repeats`` rounds) in a fresh process."""
     n_qubits, layers, batch = config
     row = {"method": method, "dtype": dtype, "n_qubits": n_qubits, "layers": layers, "batch": batch}
-    command = [sys.executable, __file__, "--one", method, dtype, *map(str, config), str(min_seconds), str(repeats)]
-    try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=CONFIG_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        return {**row, "error": f"timed out after {CONFIG_TIMEOUT_S} s"}
-    if completed.returncode != 0:
-        return {**row, "error": (completed.stderr.strip().splitlines() or [f"exit {completed.returncode}"])[-1]}
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    arguments = [method, dtype, *map(str, config), str(min_seconds), str(repeats)]
+    return run_isolated(__file__, row, arguments, CONFIG_TIMEOUT_S)
 
 
 def print_table(rows: list[dict]) -> None:
@@ -141,10 +134,10 @@ def main() -> None:
     rows, paired = [], []
     for config in [tuple(c) for c in args.config] if args.config else DEFAULT_CONFIGS:
         for method in METHODS:
-            rows.append(run_isolated(method, args.dtype, config, args.min_seconds, args.repeats))
+            rows.append(run_config(method, args.dtype, config, args.min_seconds, args.repeats))
             print(json.dumps(rows[-1]), file=sys.stderr)
         if args.paired:
-            paired.append(run_isolated("paired", args.dtype, config, 0.0, args.paired))
+            paired.append(run_config("paired", args.dtype, config, 0.0, args.paired))
             print(json.dumps(paired[-1]), file=sys.stderr)
     print_table(rows)
     for p in paired:

@@ -34,7 +34,7 @@ from typing import Callable
 
 import torch
 
-from qvec.bench.timing import machine_info, measure_step
+from qvec.bench.timing import machine_info, measure_step, run_isolated
 
 RESULTS = Path(__file__).parent / "results"
 PRECISION = {"layer": "complex64", "engine": "complex64", "pennylane": "complex128"}
@@ -85,18 +85,6 @@ def source_info() -> dict:
     if package.is_relative_to(repository):
         info["uncommitted_src_files"] = git("status", "--porcelain", "--", "src").splitlines()
     return info
-
-
-def run_isolated(script: str, row: dict, arguments: list[str]) -> dict:
-    """Run ``script --one ARGUMENTS`` in a fresh process: its last stdout line as JSON, or ``row`` with the error."""
-    command = [sys.executable, script, "--one", *arguments]
-    try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=CONFIG_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        return {**row, "error": f"timed out after {CONFIG_TIMEOUT_S} s"}
-    if completed.returncode != 0:
-        return {**row, "error": (completed.stderr.strip().splitlines() or [f"exit {completed.returncode}"])[-1]}
-    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def run_one(engine: str, n_qubits: int, layers: int, batch: int, min_seconds: float, repeats: int, threads: int) -> dict:
@@ -199,12 +187,12 @@ def main() -> None:
         for engine in engines:
             row = {"engine": engine, "dtype": PRECISION[engine], "n_qubits": args.qubits, "layers": args.layers, "batch": batch}
             settings = [engine, args.qubits, args.layers, batch, args.min_seconds, args.repeats, args.threads]
-            rows.append(run_isolated(__file__, row, [str(s) for s in settings]))
+            rows.append(run_isolated(__file__, row, [str(s) for s in settings], CONFIG_TIMEOUT_S))
             print(json.dumps(rows[-1]), file=sys.stderr)
     pairs = []
     for batch in args.batches:
         settings = ["paired", args.qubits, args.layers, batch, args.min_seconds, args.pairs, args.threads]
-        pairs.append(run_isolated(__file__, {"batch": batch}, [str(s) for s in settings]))
+        pairs.append(run_isolated(__file__, {"batch": batch}, [str(s) for s in settings], CONFIG_TIMEOUT_S))
         print(json.dumps(pairs[-1]), file=sys.stderr)
     by_batch = ratios(rows)
     print_table(rows, by_batch)

@@ -28,7 +28,7 @@ from typing import Callable
 
 import torch
 
-from qvec.bench.timing import machine_info, measure_step
+from qvec.bench.timing import machine_info, measure_step, run_isolated
 
 RESULTS = Path(__file__).parent / "results"
 PRECISION = "complex64"
@@ -90,7 +90,7 @@ def print_table(rows: list[dict]) -> None:
 
 
 def main() -> None:
-    from bench_layer import print_paired, run_isolated, source_info
+    from bench_layer import CONFIG_TIMEOUT_S, print_paired, source_info
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", type=int, default=2)
@@ -113,12 +113,12 @@ def main() -> None:
         for engine in ("layer", "engine"):
             row = {"engine": engine, "dtype": PRECISION, "n_modes": args.modes, "cutoff": args.cutoff, "batch": batch}
             settings = [engine, args.modes, args.cutoff, batch, args.min_seconds, args.repeats, args.threads]
-            rows.append(run_isolated(__file__, row, [str(s) for s in settings]))
+            rows.append(run_isolated(__file__, row, [str(s) for s in settings], CONFIG_TIMEOUT_S))
             print(json.dumps(rows[-1]), file=sys.stderr)
     pairs = []
     for batch in args.batches:
         settings = ["paired", args.modes, args.cutoff, batch, args.min_seconds, args.pairs, args.threads]
-        pairs.append(run_isolated(__file__, {"batch": batch}, [str(s) for s in settings]))
+        pairs.append(run_isolated(__file__, {"batch": batch}, [str(s) for s in settings], CONFIG_TIMEOUT_S))
         print(json.dumps(pairs[-1]), file=sys.stderr)
     print_table(rows)
     print_paired(pairs, "PhotonicLayer / bare engine, alternating in one process")

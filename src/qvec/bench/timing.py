@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import resource
+import subprocess
+import sys
 import time
 from typing import Callable
 
 import torch
 
-__all__ = ["machine_info", "measure_step"]
+__all__ = ["machine_info", "measure_step", "run_isolated"]
 
 
 def _samples_per_second(step: Callable[[], None], batch: int, min_seconds: float, repeats: int) -> list[float]:
@@ -40,3 +43,16 @@ def measure_step(step: Callable[[], None], batch: int, min_seconds: float, repea
 def machine_info() -> dict:
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
             "torch": torch.__version__, "threads": torch.get_num_threads(), "python": platform.python_version()}
+
+
+def run_isolated(script: str, row: dict, arguments: list[str], timeout_s: float) -> dict:
+    """Run ``script --one ARGUMENTS`` in a fresh process (its own peak memory, no warm caches): the JSON of
+    its last stdout line, or ``row`` with the error."""
+    command = [sys.executable, script, "--one", *arguments]
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return {**row, "error": f"timed out after {timeout_s} s"}
+    if completed.returncode != 0:
+        return {**row, "error": (completed.stderr.strip().splitlines() or [f"exit {completed.returncode}"])[-1]}
+    return json.loads(completed.stdout.strip().splitlines()[-1])
