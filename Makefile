@@ -9,14 +9,14 @@ TORCH ?= torch==2.13.0
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,docs]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[apps,dask,test,docs]'
 	touch $@
 
 .PHONY: install demo test docs bench
 install: $(BIN)/.installed
 
 demo: install
-	$(BIN)/qvec demo
+	$(BIN)/qvec train classify --quick-test --out runs/demo
 
 # The documentation, then the suite (pytest's summary stays the last line CI prints): --strict turns
 # a broken docstring or link into a failure (never add --quiet: it hides the warnings, and --strict then passes).

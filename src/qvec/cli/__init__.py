@@ -52,12 +52,12 @@ def _with_verbose(command: click.Command) -> click.Command:
 
 
 def _register_commands() -> None:
-    from . import bench, demo, emulator, run
+    from . import bench, demo, emulator, jobs, run, train
 
     if cli.commands:
         return
     _with_verbose(cli)
-    for module in (bench, demo, emulator, run):
+    for module in (bench, demo, emulator, jobs, run, train):
         cli.add_command(_with_verbose(module.command))
 
 
