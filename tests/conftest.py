@@ -1,5 +1,6 @@
 """Shared test settings and fixtures."""
 
+import os
 import signal
 
 import pytest
@@ -13,6 +14,26 @@ torch.set_num_threads(2)
 
 IONQ_TEST_KEY = "qvec-test-key-7d21"
 FAST_POLL = PollPolicy(initial=0.01, factor=1.5, maximum=0.1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_journal(tmp_path_factory):
+    """Remote batches run by session- or module-scoped fixtures go to a journal of the test session, never the
+    user's own."""
+    previous = os.environ.get("QVEC_JOURNAL")
+    os.environ["QVEC_JOURNAL"] = str(tmp_path_factory.mktemp("session-journal") / "journal.sqlite")
+    yield
+    if previous is None:
+        os.environ.pop("QVEC_JOURNAL", None)
+    else:
+        os.environ["QVEC_JOURNAL"] = previous
+
+
+@pytest.fixture(autouse=True)
+def journal_per_test(tmp_path_factory, monkeypatch):
+    """Each test has its own job journal (QVEC_JOURNAL, inherited by the processes it starts): no test writes
+    the user's journal, and none reuses another test's results."""
+    monkeypatch.setenv("QVEC_JOURNAL", str(tmp_path_factory.mktemp("journal") / "journal.sqlite"))
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ no autograd graph: gradients come from ``qvec.execute`` (parameter shift, all sh
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence as SequenceABC
-from typing import Any, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping, Sequence
 
 import httpx
 import torch
@@ -22,6 +24,8 @@ from qvec.errors import IonQError, InputError, JobError, format_indices
 from ..base import RunsQubitBatches, gradients_requested
 from .client import IonQClient
 from .compile import JobOptions, check_width, circuit_entry, job_body
+from .journal import JobJournal
+from .journal_file import DEFAULT_JOURNAL, journal_path
 from .progress import circuit_progress
 from .results import SparseDistribution, check_dense_size, decode_distribution, estimate_counts, sample_counts
 from .runner import JobUnit
@@ -89,6 +93,10 @@ class IonQBackend(RunsQubitBatches):
     ``shots=None`` the results are exact probabilities; with shots, probabilities are the
     frequencies of the counts. Expectation values of parameters that require grad are
     differentiated by ``qvec.execute`` (parameter shift); probabilities carry no gradient.
+
+    Every batch is recorded in the job journal (``journal``: a file; ``None`` turns it off; by default
+    ``QVEC_JOURNAL`` or the per-user data directory), so that running it again after a crash or an
+    interruption reuses what completed and resubmits nothing the server accepted.
     """
 
     name = "ionq"
@@ -98,7 +106,8 @@ class IonQBackend(RunsQubitBatches):
                  noise: Mapping[str, Any] | None = None, seed: int | None = None, job_name: str | None = None,
                  metadata: Mapping[str, str] | None = None, retry: RetryPolicy = RetryPolicy(),
                  poll: PollPolicy = PollPolicy(), timeouts: Timeouts = Timeouts(), rate_limit: RateLimit = RateLimit(),
-                 progress: bool | None = None, transport: httpx.AsyncBaseTransport | None = None, env_file: str | None = ".env") -> None:
+                 progress: bool | None = None, transport: httpx.AsyncBaseTransport | None = None, env_file: str | None = ".env",
+                 journal: str | os.PathLike[str] | None | object = DEFAULT_JOURNAL) -> None:
         self.settings: IonQSettings = resolve_settings(api_key, base_url, target, env_file=env_file)
         self.shots = _check_shots(shots)
         self.strategy = parse_strategy(strategy)
@@ -106,6 +115,8 @@ class IonQBackend(RunsQubitBatches):
         self.metadata = dict(metadata or {})
         self.retry, self.poll, self.timeouts, self.progress = retry, poll, timeouts, progress
         self.rate_limit = rate_limit
+        self.journal = journal
+        journal_path(journal)  # a bad value is refused now; the path itself is read when a batch runs
         self._transport = transport
 
     def __repr__(self) -> str:
@@ -138,16 +149,40 @@ class IonQBackend(RunsQubitBatches):
         """``run_circuits`` for async code; cancelling the task cancels the jobs in flight on the server."""
         shots, seed = _check_shots(shots) or self.shots, self._seed(seed)
         units = self._prepare(circuits, shots, await self._target_qubits(), seed)
-        with circuit_progress(len(circuits), f"IonQ {self.settings.target}", self.progress) as advance:
+        with self._journaled(units, shots), circuit_progress(len(circuits), f"IonQ {self.settings.target}",
+                                                             self.progress) as advance:
             answers = await self.strategy.run(self._context(advance), units)
         return self._results(circuits, units, answers, shots, _generator(seed))
 
     def _run(self, circuits: Sequence[Circuit], shots: int | None, seed: int | None,
              generator: torch.Generator) -> CircuitResults:
         units = self._prepare(circuits, shots, run_sync(self._target_qubits()), seed)
-        with circuit_progress(len(circuits), f"IonQ {self.settings.target}", self.progress) as advance:
+        with self._journaled(units, shots), circuit_progress(len(circuits), f"IonQ {self.settings.target}",
+                                                             self.progress) as advance:
             answers = self.strategy.execute(self._context(advance), units)
         return self._results(circuits, units, answers, shots, generator)
+
+    def run_units(self, units: Sequence[JobUnit]) -> dict[int, Any]:
+        """Run job units as they are (``qvec jobs resume``): raw distributions keyed by batch index."""
+        with circuit_progress(sum(len(u.circuits) for u in units), f"IonQ {self.settings.target}",
+                              self.progress) as advance:
+            return self.strategy.execute(self._context(advance), units)
+
+    @contextmanager
+    def _journaled(self, units: Sequence[JobUnit], shots: int | None) -> Iterator[None]:
+        """While the batch runs, its units are recorded in the journal (and resumed from it)."""
+        path = journal_path(self.journal)
+        if path is None:
+            yield
+            return
+        with JobJournal(path) as journal:
+            record = journal.claim(self.settings.base_url, self.settings.target, shots, units)
+            delivered = False
+            try:
+                yield
+                delivered = True
+            finally:
+                record.release(delivered)
 
     def _seed(self, seed: int | None) -> int | None:
         """A call's seed, else the backend's."""

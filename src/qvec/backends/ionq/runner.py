@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from qvec.errors import (AuthenticationError, BatchInterrupted, BatchOutcome, IonQError, JobStalledError,
                          JobTimeoutError, RequestError, TransportError, format_indices)
@@ -27,7 +27,7 @@ from .poller import JobPoller
 from .results import split_results
 from .settings import PollPolicy
 
-__all__ = ["JobUnit", "JobRunner", "BatchRun", "run_units", "describe_units"]
+__all__ = ["JobUnit", "JobRunner", "BatchRun", "UnitRecorder", "run_units", "describe_units"]
 
 logger = logging.getLogger("qvec.backends.ionq")
 
@@ -40,9 +40,30 @@ TIMED_OUT = "batch timed out"
 INTERRUPTED = "interrupted"
 
 
+class UnitRecorder(Protocol):
+    """Where a unit's progress is written as it happens (the job journal), so that a rerun can resume it."""
+
+    def record(self, unit: JobUnit, results: Sequence[Distribution] | None = None) -> None: ...
+
+
+class _NoRecorder:
+    def record(self, unit: JobUnit, results: Sequence[Distribution] | None = None) -> None:
+        """Nothing to record: the batch runs without a journal."""
+
+    def __repr__(self) -> str:
+        return "NO_RECORDER"
+
+
+NO_RECORDER = _NoRecorder()
+
+
 @dataclass
 class JobUnit:
-    """One job to run: the input indices of its circuits, its body and its idempotency key."""
+    """One job to run: the input indices of its circuits, its body and its idempotency key.
+
+    A unit taken over from an earlier run (the journal) may already have a job to poll (``job_id``),
+    a key to look up (``state`` "submitting"), or its results (``restored``).
+    """
 
     circuits: list[int]
     body: dict[str, Any]
@@ -51,6 +72,8 @@ class JobUnit:
     # pending -> submitting -> running -> completed; or failed, canceled, or not created
     state: str = "pending"
     first_submitted: float = 0.0
+    restored: list[Distribution] | None = field(default=None, repr=False)
+    recorder: UnitRecorder = field(default=NO_RECORDER, repr=False, compare=False)
 
     def describe(self) -> str:
         return f"{self.job_id or 'job not created yet'} (circuits {format_indices(self.circuits)})"
@@ -92,8 +115,12 @@ class BatchRun:
         return [u for u in self.units if u.state in IN_FLIGHT]
 
     def complete(self, unit: JobUnit, distributions: Sequence[Distribution]) -> None:
+        """Keep ``unit``'s results, recording them first unless they came from the journal."""
         with self._lock:
             unit.state = "completed"
+        if unit.restored is None:
+            unit.recorder.record(unit, distributions)
+        with self._lock:
             self.results.update(zip(unit.circuits, distributions))
 
     def fail(self, unit: JobUnit, error: IonQError) -> bool:
@@ -154,13 +181,11 @@ class JobRunner:
         return f"JobRunner({self.client!r}, {self.poller!r})"
 
     async def run_unit(self, unit: JobUnit) -> list[Distribution]:
-        """Submit ``unit``, wait for it, and return one distribution per circuit, in its order."""
-        created = await self._submit(unit)
-        if not isinstance(created, dict) or not created.get("id"):
-            raise IonQError(f"POST /jobs answered without a job id for circuits {format_indices(unit.circuits)}: "
-                            f"{str(created)[:200]}")
-        unit.job_id, unit.state = str(created["id"]), "running"
-        logger.info("submitted job %s", unit.describe())
+        """Submit ``unit`` (unless an earlier run did), wait for it, and return one distribution per circuit."""
+        if unit.job_id is None:
+            await self._create(unit)
+        else:
+            logger.info("polling job %s, submitted by an earlier run", unit.describe())
         try:
             job = await self.poller.wait(unit)
         except JobStalledError as stalled:
@@ -170,17 +195,38 @@ class JobRunner:
         return distributions
 
     async def run_into(self, batch: BatchRun, unit: JobUnit, advance: Advance) -> None:
-        """Run ``unit`` and record its results or its failure in ``batch``."""
+        """Run ``unit`` (or take its results from an earlier run) and record its results or its failure."""
+        if unit.restored is not None:
+            batch.complete(unit, unit.restored)
+            advance(len(unit.circuits))
+            return
         try:
             distributions = await self.run_unit(unit)
         except IonQError as exc:
+            unit.recorder.record(unit)
             batch.fail(unit, exc)
             return
         batch.complete(unit, distributions)
         advance(len(unit.circuits))
 
+    async def _create(self, unit: JobUnit) -> None:
+        """Create ``unit``'s job; one an earlier run sent without hearing back is first looked up by its key."""
+        created = None
+        if unit.state == "submitting":
+            created = await self.client.find_job(unit.key, unit.first_submitted)
+        if created is None:
+            created = await self._submit(unit)
+        if not isinstance(created, dict) or not created.get("id"):
+            raise IonQError(f"POST /jobs answered without a job id for circuits {format_indices(unit.circuits)}: "
+                            f"{str(created)[:200]}")
+        unit.job_id, unit.state = str(created["id"]), "running"
+        unit.recorder.record(unit)
+        logger.info("submitted job %s", unit.describe())
+
     async def _submit(self, unit: JobUnit) -> Any:
-        unit.state, unit.first_submitted = "submitting", time.time()
+        """POST the job; its key is in the journal before the request leaves."""
+        unit.state, unit.first_submitted = "submitting", unit.first_submitted or time.time()
+        unit.recorder.record(unit)
         try:
             return await self.client.create_job(unit.body, unit.key, unit.first_submitted)
         except TransportError as exc:
@@ -212,6 +258,10 @@ class JobRunner:
         except (asyncio.TimeoutError, asyncio.CancelledError):
             logger.warning("%s: gave up canceling jobs on the server; check them: %s", reason,
                            describe_units(batch.in_flight()))
+        finally:
+            for unit in units:
+                if unit.state != "completed":  # completed units recorded their results already
+                    unit.recorder.record(unit)
 
     async def _settle(self, batch: BatchRun, units: list[JobUnit], reason: str) -> None:
         unknown = [u for u in units if not await self._resolve(u)]
