@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from qvec.circuit import Circuit
+from qvec.photonic import Circuit as PhotonicCircuit
 
-__all__ = ["standard_qubit_circuit"]
+__all__ = ["gan_generator_circuit", "standard_qubit_circuit"]
 
 
 def standard_qubit_circuit(n_qubits: int, layers: int) -> Circuit:
@@ -18,3 +19,16 @@ def standard_qubit_circuit(n_qubits: int, layers: int) -> Circuit:
         for q in range(n_qubits):
             circuit.cx(q, (q + 1) % n_qubits)
     return circuit
+
+
+def gan_generator_circuit(n_modes: int, layers: int) -> tuple[PhotonicCircuit, list[str], list[str]]:
+    """A CV-GAN generator: the latent ``z{m}`` as a displacement D(z_m, 0) per mode, then ``layers`` of Killoran's
+    CV neural-network layer (``qvec.nn.cv_neural_net``). Returns the circuit, its input names and its weight names."""
+    from qvec.nn import cv_neural_net
+
+    circuit = PhotonicCircuit(n_modes)
+    inputs = [f"z{m}" for m in range(n_modes)]
+    for mode, name in enumerate(inputs):
+        circuit.d(mode, name, 0.0)
+    circuit, weights = cv_neural_net(n_modes, layers, circuit=circuit)
+    return circuit, inputs, weights

@@ -1,4 +1,9 @@
-"""``qvec bench``: benchmarks that print a table and write JSON (``remote``: IonQ strategies vs the emulator)."""
+"""``qvec bench``: benchmarks that print a table and write JSON (and a PNG with ``--plot``).
+
+``strategies``: sequential, threads, processes and batching on the local engines (the GAN report);
+``remote``: IonQ strategies against the emulator (the IonQ report); ``qubit`` and ``cv``: the engines
+against their peers.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,90 @@ __all__ = ["command"]
 @click.group("bench")
 def command() -> None:
     """Benchmarks: tables on the terminal, JSON under bench/results/."""
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = 160
+    return console
+
+
+def _int_list(context: click.Context, parameter: click.Parameter, value: str) -> list[int]:
+    """A comma-separated list of positive integers (``1,2,4``)."""
+    try:
+        numbers = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, got {value!r}") from None
+    if not numbers or min(numbers) < 1:
+        raise click.BadParameter(f"expected positive integers, got {value!r}")
+    return numbers
+
+
+def _torch_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+TORCH_THREADS_HELP = ("torch threads in the measuring process (1 by default: on a shared, loaded machine a second "
+                      "OpenMP thread waits for its core, and small operations take milliseconds)")
+
+
+@command.command("strategies")
+@click.option("--workload", type=click.Choice(["both", "qubit", "photonic"]), default="both", show_default=True)
+@click.option("--batches", default="1,2,4,8,16,32,64", show_default=True, callback=_int_list, help="Batch sizes B.")
+@click.option("--thread-pools", default="2,4", show_default=True, callback=_int_list, help="Thread-pool sizes.")
+@click.option("--processes", default=2, show_default=True, type=click.IntRange(min=1), help="Process-pool size.")
+@click.option("--qubits", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option("--qubit-layers", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--modes", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("--cutoff", default=8, show_default=True, type=click.IntRange(min=2))
+@click.option("--cv-layers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("--min-seconds", default=0.2, show_default=True, type=click.FloatRange(min=0.0),
+              help="Least time of one timed run of an in-process strategy.")
+@click.option("--repeats", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Timed runs of each in-process strategy (median reported).")
+@click.option("--process-runs", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Timed runs of the process pool (each starts its pool: seconds each).")
+@click.option("--torch-threads", default=1, show_default=True, type=click.IntRange(min=1), help=TORCH_THREADS_HELP)
+@click.option("--output", default="bench/results/strategies.json", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write a PNG plot here.")
+def strategies(workload: str, batches: list[int], thread_pools: list[int], processes: int, qubits: int,
+               qubit_layers: int, modes: int, cutoff: int, cv_layers: int, min_seconds: float, repeats: int,
+               process_runs: int, torch_threads: int, output: str, plot: str | None) -> None:
+    """Sequential loop, thread pools, a process pool and the batch on the GAN generator and the qubit circuit."""
+    from dataclasses import asdict
+
+    from qvec.bench import strategies as bench
+    from qvec.bench.record import LoadWatch, command_line, write_record
+    from qvec.bench.workloads import gan_workload, qubit_workload
+
+    load, line, console = LoadWatch(), command_line(click.get_current_context()), _console()
+    _torch_threads(torch_threads)
+    chosen = {"qubit": [qubit_workload(qubits, qubit_layers)], "photonic": [gan_workload(modes, cutoff, cv_layers)]}
+    workloads = chosen["photonic"] + chosen["qubit"] if workload == "both" else chosen[workload]
+    names = bench.default_strategies(tuple(thread_pools), processes)
+    results = bench.run_benchmark(workloads, batches, names, min_seconds, repeats, process_runs, lambda r: console.print(
+        f"  {r.workload:<9} B = {r.batch:<4} {r.strategy:<12} {r.samples_per_s:10,.1f} samples/s", highlight=False))
+    console.print(bench.table(results, names, "Execution strategies (forward, no gradients)"))
+    verdicts = bench.verdicts(results)
+    for verdict in verdicts:
+        console.print(f"{verdict['workload']}: report: {verdict['claim']} -> {verdict['verdict'].upper()}: "
+                      f"{verdict['ours']}", highlight=False, markup=False)
+    write_record(Path(output), "execution strategies", line, load, (), torch_threads=torch_threads,
+                 workloads=[w.as_dict() for w in workloads], strategies=names,
+                 results=[asdict(r) for r in results], verdicts=verdicts)
+    if plot:
+        from qvec.bench.plots import plot_rates
+
+        panels = {w.label: {s: [(r.batch, r.samples_per_s) for r in results if r.workload == w.kind and r.strategy == s]
+                            for s in names} for w in workloads}
+        plot_rates(panels, "Execution strategies: samples/s (forward)", Path(plot))
+        console.print(f"wrote {plot}")
+    console.print(f"wrote {output}\nreproduce: {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _row(outcome) -> list[str]:
