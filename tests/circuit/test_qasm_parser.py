@@ -7,7 +7,8 @@ import math
 import pytest
 
 import qvec
-from qvec.circuit import parse_qasm
+from qvec.circuit import parse_qasm, qasm_parser
+from qvec.circuit.qasm_parser import MAX_CLASSICAL_BITS, MAX_OPERATIONS, MAX_QUBITS
 from qvec.errors import InputError
 
 HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
@@ -101,7 +102,7 @@ def test_a_definition_of_an_ir_gate_without_qelib1_becomes_the_ir_gate() -> None
     ("gate g a { h a;", r"^f.qasm:3:16: expected a gate call or '}' at end of file$"),
     ("qreg q[1];\nh q[0];\n}", r"^f.qasm:5:1: expected a statement at '}'$"),
     ("h q[0];", r"^f.qasm:3:3: expected a quantum register at 'q'$"),
-    ("", r"^f.qasm: the program declares no qubits \(no 'qreg'\)$"),
+    ("", r"^f.qasm:3:1: the program declares no qubits \(no 'qreg'\) at end of file$"),
 ])
 def test_malformed_programs_name_file_line_and_token(body: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
@@ -127,3 +128,62 @@ def test_including_qelib1_after_defining_one_of_its_gates() -> None:
     with pytest.raises(InputError, match=r"^f.qasm:2:9: qelib1.inc defines gate 'x' again at '\"qelib1.inc\"'$"):
         parse_qasm('gate x a { U(pi, 0, pi) a; }\ninclude "qelib1.inc";', "f.qasm")
     assert read('include "qelib1.inc";\nqreg q[1]; x q[0];') == qvec.Circuit(1).x(0)
+
+
+@pytest.mark.parametrize("body, column", [
+    ("qreg q[1000000000];", 8),                                 # hung while naming a billion qubits
+    ("qreg q[10000000];", 8),                                   # took 9.6 s
+    ("qreg q[" + "9" * 5000 + "];", 8),                         # past Python's 4300-digit int() limit
+    (f"qreg a[{MAX_QUBITS - 1}]; qreg b[2];", 22),              # the limit is on all registers together
+    (f"creg c[{MAX_CLASSICAL_BITS + 1}];", 8),
+])
+def test_registers_past_the_limit_are_refused_before_laying_them_out(body: str, column: int) -> None:
+    with pytest.raises(InputError, match=rf"^f.qasm:3:{column}: registers of more than \d+ (qubits|classical bits) "
+                                         "in all are not supported at "):
+        read(body)
+
+
+def test_registers_up_to_the_limit_load() -> None:
+    circuit = read(f"qreg a[{MAX_QUBITS - 1}]; qreg b[1]; creg c[{MAX_CLASSICAL_BITS}];\nx b[0];")
+    assert circuit == qvec.Circuit(MAX_QUBITS).x(MAX_QUBITS - 1)
+
+
+def test_an_index_of_thousands_of_digits_is_out_of_range() -> None:
+    with pytest.raises(InputError, match=r"^f.qasm:3:16: index out of range for q\[2\] at '9{40}'\.\.\.$"):
+        read("qreg q[2]; x q[" + "9" * 5000 + "];")
+
+
+def doubling_definitions(levels: int) -> str:
+    """``g{levels}`` calls ``x`` 2**levels times: each definition calls the one before twice."""
+    return "gate g0 a { x a; }\n" + "".join(f"gate g{i} a {{ g{i - 1} a; g{i - 1} a; }}\n" for i in range(1, levels + 1))
+
+
+@pytest.mark.parametrize("levels, count", [(22, "4,194,304"), (1000, r"about 10\*\*301")])
+def test_a_call_is_counted_before_it_is_expanded(levels: int, count: str) -> None:
+    # 22 levels (2**22 operations) used to hang while expanding; now the call is refused where it stands.
+    program = f"qreg q[1];\n{doubling_definitions(levels)}g{levels} q[0];"
+    with pytest.raises(InputError, match=rf"^f.qasm:{levels + 5}:1: the call expands to {count} operation\(s\), "
+                                         rf"taking the circuit past {MAX_OPERATIONS:,} operations"):
+        read(program)
+
+
+def test_the_operation_limit_counts_broadcasts_and_earlier_statements(monkeypatch) -> None:
+    monkeypatch.setattr(qasm_parser, "MAX_OPERATIONS", 8)
+    program = f"qreg q[4];\n{doubling_definitions(1)}h q;\ng1 q[0];\ng1 q[1];"
+    assert read(program) == qvec.Circuit(4).h(0).h(1).h(2).h(3).x(0).x(0).x(1).x(1)
+    with pytest.raises(InputError, match=r"^f.qasm:9:1: the call expands to 1 operation\(s\), taking the circuit "
+                                         r"past 8 operations"):
+        read(program + "\nx q[0];")
+    with pytest.raises(InputError, match=r"^f.qasm:7:1: the call expands to 8 operation\(s\)"):
+        read(f"qreg q[4];\n{doubling_definitions(1)}h q;\ng1 q;")
+
+
+def test_definitions_nested_deeper_than_the_python_stack_expand() -> None:
+    chain = "gate g0 a { x a; }\n" + "".join(f"gate g{i} a {{ g{i - 1} a; }}\n" for i in range(1, 3000))
+    assert read(f"qreg q[1];\n{chain}g2999 q[0];") == qvec.Circuit(1).x(0)
+
+
+def test_a_long_definition_named_like_an_ir_gate_is_not_expanded_to_compare_it() -> None:
+    # An x defined by 2**40 calls of x would take hours to compare with x as a dense unitary.
+    with pytest.raises(InputError, match=r"^f.qasm:45:6: gate is already defined at 'x'$"):
+        read(f"qreg q[1];\n{doubling_definitions(40)}gate x a {{ g40 a; }}")

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from qvec.circuit.qasm_syntax import TokenStream, parse_expression, tokenize
+from qvec.circuit.qasm_syntax import MAX_EXPRESSION_DEPTH, TokenStream, parse_expression, tokenize
 from qvec.errors import InputError
 
 
@@ -79,3 +79,41 @@ def test_evaluation_errors_are_located(text: str, message: str) -> None:
 def test_syntax_errors_are_located(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         evaluate(text)
+
+
+def nested(depth: int) -> str:
+    """``depth`` levels of parentheses around 1: each level passes through the parser's ``unary`` once more."""
+    return "(" * (depth - 1) + "1" + ")" * (depth - 1)
+
+
+def test_nesting_up_to_the_limit_evaluates() -> None:
+    assert evaluate(nested(MAX_EXPRESSION_DEPTH)) == 1.0
+    assert evaluate("-" * (MAX_EXPRESSION_DEPTH - 1) + "1") == (-1.0) ** (MAX_EXPRESSION_DEPTH - 1)
+
+
+@pytest.mark.parametrize("text, column", [
+    (nested(150), MAX_EXPRESSION_DEPTH + 1),                 # 150 parentheses were a RecursionError
+    ("-" * 5000 + "1", MAX_EXPRESSION_DEPTH + 1),
+    ("2^" * 5000 + "1", 2 * MAX_EXPRESSION_DEPTH + 1),
+    ("sin(" * 500 + "1" + ")" * 500, 4 * MAX_EXPRESSION_DEPTH + 1),
+])
+def test_nesting_past_the_limit_is_a_located_error_not_a_recursion_error(text: str, column: int) -> None:
+    with pytest.raises(InputError, match=rf"^f.qasm:1:{column}: angle expression nested more than "
+                                         rf"{MAX_EXPRESSION_DEPTH} deep at "):
+        evaluate(text)
+
+
+def test_a_long_flat_sum_is_evaluated_without_nesting() -> None:
+    # Each '+' used to wrap the sum so far in one more closure: 5000 terms overflowed the stack when evaluated.
+    assert evaluate("+".join(["1"] * 5000)) == 5000.0
+    assert evaluate("-".join(["1"] * 5000)) == 1.0 - 4999  # left-associative: ((1-1)-1)-...
+
+
+def test_an_unclosed_block_comment_is_a_located_error() -> None:
+    with pytest.raises(InputError, match=r"^f.qasm:2:6: block comment is never closed at '/\*'$"):
+        tokenize("h q;\nh q; /* h q;\n h q;", "f.qasm")
+
+
+def test_an_error_shows_a_long_token_cut_short() -> None:
+    with pytest.raises(InputError, match=r"^f.qasm:1:1: unknown name in angle expression at '(a){40}'\.\.\.$"):
+        evaluate("a" * 100_000)

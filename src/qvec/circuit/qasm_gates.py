@@ -13,7 +13,7 @@ written under a standard name (``EXPORT_NAMES``) or with a ``gate`` definition (
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import torch
@@ -43,6 +43,11 @@ class NativeGate:
     n_params: int
     angles: Callable[[tuple[float, ...]], tuple[float, ...]] = _same
 
+    @property
+    def size(self) -> int:
+        """The number of IR operations one call becomes."""
+        return 0 if self.ir_name is None else 1
+
     def expand(self, args: tuple[float, ...], wires: tuple[int, ...]) -> Iterator[IROperation]:
         if self.ir_name is not None:
             yield self.ir_name, wires, self.angles(args)
@@ -60,22 +65,42 @@ class BodyCall:
 
 @dataclass(frozen=True)
 class DefinedGate:
-    """A ``gate name(params) qubits { body }`` definition."""
+    """A ``gate name(params) qubits { body }`` definition.
+
+    ``size``, the number of IR operations one call becomes, is counted when the gate is defined (its
+    body's gates are defined already), so that a reader can refuse a call before expanding it: ten
+    nested definitions that each call the previous one twice expand to 1024 operations.
+    """
 
     name: str
     params: tuple[str, ...]
     n_qubits: int
     body: tuple[BodyCall, ...]
+    size: int = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", sum(call.gate.size for call in self.body))
 
     @property
     def n_params(self) -> int:
         return len(self.params)
 
     def expand(self, args: tuple[float, ...], wires: tuple[int, ...]) -> Iterator[IROperation]:
-        values = dict(zip(self.params, args))
-        for call in self.body:
+        """The IR operations of one call, depth first, with a stack of bodies instead of recursion (definitions
+        may nest deeper than Python's stack)."""
+        stack = [(iter(self.body), dict(zip(self.params, args)), wires)]
+        while stack:
+            body, values, outer_wires = stack[-1]
+            call = next(body, None)
+            if call is None:
+                stack.pop()
+                continue
             call_args = tuple(arg(values) for arg in call.args)
-            yield from call.gate.expand(call_args, tuple(wires[i] for i in call.qubits))
+            call_wires = tuple(outer_wires[i] for i in call.qubits)
+            if isinstance(call.gate, DefinedGate):
+                stack.append((iter(call.gate.body), dict(zip(call.gate.params, call_args)), call_wires))
+            else:
+                yield from call.gate.expand(call_args, call_wires)
 
 
 QasmGate = NativeGate | DefinedGate

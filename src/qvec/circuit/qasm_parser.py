@@ -6,6 +6,10 @@ broadcasting, ``gate`` definitions, ``barrier`` (ignored) and ``measure`` (every
 measured at the end anyway, so a measurement only refuses later gates on that qubit). The registers,
 measurements and calls of the file's own gates are kept as ``circuit.qasm_layout`` for ``to_qasm``.
 Anything else (``if``, ``reset``, ``opaque``, other includes, OpenQASM 3) is a located ``InputError``.
+
+Work is bounded before it is done: at most ``MAX_QUBITS`` qubits and ``MAX_CLASSICAL_BITS`` bits in all
+registers, at most ``MAX_OPERATIONS`` operations after expanding gate definitions and broadcasts (each
+call is counted before it is expanded), and angle expressions at most ``MAX_EXPRESSION_DEPTH`` deep.
 """
 
 from __future__ import annotations
@@ -23,9 +27,17 @@ from .qasm_gates import (
     NativeGate, QasmGate, is_equivalent,
 )
 from .qasm_layout import GateCall, GateText, QasmLayout
-from .qasm_syntax import Expression, Token, TokenStream, parse_expression
+from .qasm_syntax import MAX_EXPRESSION_DEPTH, Expression, Token, TokenStream, parse_expression
 
-__all__ = ["parse_program"]
+__all__ = ["parse_program", "MAX_QUBITS", "MAX_CLASSICAL_BITS", "MAX_OPERATIONS", "MAX_EXPRESSION_DEPTH"]
+
+# Far past what the local simulator (60 qubits) or any quantum computer runs, and cheap to lay out.
+MAX_QUBITS = 1024
+MAX_CLASSICAL_BITS = 1024
+# Operations of the whole circuit: reading one takes about 5-8 us, so the largest program loads in seconds.
+MAX_OPERATIONS = 1_000_000
+# A definition named like an IR gate is compared with it (as a dense unitary) only when it is this short.
+MAX_PROBED_OPERATIONS = 100
 
 _UNSUPPORTED = {
     "if": "classically controlled gates ('if') are not supported", "reset": "'reset' is not supported",
@@ -59,7 +71,7 @@ def parse_program(text: str, filename: str) -> Circuit:
     program = _Program(dict(BUILTIN_GATES))
     _Reader(stream, program).read_all()
     if not program.qubits:
-        raise InputError(f"{filename}: the program declares no qubits (no 'qreg')")
+        raise stream.error("the program declares no qubits (no 'qreg')")
     circuit = Circuit(len(program.qubits))
     for (gate, wires, angles), token in program.operations:
         try:
@@ -144,26 +156,31 @@ class _Reader:
         self.program.includes_qelib1 = True
 
     def qreg(self, token: Token) -> None:
-        name, size = self._declaration()
+        name, size = self._declaration(MAX_QUBITS - len(self.program.qubits), f"{MAX_QUBITS} qubits")
         start = len(self.program.qubits)
         self.program.qregs[name] = range(start, start + size)
         self.program.qubits.extend(f"{name}[{i}]" for i in range(size))
 
     def creg(self, token: Token) -> None:
-        name, size = self._declaration()
+        room = MAX_CLASSICAL_BITS - sum(self.program.cregs.values())
+        name, size = self._declaration(room, f"{MAX_CLASSICAL_BITS} classical bits")
         self.program.cregs[name] = size
 
-    def _declaration(self) -> tuple[str, int]:
+    def _declaration(self, room: int, limit: str) -> tuple[str, int]:
+        """A register's name and size, refused before anything is laid out when the program would exceed ``limit``."""
         name = self.stream.expect_kind("identifier", "a register name")
         if name.text in self.program.qregs or name.text in self.program.cregs:
             raise self.stream.error("register is already declared", name)
         self.stream.expect("[")
-        size = self.stream.expect_kind("integer", "a register size")
-        if int(size.text) < 1:
-            raise self.stream.error("a register needs at least one bit", size)
+        size_token = self.stream.expect_kind("integer", "a register size")
+        size = _bounded_integer(size_token.text, room)
+        if size is None:
+            raise self.stream.error(f"registers of more than {limit} in all are not supported", size_token)
+        if size < 1:
+            raise self.stream.error("a register needs at least one bit", size_token)
         self.stream.expect("]")
         self.stream.expect(";")
-        return name.text, int(size.text)
+        return name.text, size
 
     # -- gate definitions -----------------------------------------------------------------
     def gate_definition(self, token: Token) -> None:
@@ -191,7 +208,7 @@ class _Reader:
         """A definition of an IR gate becomes that IR gate: exporters define the gates the standard
         qelib1.inc lacks (``ryy``, ``sx``, ...), which a newer qelib1 may have defined already."""
         try:
-            if gate.name in GATES and is_equivalent(gate, gate.name):
+            if gate.name in GATES and gate.size <= MAX_PROBED_OPERATIONS and is_equivalent(gate, gate.name):
                 return NativeGate(gate.name, gate.n_qubits, gate.n_params)
         except InputError:
             pass  # its body cannot be evaluated at the probe angles: keep it as written
@@ -240,7 +257,9 @@ class _Reader:
         args = tuple(arg({}) for arg in self._arguments(()))
         operands = self._operands()
         self._check_arity(token, gate, len(args), len(operands))
-        for wires in self._broadcast(operands, token):
+        broadcast = self._broadcast(operands, token)
+        self._check_room(token, gate.size * len(broadcast))
+        for wires in broadcast:
             if len(set(wires)) != len(wires):
                 raise self.stream.error(f"the same qubit {self.program.qubits[wires[0]]} is passed twice", token)
             start = len(self.program.operations)
@@ -249,6 +268,12 @@ class _Reader:
             if isinstance(gate, DefinedGate):
                 count = len(self.program.operations) - start
                 self.program.calls.append((token.text, tuple(float(a) for a in args), wires, start, count))
+
+    def _check_room(self, token: Token, count: int) -> None:
+        """Refuse a call that would take the circuit past ``MAX_OPERATIONS``, before expanding it."""
+        if len(self.program.operations) + count > MAX_OPERATIONS:
+            raise self.stream.error(f"the call expands to {_quantity(count)} operation(s), taking the circuit past "
+                                    f"{MAX_OPERATIONS:,} operations, the most qvec reads from one program", token)
 
     def _record(self, operation: IROperation, token: Token) -> None:
         for wire in operation[1]:
@@ -312,11 +337,12 @@ class _Reader:
         register = registers[name.text]
         if not self.stream.accept("["):
             return register
-        index = self.stream.expect_kind("integer", "an index")
-        if int(index.text) >= len(register):
-            raise self.stream.error(f"index out of range for {name.text}[{len(register)}]", index)
+        index_token = self.stream.expect_kind("integer", "an index")
+        index = _bounded_integer(index_token.text, len(register) - 1)
+        if index is None:
+            raise self.stream.error(f"index out of range for {name.text}[{len(register)}]", index_token)
         self.stream.expect("]")
-        return register[int(index.text): int(index.text) + 1]
+        return register[index: index + 1]
 
     def _broadcast(self, operands: list[range], token: Token) -> list[tuple[int, ...]]:
         """Whole-register operands apply the gate to each index in turn; single qubits repeat."""
@@ -325,3 +351,17 @@ class _Reader:
             raise self.stream.error(f"registers of different sizes {sorted(sizes)} in one gate call", token)
         size = sizes.pop() if sizes else 1
         return [tuple(operand[i if len(operand) > 1 else 0] for operand in operands) for i in range(size)]
+
+
+def _bounded_integer(digits: str, limit: int) -> int | None:
+    """The value of a decimal integer token, or None when it exceeds ``limit`` (checked on the digits first:
+    Python refuses to convert more than 4300 digits)."""
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(limit)) or int(significant) > limit:
+        return None
+    return int(significant)
+
+
+def _quantity(count: int) -> str:
+    """A count for a message: exact up to 10**15, else its power of ten (a nested definition may expand to 2**1000)."""
+    return f"{count:,}" if count < 10**15 else f"about 10**{len(str(count)) - 1}"

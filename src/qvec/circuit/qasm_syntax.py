@@ -1,6 +1,9 @@
 """OpenQASM 2 syntax: tokens, a cursor over them, and angle expressions evaluated without ``eval``.
 
 Every error is a one-line ``InputError`` of the form ``FILE:LINE:COLUMN: message at 'TOKEN'``.
+Expressions nest at most ``MAX_EXPRESSION_DEPTH`` deep, so that neither parsing nor evaluating one
+can exhaust Python's stack; a block comment left open is an error, not a scan of the rest of the file
+at each ``/*``.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from typing import Callable, Collection, Mapping
 
 from qvec.errors import InputError
 
-__all__ = ["Token", "TokenStream", "Expression", "tokenize", "located_error", "parse_expression"]
+__all__ = ["Token", "TokenStream", "Expression", "MAX_EXPRESSION_DEPTH", "tokenize", "located_error",
+           "parse_expression"]
 
 _TOKEN = re.compile(
     r"""(?P<space>[ \t\r\f\v]+)
     |(?P<newline>\n)
-    |(?P<comment>//[^\n]*|/\*.*?\*/)
+    |(?P<comment>//[^\n]*|/\*.*?(?:\*/|\Z))
     |(?P<real>(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)
     |(?P<integer>\d+)
     |(?P<string>"[^"\n]*")
@@ -35,6 +39,11 @@ _FUNCTIONS: dict[str, Callable[[float], float]] = {
 }
 _ADDITIVE = {"+": operator.add, "-": operator.sub}
 _MULTIPLICATIVE = {"*": operator.mul, "/": operator.truediv}
+# Parentheses, function calls, signs and powers nested deeper than this are refused while parsing: each
+# level costs the recursive-descent parser about 7 Python frames, and Python stops at 1000.
+MAX_EXPRESSION_DEPTH = 64
+# A token longer than this is cut short where an error message shows it.
+_SHOWN_TOKEN_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,11 @@ class Token:
     column: int
 
     def describe(self) -> str:
-        return "end of file" if self.kind == "end" else repr(self.text)
+        if self.kind == "end":
+            return "end of file"
+        if len(self.text) > _SHOWN_TOKEN_LENGTH:
+            return repr(self.text[:_SHOWN_TOKEN_LENGTH]) + "..."
+        return repr(self.text)
 
 
 def tokenize(text: str, filename: str) -> list[Token]:
@@ -60,6 +73,9 @@ def tokenize(text: str, filename: str) -> list[Token]:
             bad = Token("unknown", text[position], line, position - line_start + 1)
             raise located_error(filename, bad, "unexpected character")
         kind = match.lastgroup or ""
+        if kind == "comment" and match.group().startswith("/*") and not match.group().endswith("*/"):
+            start = Token(kind, "/*", line, position - line_start + 1)
+            raise located_error(filename, start, "block comment is never closed")
         if kind not in ("space", "newline", "comment"):
             tokens.append(Token(kind, match.group(), line, position - line_start + 1))
         newlines = match.group().count("\n")
@@ -144,11 +160,16 @@ def parse_expression(stream: TokenStream, parameters: Collection[str]) -> Expres
 
 
 class _ExpressionParser:
-    """Recursive descent: sum > product > unary minus > power (right-associative) > atom."""
+    """Recursive descent: sum > product > unary minus > power (right-associative) > atom.
+
+    Every nested level (parentheses, a function's argument, a sign, a power's exponent) passes through
+    ``unary``, which counts the depth and refuses more than ``MAX_EXPRESSION_DEPTH``.
+    """
 
     def __init__(self, stream: TokenStream, parameters: Collection[str]) -> None:
         self.stream = stream
         self.parameters = parameters
+        self.depth = 0
 
     def sum(self) -> Expression:
         return self._binary(self.product, _ADDITIVE)
@@ -157,13 +178,33 @@ class _ExpressionParser:
         return self._binary(self.unary, _MULTIPLICATIVE)
 
     def _binary(self, operand: Callable[[], Expression], operators: dict) -> Expression:
-        left = operand()
+        """A left-associative chain, folded in a loop: ``1+1+...+1`` nests no deeper than ``1``."""
+        first = operand()
+        rest: list[tuple[Callable[[float, float], float], Expression]] = []
         while self.stream.peek().kind == "symbol" and self.stream.peek().text in operators:
             apply = operators[self.stream.next().text]
-            left = _combine(apply, left, operand())
-        return left
+            rest.append((apply, operand()))
+        if not rest:
+            return first
+
+        def fold(values: Mapping[str, float]) -> float:
+            result = first(values)
+            for apply, right in rest:
+                result = apply(result, right(values))
+            return result
+
+        return fold
 
     def unary(self) -> Expression:
+        if self.depth == MAX_EXPRESSION_DEPTH:
+            raise self.stream.error(f"angle expression nested more than {MAX_EXPRESSION_DEPTH} deep")
+        self.depth += 1
+        try:
+            return self._signed()
+        finally:
+            self.depth -= 1
+
+    def _signed(self) -> Expression:
         if self.stream.accept("-"):
             inner = self.unary()
             return lambda values: -inner(values)
@@ -174,7 +215,8 @@ class _ExpressionParser:
     def power(self) -> Expression:
         base = self.atom()
         if self.stream.accept("^"):
-            return _combine(math.pow, base, self.unary())
+            exponent = self.unary()
+            return lambda values: math.pow(base(values), exponent(values))
         return base
 
     def atom(self) -> Expression:
@@ -203,7 +245,3 @@ class _ExpressionParser:
             raise self.stream.error("unknown name in angle expression", token)
         name = token.text
         return lambda values: values[name]
-
-
-def _combine(apply: Callable[[float, float], float], left: Expression, right: Expression) -> Expression:
-    return lambda values: apply(left(values), right(values))
