@@ -1,6 +1,7 @@
 """Blackbird programs load into circuits that mean what Strawberry Fields means by them."""
 
 import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import torch
 import qvec.photonic as photonic
 from qvec.errors import InputError
 from qvec.photonic import Circuit, load_blackbird, parse_blackbird
+from qvec.photonic.blackbird import MAX_MODES
 
 EXAMPLES = Path(photonic.__file__).parent / "examples"
 C128 = dict(dtype=torch.complex128)
@@ -86,13 +88,25 @@ with fock(num_subsystems=2, cutoff_dim=6):
     ("float a = 1/0", r"<string>:1: cannot evaluate '1 / 0'"),
     ("float a = sqrt(-1.0)", r"<string>:1: cannot evaluate 'sqrt\(-1.0\)'"),
     ('str s = "x"\nfloat a = s*3', r"<string>:2: arithmetic needs numbers, got 'x'"),
-    ("int n = 1e400", r"<string>:1: value inf is not a valid int"),
+    ("int n = 1e400", r"^<string>:1: a number is past the largest float \(about 1.8e308\); values must be finite$"),
+    ("float a = 1e400", r"^<string>:1: a number is past the largest float"),  # was inf, refused only by a gate
+    ("float array U =\n  1j, 2\n  0, 1", r"^<string>:1: array 'U' needs float numbers in every entry$"),  # a TypeError
     ("target fock (num_subsystems=1, cutoff_dim=5)\n\nDgate(0.1) | 4",
      r"<string>:3: Dgate acts on mode 4, but the program declares num_subsystems=1"),
     ("target fock (num_subsystems=0)\nDgate(0.1) | 0", r"<string>:1: num_subsystems must be a positive integer"),
     ('target fock (cutoff_dim="a")\nDgate(0.1) | 0', r"<string>:1: cutoff_dim must be a positive integer"),
     ("float a = " + "-" * 100_000 + "1", r"<string>:1: expression '-{57}\.\.\.' is longer than 10000 characters"),
     ("float a = " + "+".join(["1"] * 4000), r"<string>:1: expression '1\+1.*' is nested too deeply"),
+    # Bounds on modes and cutoff, checked where the file states them (a billion modes was a MemoryError).
+    ("target fock (num_subsystems=1000000000, cutoff_dim=3)\nDgate(0.1) | 0",
+     rf"^<string>:1: num_subsystems=1000000000 is more than qvec can simulate \(at most {MAX_MODES}\)$"),
+    ("target fock (cutoff_dim=10**30)\nDgate(0.1) | 0", r"^<string>:1: cutoff_dim=10{30} is more than qvec can simulate"),
+    ('target fock (cutoff_dim=1j)\nDgate(0.1) | 0', r"^<string>:1: cutoff_dim must be a positive integer, got 1j$"),
+    ("\nDgate(0.1) | 1000000000", rf"^<string>:2: mode 1000000000 is past the last mode qvec can simulate \({MAX_MODES - 1}:"),
+    ("Dgate(0.1) | q[" + "9" * 5000 + "]", r"^<string>:1: mode 9{57}\.\.\. is past the last mode"),  # was a ValueError
+    # A complex numpy value declared float lost its imaginary part with only a ComplexWarning.
+    ("float a = sqrt(-1+0j)", r"^<string>:1: value 1j is not a valid float$"),
+    ("complex array U =\n  1, 0\n  0, 1\nfloat a = U", r"^<string>:4: an array is not a valid float"),
 ])
 def test_unsupported_or_bad_statements_name_the_line(source, message):
     with pytest.raises(InputError, match=message):
@@ -117,3 +131,15 @@ def test_integer_arithmetic_within_the_bound_still_works():
 def test_num_subsystems_above_the_modes_used_adds_idle_modes():
     program = parse_blackbird("target fock (num_subsystems=3)\nDgate(0.1) | 1")
     assert program.circuit.n_modes == 3
+
+
+def test_the_largest_mode_count_loads():
+    program = parse_blackbird(f"target fock (num_subsystems={MAX_MODES}, cutoff_dim=2)\nDgate(0.1) | {MAX_MODES - 1}")
+    assert program.circuit.n_modes == MAX_MODES and program.cutoff == 2
+
+
+def test_a_malformed_number_is_an_error_without_a_syntax_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError, match=r"^<string>:1: unsupported expression"):
+            parse_blackbird("float a = 1if 1 else 2")

@@ -6,6 +6,10 @@ options becomes the program's cutoff), typed variables and arrays, expressions w
 become circuit parameter names), the state preparations, gates and loss channel that the Fock
 simulator has, and measurements at the end of a mode's program (recorded, not simulated: the
 Fock probabilities are their distribution). Anything else is an ``InputError`` naming the line.
+
+Work is bounded before it is done: integer results to ``MAX_INTEGER_BITS`` bits (checked before a power),
+expressions to ``MAX_EXPRESSION_LENGTH`` characters, and modes (``num_subsystems`` or the highest mode used)
+to ``MAX_MODES``, past which no Fock state can even be addressed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import ast
 import cmath
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -24,6 +29,7 @@ from qvec.errors import InputError
 
 from .circuit import Circuit
 from .operations import SPECS
+from .simulate import MAX_ADDRESSABLE_BITS
 
 __all__ = ["BlackbirdProgram", "load_blackbird", "parse_blackbird"]
 
@@ -38,6 +44,10 @@ _BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: l
 MAX_INTEGER_BITS = 1024
 # Longer expressions are refused before Python's parser (and the evaluator's recursion) sees them.
 MAX_EXPRESSION_LENGTH = 10_000
+# A state of n modes holds at least 2**n amplitudes (cutoff 2), and the simulator addresses at most 2**60;
+# a cutoff_dim past 2**60 cannot hold a single mode's state either.
+MAX_MODES = MAX_ADDRESSABLE_BITS
+MAX_CUTOFF = 2**MAX_ADDRESSABLE_BITS
 _HEADER = re.compile(r"^(name|version|target|type)\s+([^\s(]+)\s*(?:\((.*)\))?\s*$")
 _DECLARATION = re.compile(r"^(int|float|complex|str|bool)\s+(array\s+)?([A-Za-z_]\w*)\s*(\[[\d,\s]*\])?\s*=\s*(.*)$")
 _WITH = re.compile(r"^with\s+([\w.]+)\s*(?:\((.*)\))?\s*:\s*$")
@@ -159,10 +169,18 @@ class _Parser:
             index += 1
         if not rows or len({len(row) for row in rows}) != 1:
             raise self.error(line, f"array {name!r} needs indented rows of equal length")
-        self.variables[name] = np.array(rows, dtype=complex if kind == "complex" else float)
+        kind_dtype = complex if kind == "complex" else float
+        try:
+            self.variables[name] = np.array(rows, dtype=kind_dtype)
+        except (TypeError, ValueError, OverflowError):
+            raise self.error(line, f"array {name!r} needs {kind_dtype.__name__} numbers in every entry") from None
         return index
 
     def _typed(self, line: int, kind: str, value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            raise self.error(line, f"an array is not a valid {kind}; declare it with '{kind} array'")
+        if isinstance(value, np.generic):
+            value = value.item()  # numpy would cast complex to float with a warning, dropping the imaginary part
         try:
             return {"int": int, "float": float, "complex": complex, "str": str, "bool": bool}[kind](value)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -191,7 +209,11 @@ class _Parser:
             match = re.fullmatch(r"\s*(?:q\[(\d+)\]|(\d+))\s*", part)
             if not match:
                 raise self.error(line, f"cannot read mode {part.strip()!r}; write 0, q[0], (0, 1) or [0, 1]")
-            modes.append(int(match.group(1) or match.group(2)))
+            digits = (match.group(1) or match.group(2)).lstrip("0") or "0"
+            if len(digits) > len(str(MAX_MODES)) or int(digits) >= MAX_MODES:
+                raise self.error(line, f"mode {_shown(digits)} is past the last mode qvec can simulate "
+                                       f"({MAX_MODES - 1}: at most {MAX_MODES} modes)")
+            modes.append(int(digits))
         return tuple(modes)
 
     def evaluate(self, line: int, text: str) -> Any:
@@ -201,11 +223,13 @@ class _Parser:
             return free.group(1)
         if "{" in text:
             raise self.error(line, f"free parameters must appear alone, not inside an expression: {text!r}")
-        shown = text if len(text) <= 60 else f"{text[:57]}..."
+        shown = _shown(text)
         if len(text) > MAX_EXPRESSION_LENGTH:
             raise self.error(line, f"expression {shown!r} is longer than {MAX_EXPRESSION_LENGTH} characters")
         try:
-            tree = ast.parse(text, mode="eval")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SyntaxWarning)  # e.g. '1if': refused below, never printed
+                tree = ast.parse(text, mode="eval")
             return self._value(line, tree.body)
         except (SyntaxError, ValueError) as exc:
             if isinstance(exc, InputError):
@@ -216,6 +240,8 @@ class _Parser:
 
     def _value(self, line: int, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, complex, str, bool)):
+            if isinstance(node.value, (float, complex)) and not cmath.isfinite(node.value):
+                raise self.error(line, "a number is past the largest float (about 1.8e308); values must be finite")
             return node.value
         if isinstance(node, ast.Name):
             if node.id not in self.variables:
@@ -266,6 +292,11 @@ class _Parser:
         elif not bool(np.all(np.isfinite(value))):
             raise self.error(line, f"{ast.unparse(node)!r} evaluates to {value}; values must be finite")
         return value
+
+
+def _shown(text: str) -> str:
+    """``text`` cut to 60 characters for an error message."""
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _strip_comment(line: str) -> str:
@@ -351,21 +382,24 @@ def _apply(parser: _Parser, circuit: Circuit, statement: _Statement) -> None:
         getattr(circuit, method)(*modes, *values)
 
 
-def _positive_option(parser: _Parser, name: str) -> int | None:
-    """A target option that must be a positive integer (``num_subsystems``, ``cutoff_dim``), if given."""
+def _positive_option(parser: _Parser, name: str, maximum: int) -> int | None:
+    """A target option that must be an integer from 1 to ``maximum`` (``num_subsystems``, ``cutoff_dim``), if given."""
     if name not in parser.options:
         return None
     value = parser.options[name]
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    line = parser.option_lines.get(name, 1)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise parser.error(parser.option_lines.get(name, 1), f"{name} must be a positive integer, got {value!r}")
+        raise parser.error(line, f"{name} must be a positive integer, got {_shown(repr(value))}")
+    if value > maximum:
+        raise parser.error(line, f"{name}={value} is more than qvec can simulate (at most {maximum})")
     return int(value)
 
 
 def _n_modes(parser: _Parser) -> int:
     """The target's ``num_subsystems`` (every mode used must be below it), or else the highest mode used plus one."""
-    declared = _positive_option(parser, "num_subsystems")
+    declared = _positive_option(parser, "num_subsystems", MAX_MODES)
     for statement in parser.statements:
         for mode in statement.modes or ():
             if declared is not None and mode >= declared:
@@ -403,7 +437,7 @@ def parse_blackbird(text: str, source: str = "<string>") -> BlackbirdProgram:
             if str(exc).startswith(f"{source}:"):
                 raise
             raise parser.error(statement.line, str(exc)) from exc
-    cutoff = _positive_option(parser, "cutoff_dim")
+    cutoff = _positive_option(parser, "cutoff_dim", MAX_CUTOFF)
     return BlackbirdProgram(circuit, cutoff, parser.header.get("name"),
                             parser.header.get("version"), parser.header.get("target"), parser.options, measurements)
 
