@@ -17,10 +17,10 @@ import torch
 import qvec
 from qvec.backends.ionq import journal as journal_module
 from qvec.backends.ionq.journal import JobJournal, content_id, process_alive, process_owner
-from qvec.backends.ionq.strategies import run_sync
 from qvec.emulator import Emulator, EmulatorConfig
 
 from .conftest import KEY, make_backend
+from .journal_batch import crashed_batch
 
 
 def circuits(count=3):
@@ -49,29 +49,6 @@ def requests_served(emulator) -> int:
 def new_process(monkeypatch):
     """Forget the batches this process delivered, as a fresh process of the same program would."""
     return lambda: monkeypatch.setattr(journal_module, "_delivered", {})
-
-
-def crashed_batch(backend, batch, submitted=(), posted_unanswered=()):
-    """Leave a journal as a process killed mid-batch would: units in ``submitted`` have a job on the server and
-    their id recorded; units in ``posted_unanswered`` were POSTed (the job exists) but the answer never arrived."""
-    units = backend._prepare(batch, None, None, None)
-    with JobJournal(journal_path()) as journal:
-        record = journal.claim(backend.settings.base_url, backend.settings.target, None, units)
-
-        async def post(unit):
-            async with backend.make_client() as client:
-                return await client.create_job(unit.body, unit.key, 1.0)
-
-        for index in (*submitted, *posted_unanswered):
-            unit = units[index]
-            unit.state, unit.first_submitted = "submitting", 1.0
-            record.record(unit)
-            created = run_sync(post(unit))
-            if index in submitted:
-                unit.job_id, unit.state = created["id"], "running"
-                record.record(unit)
-        record.release(delivered=False)
-    return units
 
 
 def test_a_delivered_batch_is_reused_by_a_new_process_without_any_request(emulator, new_process):

@@ -281,7 +281,7 @@ class BatchRecord:
 
     def __init__(self, journal: JobJournal, batch_id: str, units: Sequence[JobUnit],
                  counter: tuple[str, str] | None, occurrence: int) -> None:
-        self.journal, self.batch_id = journal, batch_id
+        self.journal, self.batch_id, self.units = journal, batch_id, list(units)
         self._positions = {id(unit): index for index, unit in enumerate(units)}
         self._counter, self._occurrence = counter, occurrence
         for unit in units:
