@@ -70,3 +70,26 @@ def test_the_key_may_come_from_the_environment(tmp_path):
 def test_qvec_emulator_is_registered():
     _register_commands()
     assert "emulator" in cli.commands and "remote" in cli.commands["bench"].commands
+
+
+@pytest.mark.usefixtures("sigint_handled")
+def test_memory_budget_and_result_keeping_flags_reach_the_server(tmp_path):
+    process = subprocess.Popen([sys.executable, "-c", LAUNCH, "--api-key", "cli-key", "--memory-budget", "1",
+                                "--results-kept", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=tmp_path)
+    try:
+        url = process.stdout.readline().strip().removeprefix("listening on ") + "/v0.4"
+        key = {"Authorization": "apiKey cli-key"}
+
+        def post(qubits):
+            body = {"input": {"qubits": qubits, "circuit": [{"gate": "h", "targets": [0]}]}}
+            return httpx.post(f"{url}/jobs", json=body, headers=key, timeout=60)
+
+        assert post(14).status_code == 400  # 80 * 2**14 bytes at its largest: over 1 MiB
+        job_id = post(2).json()["id"]
+        while (status := httpx.get(f"{url}/jobs/{job_id}", headers=key, timeout=60).json()["status"]) != "completed":
+            assert status in ("submitted", "ready", "started")
+        assert httpx.get(f"{url}/jobs/{job_id}/results/probabilities", headers=key, timeout=60).status_code == 410
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0

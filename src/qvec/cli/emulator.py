@@ -27,6 +27,12 @@ _FAULT_OPTIONS = ("error_rate", "rate_limit_rate", "retry_after", "drop_rate", "
 @click.option("--admin", is_flag=True, help="Serve /admin/counters (jobs per idempotency key, requests per status).")
 @click.option("--max-qubits", default=22, show_default=True, type=click.IntRange(1, 29), help="Widest job simulated.")
 @click.option("--seed", default=0, show_default=True, help="Seed of shot sampling for QPU and noisy targets.")
+@click.option("--memory-budget", "memory_budget_mib", default=4096, show_default=True, type=click.IntRange(min=1),
+              help="MiB that jobs in flight (at their largest) and kept results may take; beyond: 400, or 503 until freed.")
+@click.option("--results-ttl", default=3600.0, show_default=True, type=_SECONDS,
+              help="Seconds a finished job's results are kept (then answered 410).")
+@click.option("--results-kept", default=1000, show_default=True, type=click.IntRange(min=0),
+              help="Finished jobs whose results are kept, newest first.")
 @click.option("--fault-seed", default=0, show_default=True, help="Seed of fault injection.")
 @click.option("--error-rate", default=0.0, type=_RATE, help="Share of requests answered 502/503/504/52x.")
 @click.option("--rate-limit-rate", default=0.0, type=_RATE, help="Share of requests answered 429.")
@@ -49,7 +55,8 @@ def command(host: str, port: int, api_keys: tuple[str, ...], fault_seed: int, **
     if not keys:
         raise click.UsageError("the emulator needs an API key: pass --api-key KEY or set IONQ_API_KEY")
     faults = Faults(seed=fault_seed, **{name: options.pop(name) for name in _FAULT_OPTIONS})
-    config = EmulatorConfig(api_keys=keys, faults=faults, **options)
+    config = EmulatorConfig(api_keys=keys, faults=faults, memory_budget=options.pop("memory_budget_mib") * 2**20,
+                            **options)
     emulator = Emulator(config, host=host, port=port).start()
     click.echo(f"listening on {emulator.url}", color=False)
     click.echo(f"IONQ_BASE_URL={emulator.base_url}", color=False)

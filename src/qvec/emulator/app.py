@@ -2,40 +2,80 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
-from typing import Any
+from typing import Any, Iterator
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
+
+from qvec.errors import InputError
 
 from .config import EmulatorConfig
 from .engine import JobEngine
-from .requests import MAX_BODY_BYTES, TARGET_QUBITS, parse_job_request
+from .execute import job_bytes
+from .openapi import ROUTE_DOCS, SCHEMA_PATH, install_schema
+from .requests import MAX_BODY_BYTES, TARGET_QUBITS, JobRequest, parse_job_request
 from .store import API_PREFIX, TERMINAL, Job, JobStore
 
 __all__ = ["create_app", "ApiError"]
 
-_REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
-            413: "Payload Too Large", 500: "Internal Server Error"}
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 410: "Gone",
+            413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
 _LIST_DEFAULT = 25
 _LIST_LIMIT = 1000
+_BUSY_RETRY_AFTER_S = 1
+_MIB = 2**20
 
 
 class ApiError(Exception):
     """An error answer in the API's JSON shape."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.retry_after = status, message, retry_after
 
 
-def _error(status: int, message: str) -> JSONResponse:
+def _error(status: int, message: str, retry_after: int | None = None) -> JSONResponse:
     reason = _REASONS.get(status, "Error")
-    return JSONResponse({"statusCode": status, "error": reason, "message": message}, status_code=status)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse({"statusCode": status, "error": reason, "message": message}, status_code=status,
+                        headers=headers)
+
+
+async def _body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused (413) as soon as it is known to exceed ``limit``: never read in full first."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"the request body is {int(declared)} bytes; the limit is {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"the request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _job_bytes(request: JobRequest) -> int:
+    """The most memory the job may take: exact results may fill all 2**n states, sampled ones at most the shots."""
+    entries = 2**request.qubits if request.is_exact else request.shots
+    return job_bytes(request.qubits, len(request.circuits), entries)
+
+
+def _json_pieces(results: list[tuple[str | None, Any]]) -> Iterator[bytes]:
+    """One distribution's JSON (``[(None, d)]``) or an object of them by child id, written piece by piece."""
+    if results[0][0] is None:
+        yield from (piece.encode() for piece in results[0][1].json_pieces())
+        return
+    for position, (child_id, distribution) in enumerate(results):
+        yield ("{" if position == 0 else ", ").encode() + json.dumps(child_id).encode() + b": "
+        yield from (piece.encode() for piece in distribution.json_pieces())
+    yield b"}"
 
 
 def _integer(query: Any, name: str, minimum: int, maximum: int | None = None) -> int:
@@ -52,7 +92,7 @@ class _Api:
     """The route handlers, sharing the configuration, the job store and the engine."""
 
     def __init__(self, config: EmulatorConfig, store: JobStore) -> None:
-        self.config, self.store, self.engine = config, store, JobEngine(config)
+        self.config, self.store, self.engine = config, store, JobEngine(config, store)
         self._owners = {key: hashlib.sha256(key.encode()).hexdigest()[:16] for key in config.api_keys}
 
     def owner(self, request: Request) -> str:
@@ -69,17 +109,31 @@ class _Api:
         return job
 
     async def create(self, request: Request) -> JSONResponse:
+        """Read the body as it streams, check it in a worker thread (a 10 MB body takes a while), admit it."""
         owner = self.owner(request)
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            raise ApiError(413, f"the request body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
+        raw = await _body(request)
         try:
-            job_request = parse_job_request(json.loads(raw), self.config.max_qubits)
-        except ValueError as exc:  # InputError and malformed JSON alike
+            job_request = await asyncio.to_thread(parse_job_request, raw, self.config.max_qubits)
+        except InputError as exc:
             raise ApiError(400, str(exc)) from None
-        job = self.store.add(owner, job_request)
+        needed = self._admit(job_request)
+        job = self.store.add(owner, job_request, reserved_bytes=needed)
         self.engine.start(job)
         return JSONResponse({"id": job.id, "status": job.status, "request": int(job.created)}, status_code=201)
+
+    def _admit(self, job_request: JobRequest) -> int:
+        """The job's memory at its largest, if the budget has room for it: 400 if it never fits, 503 if not now."""
+        needed, budget = _job_bytes(job_request), self.config.memory_budget
+        shape = f"{len(job_request.circuits)} circuit(s) of {job_request.qubits} qubits"
+        if needed > budget:
+            raise ApiError(400, f"the job ({shape}) may take {needed / _MIB:.0f} MiB; "
+                                f"this emulator's memory budget is {budget / _MIB:.0f} MiB")
+        self.store.evict()
+        if self.store.bytes_in_use + needed > budget:
+            raise ApiError(503, f"the emulator is busy: the job ({shape}) may take {needed / _MIB:.0f} MiB and "
+                                f"{self.store.bytes_in_use / _MIB:.0f} of {budget / _MIB:.0f} MiB are in use; "
+                                "retry later", retry_after=_BUSY_RETRY_AFTER_S)
+        return needed
 
     async def get(self, request: Request, job_id: str) -> dict[str, Any]:
         return self.job(request, job_id).to_json()
@@ -104,14 +158,20 @@ class _Api:
         cursor = str(page[-1].sequence) if len(jobs) > limit else None
         return {"jobs": [j.to_json() for j in page], "next": cursor}
 
-    async def probabilities(self, request: Request, job_id: str) -> dict[str, Any] | None:
-        """A completed job's distribution; a parent's, its children's keyed by child id in submission order."""
+    async def probabilities(self, request: Request, job_id: str) -> StreamingResponse:
+        """A completed job's distribution; a parent's, its children's keyed by child id in submission order.
+
+        Written as it streams, from a worker thread: a wide result is never one string in memory.
+        """
+        self.store.evict()
         job = self.job(request, job_id)
         if job.status != "completed":
             raise ApiError(400, f"job {job_id} has no results: it is {job.status}")
-        if job.is_parent:
-            return {child.id: child.distribution for child in job.children}
-        return job.distribution
+        if job.evicted:
+            raise ApiError(410, f"the results of job {job_id} were evicted: this emulator keeps results "
+                                f"{self.config.results_ttl} s, for the {self.config.results_kept} newest finished jobs")
+        results = [(child.id, child.distribution) for child in job.children] if job.is_parent else [(None, job.distribution)]
+        return StreamingResponse(_json_pieces(results), media_type="application/json")
 
     def _cancel(self, job: Job) -> dict[str, str]:
         """Cancel a job in flight; a finished one keeps its status (and a completed one its results)."""
@@ -146,8 +206,8 @@ class _Api:
     async def _jobs(self, request: Request) -> list[Job]:
         """The jobs named by a ``{"ids": [...]}`` body, all checked (404 naming the unknown) before any is touched."""
         try:
-            ids = json.loads(await request.body()).get("ids")
-        except (ValueError, AttributeError):
+            ids = json.loads(await _body(request)).get("ids")
+        except (ValueError, AttributeError, RecursionError):
             ids = None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise ApiError(400, 'the body must be {"ids": [job ids]}')
@@ -186,29 +246,30 @@ def _backend(name: str) -> dict[str, Any]:
 
 def _routes(api: _Api) -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    add = router.add_api_route
-    add("/jobs", api.create, methods=["POST"])
-    add("/jobs", api.listing, methods=["GET"])
-    add("/jobs", api.delete_many, methods=["DELETE"])
-    add("/jobs/status/cancel", api.cancel_many, methods=["PUT"])
-    add("/jobs/{job_id}", api.get, methods=["GET"])
-    add("/jobs/{job_id}", api.delete, methods=["DELETE"])
-    add("/jobs/{job_id}/status/cancel", api.cancel, methods=["PUT"])
-    add("/jobs/{job_id}/results/probabilities", api.probabilities, methods=["GET"])
-    add("/jobs/{job_id}/results/probabilities/aggregated", api.probabilities, methods=["GET"])
-    add("/backends", api.backends, methods=["GET"])
-    add("/backends/{name}", api.backend, methods=["GET"])
+    for method, path, handler in (
+            ("POST", "/jobs", api.create), ("GET", "/jobs", api.listing), ("DELETE", "/jobs", api.delete_many),
+            ("PUT", "/jobs/status/cancel", api.cancel_many), ("GET", "/jobs/{job_id}", api.get),
+            ("DELETE", "/jobs/{job_id}", api.delete), ("PUT", "/jobs/{job_id}/status/cancel", api.cancel),
+            ("GET", "/jobs/{job_id}/results/probabilities", api.probabilities),
+            ("GET", "/jobs/{job_id}/results/probabilities/aggregated", api.probabilities),
+            ("GET", "/backends", api.backends), ("GET", "/backends/{name}", api.backend)):
+        router.add_api_route(path, handler, methods=[method], **ROUTE_DOCS[(method, path)])
     return router
 
 
 def create_app(config: EmulatorConfig, store: JobStore) -> FastAPI:
-    """The API app over ``store``; ``/admin/counters`` (for a valid key) only when ``config.admin`` is set."""
-    app = FastAPI(title="qvec IonQ emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    """The API app over ``store``; ``/admin/counters`` (for a valid key) only when ``config.admin`` is set.
+
+    Its OpenAPI description is served at ``/v0.4/openapi.json``.
+    """
+    app = FastAPI(title="qvec IonQ emulator", version="0.4", docs_url=None, redoc_url=None, openapi_url=SCHEMA_PATH,
+                  description="The subset of IonQ's v0.4 API that qvec's emulator serves.")
     api = _Api(config, store)
     app.include_router(_routes(api))
     if config.admin:
-        app.add_api_route("/admin/counters", api.counters, methods=["GET"])
-    app.add_exception_handler(ApiError, lambda request, exc: _error(exc.status, exc.message))
+        app.add_api_route("/admin/counters", api.counters, methods=["GET"], include_in_schema=False)
+    install_schema(app)
+    app.add_exception_handler(ApiError, lambda request, exc: _error(exc.status, exc.message, exc.retry_after))
     app.add_exception_handler(HTTPException, lambda request, exc: _error(exc.status_code, str(exc.detail)))
     app.add_exception_handler(RequestValidationError, lambda request, exc: _error(400, str(exc)))
     app.add_exception_handler(Exception, _internal_error)

@@ -34,6 +34,16 @@ def _checked_keys(keys: object) -> tuple[str, ...]:
     return tuple(stripped)
 
 
+def _check_limits(config: EmulatorConfig) -> None:
+    """The memory budget and the result-keeping limits."""
+    if not _is_integer(config.memory_budget) or config.memory_budget < 1:
+        raise InputError(f"memory_budget must be a positive number of bytes, got {config.memory_budget!r}")
+    if config.results_ttl is not None and not (isinstance(config.results_ttl, (int, float)) and config.results_ttl >= 0):
+        raise InputError(f"results_ttl must be a number of seconds (0 or more) or None, got {config.results_ttl!r}")
+    if config.results_kept is not None and not (_is_integer(config.results_kept) and config.results_kept >= 0):
+        raise InputError(f"results_kept must be an integer (0 or more) or None, got {config.results_kept!r}")
+
+
 @dataclass(frozen=True)
 class Faults:
     """Seeded fault injection; each rate is the probability that one API request (or job) is hit.
@@ -77,6 +87,10 @@ class EmulatorConfig:
     A job waits ``queue_latency`` seconds, then runs for ``latency`` seconds holding one of
     ``capacity`` slots (plus ``latency_per_circuit`` per circuit). ``rate_limit`` caps requests per
     second per key (429 beyond). ``max_qubits`` is what the emulator simulates; wider jobs fail.
+    ``memory_budget`` (bytes) bounds what jobs in flight may take at their largest plus the results
+    kept: a job that alone exceeds it is refused (400), one that does not fit now waits (503).
+    Results are kept ``results_ttl`` seconds after a job finishes, for the ``results_kept`` newest
+    finished jobs (None: no limit), then evicted (410).
     """
 
     api_keys: tuple[str, ...] = field(repr=False, default=())
@@ -89,6 +103,9 @@ class EmulatorConfig:
     admin: bool = False
     max_qubits: int = 22
     seed: int = 0
+    memory_budget: int = 4 * 2**30
+    results_ttl: float | None = 3600.0
+    results_kept: int | None = 1000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "api_keys", _checked_keys(self.api_keys))
@@ -101,3 +118,4 @@ class EmulatorConfig:
         for name in ("latency", "queue_latency", "latency_per_circuit"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name} must not be negative, got {getattr(self, name)}")
+        _check_limits(self)

@@ -9,23 +9,22 @@ import time
 import torch
 
 from .config import EmulatorConfig
-from .execute import distributions, estimated_probabilities
+from .execute import JobCanceled, SparseDistribution, distributions, estimated_probabilities
 from .requests import JobRequest
-from .store import Job
+from .store import TERMINAL, Job, JobStore
 
 __all__ = ["JobEngine"]
 
 
-def _is_exact(request: JobRequest) -> bool:
-    """The ideal simulator returns exact probabilities; a QPU or a noise model estimates them from shots."""
-    return request.target == "simulator" and (request.noise or {}).get("model", "ideal") == "ideal"
-
-
 class JobEngine:
-    """Runs each job as a task on the server's loop: submitted -> ready -> started -> completed."""
+    """Runs each job as a task on the server's loop: submitted -> ready -> started -> completed.
 
-    def __init__(self, config: EmulatorConfig) -> None:
-        self.config = config
+    The simulation runs in a worker thread, so that the loop keeps answering other clients meanwhile;
+    a job's memory reservation ends when that thread does (a canceled job stops at its next chunk).
+    """
+
+    def __init__(self, config: EmulatorConfig, store: JobStore) -> None:
+        self.config, self.store = config, store
         self._slots = asyncio.Semaphore(config.capacity)
         self._rng = random.Random(config.faults.seed + 1)
         self._generator = torch.Generator().manual_seed(config.seed)
@@ -34,6 +33,16 @@ class JobEngine:
         job.task = asyncio.get_running_loop().create_task(self._run(job))
 
     async def _run(self, job: Job) -> None:
+        work: list[asyncio.Future] = []
+        try:
+            await self._lifecycle(job, work)
+        finally:
+            if work and not work[0].done():  # canceled while its thread runs: release when the thread ends
+                work[0].add_done_callback(lambda _: self.store.release(job))
+            else:
+                self.store.release(job)
+
+    async def _lifecycle(self, job: Job, work: list[asyncio.Future]) -> None:
         faults = self.config.faults
         fails, stuck = self._rng.random() < faults.fail_rate, self._rng.random() < faults.stuck_rate
         await asyncio.sleep(self.config.queue_latency)
@@ -47,21 +56,30 @@ class JobEngine:
             await asyncio.sleep(self.config.latency + self.config.latency_per_circuit * len(job.request.circuits))
             if fails:
                 return self._fail(job, "EmulatorInjectedFailure", "the emulator failed this job (fault injection)")
+            work.append(asyncio.ensure_future(asyncio.to_thread(self._execute, job)))
             try:
-                results = await asyncio.to_thread(self._execute, job.request)
+                results = await work[0]
+            except JobCanceled:
+                return None
             except Exception as exc:  # reported as the job's failure, as the API does
                 return self._fail(job, "SimulationError", f"{type(exc).__name__}: {exc}")
         self._complete(job, results, int(1000 * (time.monotonic() - began)))
 
-    def _execute(self, request: JobRequest) -> list[dict[str, float]]:
-        if _is_exact(request):
-            return distributions(request.circuits)
+    def _execute(self, job: Job) -> list[SparseDistribution]:
+        """In a worker thread: the job's results, or ``JobCanceled`` at the first chunk after a cancel."""
+        request = job.request
+
+        def canceled() -> bool:  # read from this thread while the loop may set it: a status is swapped whole
+            return job.status in TERMINAL
+
+        if request.is_exact:
+            return distributions(request.circuits, canceled=canceled)
         seed = (request.noise or {}).get("seed")
         generator = torch.Generator().manual_seed(seed) if isinstance(seed, int) else self._generator
-        return distributions(request.circuits, lambda exact: estimated_probabilities(exact, request.shots, generator))
+        return distributions(request.circuits, lambda exact: estimated_probabilities(exact, request.shots, generator),
+                             canceled)
 
-    @staticmethod
-    def _complete(job: Job, results: list[dict[str, float]], duration_ms: int) -> None:
+    def _complete(self, job: Job, results: list[SparseDistribution], duration_ms: int) -> None:
         if job.status in ("canceled", "deleted"):
             return
         targets = job.children if job.is_parent else [job]
@@ -69,6 +87,7 @@ class JobEngine:
             target.distribution, target.duration_ms = result, duration_ms
         job.duration_ms = duration_ms
         job.set_status("completed")
+        self.store.hold_results(job)
 
     @staticmethod
     def _fail(job: Job, code: str, message: str) -> None:

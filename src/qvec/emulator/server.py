@@ -49,7 +49,7 @@ class Emulator:
 
     def __init__(self, config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> None:
         self.config, self.host, self.port = config, host, port
-        self.store = JobStore()
+        self.store = JobStore(config.results_ttl, config.results_kept)
         app = FaultLayer(create_app(config, self.store), config, self.store.counters)
         quiet_dropped_connections()
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from .execute import SparseDistribution
 from .requests import MULTI, JobRequest
 
 __all__ = ["Job", "JobStore", "Counters", "TERMINAL", "API_PREFIX", "IDEMPOTENCY_FIELD"]
@@ -32,10 +33,13 @@ class Job:
     created: float = field(default_factory=time.time)
     parent: Job | None = None
     children: list[Job] = field(default_factory=list)
-    distribution: dict[str, float] | None = None
+    distribution: SparseDistribution | None = None
     failure: dict[str, str] | None = None
     duration_ms: int | None = None
     task: asyncio.Task | None = None
+    reserved_bytes: int = 0
+    finished_at: float | None = None
+    evicted: bool = False
 
     @property
     def is_parent(self) -> bool:
@@ -88,16 +92,32 @@ class Counters:
 
 
 class JobStore:
-    """All jobs by id; listing is newest first and per owner."""
+    """All jobs by id; listing is newest first and per owner.
 
-    def __init__(self) -> None:
+    Memory is accounted here: each job in flight reserves its estimate (``reserved_bytes``) until its
+    work ends; finished jobs hold their results' bytes until evicted, ``results_ttl`` seconds after they
+    finish or when more than ``results_kept`` finished jobs hold results (None: no such limit).
+    """
+
+    def __init__(self, results_ttl: float | None = None, results_kept: int | None = None) -> None:
         self.jobs: dict[str, Job] = {}
         self.counters = Counters()
+        self.results_ttl, self.results_kept = results_ttl, results_kept
+        self.reserved_bytes = 0
+        self.results_bytes = 0
+        self._holding: OrderedDict[str, Job] = OrderedDict()  # finished top-level jobs with results, oldest first
         self._sequence = 0
 
-    def add(self, owner: str, request: JobRequest) -> Job:
-        """Create a job (and its children for a multi-circuit request)."""
+    @property
+    def bytes_in_use(self) -> int:
+        """Reserved by jobs in flight plus held by stored results."""
+        return self.reserved_bytes + self.results_bytes
+
+    def add(self, owner: str, request: JobRequest, reserved_bytes: int = 0) -> Job:
+        """Create a job (and its children for a multi-circuit request) reserving ``reserved_bytes`` while it works."""
         job = self._new(owner, request)
+        job.reserved_bytes = reserved_bytes
+        self.reserved_bytes += reserved_bytes
         if request.type == MULTI:
             job.children = [self._new(owner, request, parent=job) for _ in request.circuits]
         self.counters.jobs_created += 1
@@ -112,6 +132,31 @@ class JobStore:
         self.jobs[job.id] = job
         return job
 
+    def release(self, job: Job) -> None:
+        """The job's work is over (done, failed or canceled): its reservation ends."""
+        self.reserved_bytes -= job.reserved_bytes
+        job.reserved_bytes = 0
+
+    def hold_results(self, job: Job) -> None:
+        """A top-level job finished with results: count their bytes and make them evictable."""
+        job.finished_at = time.monotonic()
+        self.results_bytes += _result_bytes(job)
+        self._holding[job.id] = job
+        self.evict()
+
+    def evict(self) -> None:
+        """Drop the results of finished jobs past ``results_ttl`` or beyond the ``results_kept`` newest."""
+        now = time.monotonic()
+        while self._holding:
+            oldest = next(iter(self._holding.values()))
+            expired = self.results_ttl is not None and now - oldest.finished_at >= self.results_ttl
+            if not expired and (self.results_kept is None or len(self._holding) <= self.results_kept):
+                return
+            del self._holding[oldest.id]
+            self.results_bytes -= _result_bytes(oldest)
+            for target in (oldest, *oldest.children):
+                target.distribution, target.evicted = None, True
+
     def get(self, owner: str, job_id: str) -> Job | None:
         job = self.jobs.get(job_id)
         return job if job is not None and job.owner == owner else None
@@ -125,3 +170,7 @@ class JobStore:
         """The owner's jobs, newest first, without deleted ones."""
         jobs = (j for j in self.jobs.values() if j.owner == owner and j.status != "deleted")
         return sorted(jobs, key=lambda j: j.sequence, reverse=True)
+
+
+def _result_bytes(job: Job) -> int:
+    return sum(target.distribution.nbytes for target in (job, *job.children) if target.distribution is not None)
