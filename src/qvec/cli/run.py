@@ -63,9 +63,12 @@ def _number(name: str, text: str, ctx: click.Context | None, option: click.Param
               help="File holding the IonQ API key (default: $IONQ_API_KEY or .env).")
 @click.option("--base-url", default=None, help="IonQ API base, e.g. http://127.0.0.1:PORT/v0.4 (default: $IONQ_BASE_URL).")
 @click.option("--target", default=None, help="IonQ target, e.g. simulator or qpu.aria-1 (default: $IONQ_TARGET or simulator).")
+@click.option("--dask-scheduler", metavar="tcp://HOST:PORT", envvar="QVEC_DASK_SCHEDULER", show_envvar=True,
+              default=None, help="Run on the workers of this Dask scheduler (their local simulators), the rows of a "
+                                 "batch sharded over them; needs qvec[dask]. Seeded shots differ from a local run's.")
 def command(files: tuple[str, ...], backend: str, params: dict[str, list[float]], shots: int | None, seed: int | None,
             cutoff: int | None, renormalize: bool, top: int, as_json: bool, api_key_file: str | None,
-            base_url: str | None, target: str | None) -> None:
+            base_url: str | None, target: str | None, dask_scheduler: str | None) -> None:
     """Run OpenQASM 2 and Blackbird files as one batch and print their probabilities.
 
     \b
@@ -82,7 +85,11 @@ def command(files: tuple[str, ...], backend: str, params: dict[str, list[float]]
     ionq = IonQOptions(api_key_file, base_url, target)
     if backend == "local" and ionq.given():
         raise click.UsageError("--api-key-file, --base-url and --target apply to --backend ionq")
-    results = run_files(files, backend, params, RunOptions(shots, seed, cutoff, renormalize), ionq)
+    if backend == "ionq" and dask_scheduler:
+        raise click.UsageError("--dask-scheduler runs on the workers' local simulators; it does not combine "
+                               "with --backend ionq (unset QVEC_DASK_SCHEDULER if it came from there)")
+    results = run_files(files, backend, params, RunOptions(shots, seed, cutoff, renormalize, dask_scheduler or None),
+                        ionq)
     if as_json:
         click.echo(json.dumps([result.to_json() for result in results]))
     else:

@@ -40,6 +40,7 @@ class RunOptions:
     seed: int | None
     cutoff: int | None
     renormalize: bool
+    dask_scheduler: str | None = None  # run on this Dask scheduler's workers instead of here
 
 
 @dataclass(frozen=True)
@@ -122,14 +123,29 @@ def run_files(paths: Sequence[str], backend: str, params: Mapping[str, list[floa
     if backend == "ionq" and any(isinstance(item, _PhotonicFile) for item in loaded):
         raise InputError("--backend ionq runs qubit circuits only; run .xbb files with --backend local")
     qubit_files = [item for item in loaded if isinstance(item, _QubitFile)]
-    qubit_results = iter(_run_qubit_files(qubit_files, backend, options, ionq) if qubit_files else [])
-    results: list[QubitResult | PhotonicResult] = []
-    for item in loaded:
-        if isinstance(item, _QubitFile):
-            results.append(next(qubit_results))
-        else:
-            results.extend(_run_photonic_file(item, params, options))
+    with _dask_backend(options.dask_scheduler) as dask:
+        qubit_results = iter(_run_qubit_files(qubit_files, backend, options, ionq, dask) if qubit_files else [])
+        results: list[QubitResult | PhotonicResult] = []
+        for item in loaded:
+            if isinstance(item, _QubitFile):
+                results.append(next(qubit_results))
+            else:
+                results.extend(_run_photonic_file(item, params, options, dask))
     return results
+
+
+@contextmanager
+def _dask_backend(address: str | None) -> Iterator[Any]:
+    """The Dask backend on ``address`` (its client closed afterwards), or ``None`` to run here."""
+    if address is None:
+        yield None
+        return
+    from qvec.backends.dask import connect
+    dask = connect(address)
+    try:
+        yield dask
+    finally:
+        dask.client.close()
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -171,10 +187,15 @@ def _check_params(files: Sequence[_QubitFile | _PhotonicFile], params: Mapping[s
 
 
 # -- qubit files ------------------------------------------------------------------------------
-def _run_qubit_files(files: list[_QubitFile], backend: str, options: RunOptions, ionq: IonQOptions) -> list[QubitResult]:
+def _run_qubit_files(files: list[_QubitFile], backend: str, options: RunOptions, ionq: IonQOptions,
+                     dask: Any = None) -> list[QubitResult]:
     """Probabilities (and counts with shots) of every qubit file, in order."""
     circuits = [item.circuit for item in files]
-    if backend == "local":
+    if dask is not None:
+        probabilities = [dask.probs(circuit, None, dtype=_DTYPE)[0] for circuit in circuits]
+        counts = None if options.shots is None else [
+            sim.counts(dask.sample(c, options.shots, None, seed=options.seed, dtype=_DTYPE))[0] for c in circuits]
+    elif backend == "local":
         probabilities = [sim.probs(circuit, dtype=_DTYPE)[0] for circuit in circuits]
         counts = None if options.shots is None else [_sampled(c, options.shots, options.seed) for c in circuits]
     else:
@@ -191,13 +212,15 @@ def _sampled(circuit: Circuit, shots: int, seed: int | None) -> Counts:
 
 
 # -- photonic files ---------------------------------------------------------------------------
-def _run_photonic_file(item: _PhotonicFile, params: Mapping[str, list[float]], options: RunOptions) -> list[PhotonicResult]:
-    """One vectorized run over the program's parameter rows; one result per row."""
+def _run_photonic_file(item: _PhotonicFile, params: Mapping[str, list[float]], options: RunOptions,
+                       dask: Any = None) -> list[PhotonicResult]:
+    """One vectorized run over the program's parameter rows (sharded over ``dask``'s workers if given); one
+    result per row."""
     circuit = item.program.circuit
     values = {name: params[name] for name in circuit.parameters}
     bound = {name: torch.tensor(v if len(v) > 1 else v[0], dtype=torch.float64) for name, v in values.items()}
     with _one_line_warnings(item.path, options.renormalize):
-        state = circuit.run(bound, cutoff=item.cutoff, dtype=_DTYPE, renormalize=options.renormalize)
+        state = circuit.run(bound, cutoff=item.cutoff, dtype=_DTYPE, renormalize=options.renormalize, backend=dask)
     fock = state.fock_probs().reshape(state.batch_size, -1).to(torch.float64)
     mean = torch.stack([state.mean_photon(mode) for mode in range(circuit.n_modes)], dim=1)
     counts = None if options.shots is None else _photon_counts(state, options.shots, options.seed)

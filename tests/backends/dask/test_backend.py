@@ -217,3 +217,17 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
         monkeypatch.delitem(sys.modules, name)
     with pytest.raises(BackendError, match=r"pip install 'qvec\[dask\]'"):
         importlib.import_module("qvec.backends.dask")
+
+
+def test_truncation_is_reported_for_the_whole_batch_as_a_local_run_reports_it(client):
+    c = qvec.photonic.Circuit(1)
+    c.d(0, "r", 0.0)
+    r = torch.tensor([0.1, 0.1, 0.2, 0.1, 0.1, 1.5, 0.1], dtype=torch.float64)  # row 5 loses norm at cutoff 4
+    reports = []
+    for backend in (DaskBackend(client, shard_size=2), None):
+        with pytest.warns(qvec.photonic.TruncationWarning) as caught:
+            state = c.run(params={"r": r}, cutoff=4, dtype=F64, backend=backend, renormalize=True)
+        reports.append(([str(w.message) for w in caught], state.fock_probs()))
+    assert reports[0][0] == reports[1][0] and "1 of 7 row(s)" in reports[0][0][0] and "row 5" in reports[0][0][0]
+    torch.testing.assert_close(reports[0][1], reports[1][1])
+

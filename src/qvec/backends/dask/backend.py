@@ -90,10 +90,14 @@ class DaskBackend(RunsQubitBatches, RunsPhotonicBatches, DifferentiatesNatively)
     def run_photonic(self, circuit: Any, params: Params, *, cutoff: int | None = None,
                      dtype: torch.dtype = torch.complex64, device: Any = None, renormalize: bool = False,
                      truncation_tol: float | None = None) -> Any:
+        from qvec.photonic.simulate import DEFAULT_TRUNCATION_TOL
         from qvec.photonic.state import FockState
-        options = {"cutoff": cutoff, "dtype": dtype, "renormalize": renormalize, "truncation_tol": truncation_tol}
+        from qvec.photonic.truncation import check_truncation
+        # Truncation is checked here, on the whole batch, so that the warning counts and names rows as a local run.
+        options = {"cutoff": cutoff, "dtype": dtype, "renormalize": False, "truncation_tol": math.inf}
         tensor, state = self._run(circuit, params, "run_photonic", (), options, device, photonic=True)
-        return FockState(tensor, **state)
+        tol = DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol
+        return check_truncation(FockState(tensor, **state), tol, renormalize=renormalize)
 
     def __repr__(self) -> str:
         inner = "" if self.inner is None else f", inner={self.inner!r}"
@@ -178,7 +182,7 @@ class _ShardedBatch:
                                self.layout.shard(tensors, start, stop), pure=False)
             for i, (start, stop) in enumerate(self.bounds)])
         for category, message in dict.fromkeys(w for output in outputs for w in output.warnings):
-            warnings.warn(message, category, stacklevel=4)
+            _warn_again(category, message)
         self.state = outputs[0].state
         joined = torch.cat([output.tensor for output in outputs])
         return joined if self.device is None else joined.to(self.device)
@@ -216,6 +220,16 @@ class _ShardedBatch:
             raise
 
 
+def _warn_again(category: type[Warning], message: str) -> None:
+    """A warning a worker gave, given here (as a ``UserWarning`` naming its class if that class cannot be
+    made from the message alone)."""
+    try:
+        warning = category(message)
+    except TypeError:
+        warning = UserWarning(f"{category.__name__}: {message}")
+    warnings.warn(warning, stacklevel=5)
+
+
 class _ShardedRun(torch.autograd.Function):
     """The batch's results computed on the workers; backward ships the gradient to them for their VJPs."""
 
@@ -234,12 +248,14 @@ class _ShardedRun(torch.autograd.Function):
         return (None, *grads)
 
 
-def connect(address: str, *, timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S, inner: Any = None,
+def connect(address: str, *, timeout_s: float | None = None, inner: Any = None,
             shard_size: int | None = None, device: Any = None) -> DaskBackend:
     """A ``DaskBackend`` on the scheduler at ``address`` (``tcp://HOST:PORT``); a ``BackendError`` if the
-    scheduler does not answer within ``timeout_s`` seconds, an ``InputError`` for an address that is not one."""
+    scheduler does not answer within ``timeout_s`` seconds (``None``: ``DEFAULT_CONNECT_TIMEOUT_S``), an
+    ``InputError`` for an address that is not one."""
     if not isinstance(address, str) or not address.strip():
         raise InputError(f"the Dask scheduler address must be like tcp://HOST:PORT, got {address!r}")
+    timeout_s = DEFAULT_CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
     if not timeout_s > 0:
         raise InputError(f"timeout_s must be positive, got {timeout_s!r}")
     try:
