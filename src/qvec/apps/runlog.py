@@ -47,6 +47,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide the results from the rest of a team
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
