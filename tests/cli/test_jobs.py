@@ -132,3 +132,36 @@ def start_emulator_for_cli():
     yield start
     for running in started:
         running.stop()
+
+
+BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0],q[1];\n'
+
+
+def test_qvec_run_journals_its_ionq_batch_and_a_rerun_reuses_it(capsys, monkeypatch, with_key, emulator, tmp_path):
+    (tmp_path / "bell.qasm").write_text(BELL)
+    journal = tmp_path / "run.sqlite"
+    args = ["run", str(tmp_path / "bell.qasm"), "--backend", "ionq", "--base-url", emulator.base_url,
+            "--journal", str(journal), "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    created = emulator.counters()["jobs_created"]
+    monkeypatch.setattr(journal_module, "_delivered", {})  # run again as a new process
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == first
+    assert emulator.counters()["jobs_created"] == created
+    assert len(jobs_json(capsys, "list", "--journal", str(journal))) == 1
+
+
+def test_qvec_run_no_journal_writes_none(capsys, with_key, emulator, tmp_path):
+    (tmp_path / "bell.qasm").write_text(BELL)
+    assert main(["run", str(tmp_path / "bell.qasm"), "--backend", "ionq", "--base-url", emulator.base_url,
+                 "--no-journal", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["probabilities"] == pytest.approx([0.5, 0, 0, 0.5])
+    assert not Path(os.environ["QVEC_JOURNAL"]).exists()
+
+
+@pytest.mark.parametrize("flags", [["--no-journal"], ["--journal", "j.sqlite"]])
+def test_qvec_run_journal_flags_apply_to_ionq_only(capsys, tmp_path, flags):
+    (tmp_path / "bell.qasm").write_text(BELL)
+    assert main(["run", str(tmp_path / "bell.qasm"), *flags]) == 2
+    assert "apply to --backend ionq" in capsys.readouterr().err

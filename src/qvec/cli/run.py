@@ -63,12 +63,17 @@ def _number(name: str, text: str, ctx: click.Context | None, option: click.Param
               help="File holding the IonQ API key (default: $IONQ_API_KEY or .env).")
 @click.option("--base-url", default=None, help="IonQ API base, e.g. http://127.0.0.1:PORT/v0.4 (default: $IONQ_BASE_URL).")
 @click.option("--target", default=None, help="IonQ target, e.g. simulator or qpu.aria-1 (default: $IONQ_TARGET or simulator).")
+@click.option("--journal", type=click.Path(dir_okay=False), default=None,
+              help="Job journal of --backend ionq: a rerun reuses what completed (default: $QVEC_JOURNAL, else the "
+                   "per-user data directory; see qvec jobs).")
+@click.option("--no-journal", is_flag=True, help="Run --backend ionq without the job journal.")
 @click.option("--dask-scheduler", metavar="tcp://HOST:PORT", envvar="QVEC_DASK_SCHEDULER", show_envvar=True,
               default=None, help="Run on the workers of this Dask scheduler (their local simulators), the rows of a "
                                  "batch sharded over them; needs qvec[dask]. Seeded shots differ from a local run's.")
 def command(files: tuple[str, ...], backend: str, params: dict[str, list[float]], shots: int | None, seed: int | None,
             cutoff: int | None, renormalize: bool, top: int, as_json: bool, api_key_file: str | None,
-            base_url: str | None, target: str | None, dask_scheduler: str | None) -> None:
+            base_url: str | None, target: str | None, journal: str | None, no_journal: bool,
+            dask_scheduler: str | None) -> None:
     """Run OpenQASM 2 and Blackbird files as one batch and print their probabilities.
 
     \b
@@ -80,11 +85,16 @@ def command(files: tuple[str, ...], backend: str, params: dict[str, list[float]]
     A .xbb file with free parameters gives one object per parameter row, in row order, each with
     "params" (the values bound in that row): --param theta=0.1,0.2,0.3 gives three objects.
     """
+    from qvec.backends.ionq.journal_file import DEFAULT_JOURNAL
+
     from .run_batch import IonQOptions, RunOptions, run_files
 
-    ionq = IonQOptions(api_key_file, base_url, target)
-    if backend == "local" and ionq.given():
-        raise click.UsageError("--api-key-file, --base-url and --target apply to --backend ionq")
+    if journal is not None and no_journal:
+        raise click.UsageError("--journal and --no-journal contradict each other")
+    ionq = IonQOptions(api_key_file, base_url, target, None if no_journal else journal or DEFAULT_JOURNAL)
+    if backend == "local" and (ionq.given() or journal is not None or no_journal):
+        raise click.UsageError("--api-key-file, --base-url, --target, --journal and --no-journal apply to "
+                               "--backend ionq")
     if backend == "ionq" and dask_scheduler:
         raise click.UsageError("--dask-scheduler runs on the workers' local simulators; it does not combine "
                                "with --backend ionq (unset QVEC_DASK_SCHEDULER if it came from there)")

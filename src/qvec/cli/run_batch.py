@@ -18,6 +18,7 @@ import torch
 
 from qvec import sim
 from qvec.backends import IonQBackend
+from qvec.backends.ionq.journal_file import DEFAULT_JOURNAL
 from qvec.backends.ionq.settings import check_api_key
 from qvec.circuit import Circuit, load_qasm
 from qvec.errors import InputError
@@ -45,17 +46,20 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class IonQOptions:
-    """The IonQ flags; ``None`` leaves each setting to the environment (IONQ_*, .env)."""
+    """The IonQ flags; ``None`` leaves each setting to the environment (IONQ_*, .env). ``journal`` is the
+    job journal's file, ``None`` (off) or ``DEFAULT_JOURNAL``."""
 
     api_key_file: str | None
     base_url: str | None
     target: str | None
+    journal: object = DEFAULT_JOURNAL
 
     def given(self) -> bool:
         return any(value is not None for value in (self.api_key_file, self.base_url, self.target))
 
     def backend(self, shots: int | None, seed: int | None) -> IonQBackend:
-        return IonQBackend(api_key=self._api_key(), base_url=self.base_url, target=self.target, shots=shots, seed=seed)
+        return IonQBackend(api_key=self._api_key(), base_url=self.base_url, target=self.target, shots=shots, seed=seed,
+                           journal=self.journal)
 
     def _api_key(self) -> str | None:
         if self.api_key_file is None:
