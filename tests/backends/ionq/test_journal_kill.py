@@ -61,11 +61,12 @@ def job_rows(path: Path) -> list[tuple]:
 
 
 def wait_until_in_flight(process: subprocess.Popen, journal: Path) -> None:
-    """Return once the journal shows a completed job and a job accepted by the server but not finished."""
+    """Return once the journal shows every job accepted by the server, one completed and one still running."""
     deadline = time.monotonic() + _WAIT_LIMIT_S
     while True:
         rows = job_rows(journal)
-        if any(has for *_, has in rows) and any(job_id and status == "running" for _, job_id, status, _ in rows):
+        accepted = len(rows) == CIRCUITS and all(job_id for _, job_id, _, _ in rows)
+        if accepted and any(has for *_, has in rows) and any(status == "running" for _, _, status, _ in rows):
             return
         if process.poll() is not None:
             pytest.fail(f"the program ended (status {process.returncode}) before its jobs were in flight: "
