@@ -7,6 +7,7 @@ is all a new process lacks; the kill tests (test_journal_kill.py) do it with rea
 import os
 import socket
 import sqlite3
+import zlib
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import qvec
 from qvec.backends.ionq import journal as journal_module
 from qvec.backends.ionq.journal import JobJournal, content_id, process_alive, process_owner
 from qvec.emulator import Emulator, EmulatorConfig
+from qvec.errors import JobError
 
 from .conftest import KEY, make_backend
 from .journal_batch import crashed_batch
@@ -186,3 +188,16 @@ def test_an_explicit_journal_path_is_used(emulator, tmp_path):
     make_backend(emulator, journal=tmp_path / "mine.sqlite").run_circuits(circuits(1))
     with JobJournal(tmp_path / "mine.sqlite") as journal:
         assert len(journal.batches()) == 1
+
+
+def test_results_that_fail_validation_are_dropped_and_their_job_sent_again(start_emulator, new_process):
+    emulator = start_emulator()
+    backend = make_backend(emulator, strategy="concurrent")
+    backend.run_circuits(circuits())
+    with sqlite3.connect(journal_path()) as db:  # as if the server had answered a distribution that sums to 0.3
+        db.execute("UPDATE jobs SET results = ? WHERE unit = 1", (zlib.compress(b'[{"0": 0.3}]'),))
+    new_process()
+    with pytest.raises(JobError, match="invalid results"):
+        backend.run_circuits(circuits())
+    assert_reference(backend.run_circuits(circuits()))
+    assert emulator.counters()["jobs_created"] == 4

@@ -24,7 +24,7 @@ from qvec.errors import IonQError, InputError, JobError, format_indices
 from ..base import RunsQubitBatches, gradients_requested
 from .client import IonQClient
 from .compile import JobOptions, check_width, circuit_entry, job_body
-from .journal import JobJournal
+from .journal import BatchRecord, JobJournal
 from .journal_file import DEFAULT_JOURNAL, journal_path
 from .progress import circuit_progress
 from .results import SparseDistribution, check_dense_size, decode_distribution, estimate_counts, sample_counts
@@ -149,18 +149,18 @@ class IonQBackend(RunsQubitBatches):
         """``run_circuits`` for async code; cancelling the task cancels the jobs in flight on the server."""
         shots, seed = _check_shots(shots) or self.shots, self._seed(seed)
         units = self._prepare(circuits, shots, await self._target_qubits(), seed)
-        with self._journaled(units, shots), circuit_progress(len(circuits), f"IonQ {self.settings.target}",
-                                                             self.progress) as advance:
+        with self._journaled(units, shots) as record, circuit_progress(
+                len(circuits), f"IonQ {self.settings.target}", self.progress) as advance:
             answers = await self.strategy.run(self._context(advance), units)
-        return self._results(circuits, units, answers, shots, _generator(seed))
+            return self._kept_results(record, circuits, units, answers, shots, _generator(seed))
 
     def _run(self, circuits: Sequence[Circuit], shots: int | None, seed: int | None,
              generator: torch.Generator) -> CircuitResults:
         units = self._prepare(circuits, shots, run_sync(self._target_qubits()), seed)
-        with self._journaled(units, shots), circuit_progress(len(circuits), f"IonQ {self.settings.target}",
-                                                             self.progress) as advance:
+        with self._journaled(units, shots) as record, circuit_progress(
+                len(circuits), f"IonQ {self.settings.target}", self.progress) as advance:
             answers = self.strategy.execute(self._context(advance), units)
-        return self._results(circuits, units, answers, shots, generator)
+            return self._kept_results(record, circuits, units, answers, shots, generator)
 
     def run_units(self, units: Sequence[JobUnit]) -> dict[int, Any]:
         """Run job units as they are (``qvec jobs resume``): raw distributions keyed by batch index."""
@@ -169,20 +169,30 @@ class IonQBackend(RunsQubitBatches):
             return self.strategy.execute(self._context(advance), units)
 
     @contextmanager
-    def _journaled(self, units: Sequence[JobUnit], shots: int | None) -> Iterator[None]:
-        """While the batch runs, its units are recorded in the journal (and resumed from it)."""
+    def _journaled(self, units: Sequence[JobUnit], shots: int | None) -> Iterator[BatchRecord | None]:
+        """While the batch runs, its units are recorded in the journal (and resumed from it); ``None`` without one."""
         path = journal_path(self.journal)
         if path is None:
-            yield
+            yield None
             return
         with JobJournal(path) as journal:
             record = journal.claim(self.settings.base_url, self.settings.target, shots, units)
             delivered = False
             try:
-                yield
+                yield record
                 delivered = True
             finally:
                 record.release(delivered)
+
+    def _kept_results(self, record: BatchRecord | None, circuits: Sequence[Circuit], units: Sequence[JobUnit],
+                      answers: Mapping[int, Any], shots: int | None, generator: torch.Generator) -> CircuitResults:
+        """``_results``; answers that fail validation are dropped from the journal, so a rerun submits their jobs again."""
+        try:
+            return self._results(circuits, units, answers, shots, generator)
+        except JobError as error:
+            if record is not None:
+                record.discard([unit for unit in units if unit.job_id in error.job_ids])
+            raise
 
     def _seed(self, seed: int | None) -> int | None:
         """A call's seed, else the backend's."""

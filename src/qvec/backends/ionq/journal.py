@@ -300,6 +300,12 @@ class BatchRecord:
                         None if results is None else _pack(list(results)), self.batch_id, self._positions[id(unit)]))
             db.execute("UPDATE batches SET updated = ? WHERE id = ?", (now, self.batch_id))
 
+    def discard(self, units: Sequence[JobUnit]) -> None:
+        """Forget the results of ``units`` (they failed validation): their jobs count as failed, to be sent again."""
+        with self.journal.transaction() as db:
+            db.executemany("UPDATE jobs SET status = 'failed', results = NULL, updated = ? WHERE batch_id = ? AND unit = ?",
+                           [(time.time(), self.batch_id, self._positions[id(unit)]) for unit in units])
+
     def release(self, delivered: bool) -> None:
         """Give the batch up; a ``delivered`` batch makes the next identical one in this process a fresh run."""
         with self.journal.transaction() as db:
