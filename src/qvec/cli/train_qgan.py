@@ -36,6 +36,8 @@ def _options(function: Any) -> Any:
                      help="Generator (circuit) learning rate, Adam."),
         click.option("--d-lr", type=click.FloatRange(min=0, min_open=True), default=0.002, show_default=True,
                      help="Critic learning rate, Adam."),
+        click.option("--lr-final", type=click.FloatRange(min=0, max=1, min_open=True), default=0.1,
+                     show_default=True, help="Both learning rates decay linearly to this fraction at the last epoch."),
         click.option("--n-critic", type=click.IntRange(1), default=5, show_default=True,
                      help="Critic steps per generator step."),
         click.option("--gp-weight", type=click.FloatRange(min=0), default=10.0, show_default=True,

@@ -9,6 +9,8 @@ weight 10 settled on the reversed slope and the generator fled the target.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import nn
 
@@ -27,7 +29,7 @@ class Critic(nn.Module):
         return self.net(points).squeeze(-1)
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, mixing: torch.Tensor, *,
+def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor, mixing: torch.Tensor, *,
                      one_sided: bool = True) -> torch.Tensor:
     """``mean(max(0, |grad D(x_hat)| - 1)^2)`` (two-sided: ``mean((|grad D(x_hat)| - 1)^2)``) at
     ``x_hat = t real + (1 - t) fake``, ``t = mixing`` ``[B]``; differentiable in the critic's weights."""

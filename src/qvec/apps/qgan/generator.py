@@ -61,7 +61,8 @@ class QuantumGenerator(nn.Module):
     """Latent rows ``[B, latent_dim]`` -> a batched Fock state and its readouts (see the module docstring)."""
 
     def __init__(self, grid: Grid, *, layers: int, cutoff: int, readout: str = "density", ancillas: int = 0,
-                 latent_dim: int | None = None, seed: int | None = None, init_std: float = 0.1) -> None:
+                 latent_dim: int | None = None, seed: int | None = None, init_std: float = 0.1,
+                 dtype: torch.dtype = torch.complex64) -> None:
         super().__init__()
         n_modes = grid.dim + ancillas
         latent_dim = grid.dim if latent_dim is None else latent_dim
@@ -78,7 +79,8 @@ class QuantumGenerator(nn.Module):
             circuit.d(mode, name, 0.0)
         circuit, weights = cv_neural_net(n_modes, layers, circuit=circuit)
         self.layer = PhotonicLayer(circuit, inputs, weights, [QuadratureMean(m) for m in range(grid.dim)],
-                                   cutoff=cutoff, seed=seed, init_std=init_std, truncation_tol=NO_TRUNCATION_WARNING)
+                                   cutoff=cutoff, seed=seed, init_std=init_std, dtype=dtype,
+                                   truncation_tol=NO_TRUNCATION_WARNING)
         self.register_buffer("cell_points", grid.cells().to(torch.float32), persistent=False)
 
     @property

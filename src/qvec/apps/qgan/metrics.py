@@ -23,8 +23,8 @@ def wasserstein_1d(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     ``|F_u - F_v|`` over the merged sorted points (exact for any sizes)."""
     u, v = u.reshape(-1).to(torch.float64).sort().values, v.reshape(-1).to(torch.float64).sort().values
     points = torch.cat([u, v]).sort().values
-    cdf_u = torch.searchsorted(u, points[:-1], right=True) / u.numel()
-    cdf_v = torch.searchsorted(v, points[:-1], right=True) / v.numel()
+    cdf_u = torch.searchsorted(u, points[:-1], right=True).double() / u.numel()
+    cdf_v = torch.searchsorted(v, points[:-1], right=True).double() / v.numel()
     return ((cdf_u - cdf_v).abs() * points.diff()).sum()
 
 

@@ -23,7 +23,7 @@ from .generator import Grid, QuantumGenerator
 from .metrics import mode_coverage, sliced_wasserstein, wasserstein_assignment
 from .targets import Target, target_by_name, target_from_file
 
-__all__ = ["EpochView", "QGANConfig", "TrainingResult", "evaluate", "make_grid", "resolve_target", "train"]
+__all__ = ["EpochView", "QGANConfig", "TrainingResult", "build_models", "evaluate", "make_grid", "resolve_target", "train"]
 
 GRID_MARGIN = 1.0  # beyond the target's samples, so the generator's tails are seen
 VACUUM_REACH = 3.0  # the vacuum's x density (std 1 at hbar = 2) stays on the grid from the first step
@@ -47,6 +47,7 @@ class QGANConfig:
     batch_size: int = 64
     g_lr: float = 0.02
     d_lr: float = 0.002
+    lr_final: float = 0.1
     n_critic: int = 5
     gp_weight: float = 10.0
     norm_weight: float = 10.0
@@ -102,7 +103,8 @@ def make_grid(target: Target, points: int | None, seed: int) -> Grid:
     return Grid(low, high, points, target.dim)
 
 
-def _build(config: QGANConfig, target: Target) -> tuple[QuantumGenerator, Critic]:
+def build_models(config: QGANConfig, target: Target) -> tuple[QuantumGenerator, Critic]:
+    """The untrained generator and critic of ``config`` (seeded: the same config, the same weights)."""
     modes = target.dim if config.modes is None else config.modes
     if modes < target.dim:
         raise InputError(f"--modes {modes}: fewer than the target's {target.dim} coordinates (one output mode each)")
@@ -197,6 +199,15 @@ def _run_epoch(parts: tuple, config: QGANConfig, rng: torch.Generator, epoch: in
     return {**{key: value / config.steps_per_epoch for key, value in sums.items()}, "lost_norm": lost_norm}
 
 
+def _set_learning_rates(optimizers: dict[torch.optim.Optimizer, float], config: QGANConfig, epoch: int) -> None:
+    """Linear decay from each base rate to ``lr_final`` times it at the last epoch, so the generator settles
+    instead of circling the target at the step size (a function of the epoch alone: nothing to checkpoint)."""
+    progress = (epoch - 1) / max(config.epochs - 1, 1)
+    for optimizer, base in optimizers.items():
+        for group in optimizer.param_groups:
+            group["lr"] = base * (1 - (1 - config.lr_final) * progress)
+
+
 def _check(config: QGANConfig) -> None:
     for name in ("layers", "cutoff", "epochs", "steps_per_epoch", "batch_size", "n_critic", "critic_hidden",
                  "eval_samples", "plot_every"):
@@ -205,6 +216,8 @@ def _check(config: QGANConfig) -> None:
     for name in ("g_lr", "d_lr"):
         if not getattr(config, name) > 0:
             raise InputError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be positive")
+    if not 0 < config.lr_final <= 1:
+        raise InputError(f"--lr-final {config.lr_final}: must be in (0, 1] (a fraction of the base learning rates)")
     for name in ("gp_weight", "norm_weight"):
         if not getattr(config, name) >= 0:
             raise InputError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be zero or positive")
@@ -219,7 +232,7 @@ def train(config: QGANConfig, out: Path | str, *, resume: bool = False, on_step:
     """
     _check(config)
     target = resolve_target(config)
-    generator, critic = _build(config, target)
+    generator, critic = build_models(config, target)
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=(0.5, 0.9))
     d_optimizer = torch.optim.Adam(critic.parameters(), lr=config.d_lr, betas=(0.5, 0.9))
     run = RunDir(out, config.record(), resume, may_change=("epochs", "plot_every"))
@@ -234,6 +247,7 @@ def train(config: QGANConfig, out: Path | str, *, resume: bool = False, on_step:
     try:
         for epoch in range(run.epochs_done + 1, config.epochs + 1):
             started = time.perf_counter()
+            _set_learning_rates({g_optimizer: config.g_lr, d_optimizer: config.d_lr}, config, epoch)
             row = {"epoch": epoch, **_run_epoch(parts, config, rng, epoch, on_step)}
             metrics, generated = evaluate(generator, target, reference, epoch, config.seed)
             row.update(metrics, seconds=round(time.perf_counter() - started, 3))
