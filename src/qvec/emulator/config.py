@@ -6,10 +6,16 @@ from dataclasses import dataclass, field, fields
 
 from qvec.errors import InputError
 
-__all__ = ["Faults", "EmulatorConfig", "MAX_QUBITS"]
+__all__ = ["Faults", "EmulatorConfig", "MAX_QUBITS", "ENDPOINTS"]
 
 # The widest job the emulator will simulate (2**29 complex128 amplitudes are 8 GiB).
 MAX_QUBITS = 29
+# The API's endpoints as fault injection names them (``Faults.endpoints``): method and path template.
+ENDPOINTS = (
+    "POST /jobs", "GET /jobs", "DELETE /jobs", "PUT /jobs/status/cancel", "GET /jobs/{id}", "DELETE /jobs/{id}",
+    "PUT /jobs/{id}/status/cancel", "GET /jobs/{id}/results/probabilities",
+    "GET /jobs/{id}/results/probabilities/aggregated", "GET /backends", "GET /backends/{name}",
+)
 
 
 def _check_rate(name: str, value: float) -> None:
@@ -53,8 +59,17 @@ class Faults:
     - ``drop_rate``: the connection is dropped before any processing;
     - ``slow_rate``: processed, and the answer held back ``slow_seconds``;
     - ``lost_answer_rate``: ``POST /jobs`` creates the job, then the connection drops;
+    - ``truncate_rate``: processed, and a success answer's JSON body cut in half;
+    - ``missing_result_rate``, ``empty_result_rate``, ``unnormalized_result_rate``: a job's results
+      answer lacks one entry (an aggregated answer one circuit's result, a plain one a basis state),
+      holds an empty result for one circuit, or one circuit's probabilities halved (the same for every
+      fetch of that job);
     - ``fail_rate``: a job fails (``failure.code`` ``EmulatorInjectedFailure``);
     - ``stuck_rate``: a job starts and never finishes (until canceled).
+
+    The request faults hit only the ``endpoints`` named (all of them when empty), and each endpoint
+    draws from its own generator seeded by ``seed`` and its name, so that which of its requests are
+    hit does not depend on how many requests other endpoints got.
     """
 
     seed: int = 0
@@ -64,10 +79,15 @@ class Faults:
     slow_rate: float = 0.0
     slow_seconds: float = 1.0
     lost_answer_rate: float = 0.0
+    truncate_rate: float = 0.0
+    missing_result_rate: float = 0.0
+    empty_result_rate: float = 0.0
+    unnormalized_result_rate: float = 0.0
     fail_rate: float = 0.0
     stuck_rate: float = 0.0
     retry_after: float = 0.1
     error_statuses: tuple[int, ...] = (502, 503, 504, 520, 521, 522, 523, 524, 525, 526, 527, 528, 529)
+    endpoints: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -78,6 +98,8 @@ class Faults:
                 raise InputError(f"{name} must not be negative, got {getattr(self, name)!r}")
         if not self.error_statuses or not all(500 <= s <= 599 for s in self.error_statuses):
             raise InputError(f"error_statuses must be 5xx codes, got {self.error_statuses!r}")
+        if not isinstance(self.endpoints, tuple) or any(e not in ENDPOINTS for e in self.endpoints):
+            raise InputError(f"endpoints must be a tuple of {', '.join(ENDPOINTS)}; got {self.endpoints!r}")
 
 
 @dataclass(frozen=True)

@@ -302,3 +302,24 @@ def test_the_lookup_skips_child_jobs():
 ])
 def test_job_times_are_parsed_from_the_documented_fields(job, expected):
     assert job_created_at(job) == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_a_success_answer_cut_short_is_asked_for_again_and_a_post_is_looked_up_first():
+    def truncated_once(request, n):
+        if n == 1:
+            return httpx.Response(200 if request.method == "GET" else 201, content=b'{"id": "j", "sta')
+        if request.method == "GET" and request.url.path.endswith("/jobs") and "ids" not in request.url.params:
+            return httpx.Response(200, json={"jobs": [{"id": "found", "metadata": {IDEMPOTENCY_FIELD: "k1"}}],
+                                             "next": None})
+        return httpx.Response(200, json={"id": "j", "status": "completed"})
+
+    job, seen = run(truncated_once, lambda client: client.get_job("j"))
+    assert job == {"id": "j", "status": "completed"} and len(seen) == 2
+    job, seen = run(truncated_once, lambda client: client.create_job({"input": {}}, "k1", 0.0))
+    assert job["id"] == "found" and [r.method for r in seen] == ["POST", "GET"]  # adopted, never sent twice
+
+
+def test_a_success_answer_that_is_never_json_fails_after_the_retries():
+    with pytest.raises(RequestError, match="answered 200 with a body that is not JSON") as info:
+        run(lambda request, n: httpx.Response(200, content=b"<html>"), lambda client: client.get_job("j"))
+    assert info.value.status_code == 200

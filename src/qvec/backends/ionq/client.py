@@ -50,6 +50,7 @@ _WARN_FROM_ATTEMPT = 3
 _TIME_FIELDS = ("request", "submitted_at", "created_at", "created")
 
 Recover = Callable[[], Awaitable[Any]]
+_RETRY = object()  # what ``_decode`` answers for an answer worth asking again for
 
 
 def _quiet_transport_logs() -> None:
@@ -187,13 +188,15 @@ class IonQClient:
                 reason, retry_after = self._describe(outcome), None
             else:
                 self._reached = True
+                answer = self._decode(outcome, method, last=failures["status"] + 1 >= self.retry.max_attempts)
+                if answer is not _RETRY:
+                    return answer
                 status = outcome.status_code
-                if status not in RETRYABLE_STATUS or failures["status"] + 1 >= self.retry.max_attempts:
-                    return self._decode(outcome, method)
                 failures["status"] += 1
                 if status == 429:
                     self.rate.throttled()
-                attempt, reason, retry_after = failures["status"], f"HTTP {status}", _retry_after(outcome)
+                reason = f"HTTP {status}" + (" with a body that is not JSON" if status < 400 else "")
+                attempt, retry_after = failures["status"], _retry_after(outcome)
                 ambiguous = status != 429
             await self._pause(request, attempt, reason, retry_after)
             if ambiguous and recover is not None:
@@ -270,22 +273,27 @@ class IonQClient:
                                  f"{attempts} attempt(s) over {time.monotonic() - started:.1f} s, and looking the "
                                  f"job up by its idempotency key failed too ({exc})", maybe_sent=True) from None
 
-    def _decode(self, response: httpx.Response, method: str) -> Any:
-        """The JSON of a success answer; the mapped exception of an error answer."""
+    def _decode(self, response: httpx.Response, method: str, *, last: bool) -> Any:
+        """The JSON of a success answer; ``_RETRY`` unless ``last`` for an answer worth asking again for (a
+        retryable status, or a success whose body is not JSON: cut short on its way); else the mapped exception."""
         path = response.request.url.path
         status = response.status_code
+        if status < 400:
+            try:
+                return response.json() if response.content else {}
+            except ValueError:
+                if not last:
+                    return _RETRY
+                raise RequestError(f"{method} {path} answered {status} with a body that is not JSON", method=method,
+                                   path=path, status_code=status) from None
+        if status in RETRYABLE_STATUS and not last:
+            return _RETRY
         if status in (401, 403):
             raise AuthenticationError(f"the IonQ API rejected the API key ({status} on {method} {path}); "
                                       "check IONQ_API_KEY or the api_key argument")
-        if status >= 400:
-            message = self.settings.redact(_server_message(response)) + self._hint(method, path, status)
-            raise RequestError(f"{method} {path} failed with {status}: {message}", method=method, path=path,
-                               status_code=status)
-        try:
-            return response.json() if response.content else {}
-        except ValueError as exc:
-            raise RequestError(f"{method} {path} answered {status} with a body that is not JSON", method=method,
-                               path=path, status_code=status) from exc
+        message = self.settings.redact(_server_message(response)) + self._hint(method, path, status)
+        raise RequestError(f"{method} {path} failed with {status}: {message}", method=method, path=path,
+                           status_code=status)
 
     def _hint(self, method: str, path: str, status: int) -> str:
         """What a 404 on job creation most likely means: a base URL without the API version."""
