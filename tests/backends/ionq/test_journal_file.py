@@ -16,6 +16,7 @@ import platformdirs
 import pytest
 
 import qvec
+from qvec.backends.ionq import journal_file
 from qvec.backends.ionq.journal import JobJournal
 from qvec.backends.ionq.journal_file import DEFAULT_JOURNAL, JournalError, journal_path
 from qvec.backends.ionq.runner import JobUnit
@@ -156,3 +157,19 @@ def test_the_journal_is_created_with_mode_0600_in_a_private_directory(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.parent.stat().st_mode & 0o777 == 0o700
     assert os.path.getsize(path) > 0
+
+
+def test_a_journal_another_process_created_meanwhile_is_opened_not_refused(tmp_path, monkeypatch):
+    """Two processes open a new file at once: the second sees an empty file, waits for the first's schema
+    transaction, and must then accept the journal the first created."""
+    path = tmp_path / "journal.sqlite"
+    JobJournal(path).close()
+    real, calls = journal_file._identity, []
+
+    def empty_at_first_look(db):
+        calls.append(db)
+        return (0, 0) if len(calls) == 1 else real(db)
+
+    monkeypatch.setattr(journal_file, "_identity", empty_at_first_look)
+    JobJournal(path).close()
+    assert len(calls) == 2

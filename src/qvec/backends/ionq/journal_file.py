@@ -159,6 +159,9 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
             for statement in _SCHEMA_STATEMENTS:
                 db.execute(statement)
             db.execute("COMMIT")
+        elif (app_id, version) == (APPLICATION_ID, SCHEMA_VERSION):
+            db.execute("ROLLBACK")
+            return
         else:
             db.execute("ROLLBACK")
             _refuse(path, app_id, version)
