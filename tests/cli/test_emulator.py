@@ -85,7 +85,7 @@ def test_memory_budget_and_result_keeping_flags_reach_the_server(tmp_path):
             body = {"input": {"qubits": qubits, "circuit": [{"gate": "h", "targets": [0]}]}}
             return httpx.post(f"{url}/jobs", json=body, headers=key, timeout=60)
 
-        assert post(14).status_code == 400  # 80 * 2**14 bytes at its largest: over 1 MiB
+        assert post(14).status_code == 400  # 112 * 2**14 bytes at its largest: over 1 MiB
         job_id = post(2).json()["id"]
         while (status := httpx.get(f"{url}/jobs/{job_id}", headers=key, timeout=60).json()["status"]) != "completed":
             assert status in ("submitted", "ready", "started")

@@ -91,10 +91,10 @@ def test_other_clients_are_answered_while_a_job_simulates(api, monkeypatch):
     assert wait_done(api, job_id)["status"] == "completed"
 
 
-# An exact one-circuit job of n qubits may take 80 * 2**n bytes: one row being simulated (64 bytes per
+# An exact one-circuit job of n qubits may take 112 * 2**n bytes: one row being simulated (96 bytes per
 # amplitude) and its result with every state kept (16 bytes per entry).
 def test_a_job_larger_than_the_memory_budget_is_refused_before_it_runs(start_emulator):
-    emulator = start_emulator(memory_budget=80 * 2**12 - 1, max_qubits=16)
+    emulator = start_emulator(memory_budget=112 * 2**12 - 1, max_qubits=16)
     with client(emulator) as api:
         answer = api.post("jobs", json=job_body(UNIFORM_12, qubits=12))
         assert answer.status_code == 400 and "memory budget" in answer.json()["message"]
@@ -104,14 +104,14 @@ def test_a_job_larger_than_the_memory_budget_is_refused_before_it_runs(start_emu
 
 
 def test_sampled_results_are_budgeted_by_their_shots(start_emulator):
-    emulator = start_emulator(memory_budget=80 * 2**12 - 1, max_qubits=16)
-    with client(emulator) as api:  # 12 qubits, 100 shots: 64 * 2**12 + 16 * 100 bytes
+    emulator = start_emulator(memory_budget=112 * 2**12 - 1, max_qubits=16)
+    with client(emulator) as api:  # 12 qubits, 100 shots: 96 * 2**12 + 16 * 100 bytes
         assert api.post("jobs", json=job_body(UNIFORM_12, qubits=12, backend="qpu.aria-1")).status_code == 201
 
 
 def test_work_that_does_not_fit_now_is_answered_503_until_memory_is_released(start_emulator):
     from qvec.emulator import Faults
-    emulator = start_emulator(memory_budget=80 * 2**12 + 79, max_qubits=16, faults=Faults(stuck_rate=1.0))
+    emulator = start_emulator(memory_budget=112 * 2**12 + 111, max_qubits=16, faults=Faults(stuck_rate=1.0))
     with client(emulator) as api:
         first = api.post("jobs", json=job_body(UNIFORM_12, qubits=12)).json()["id"]
         busy = api.post("jobs", json=job_body())

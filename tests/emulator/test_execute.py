@@ -1,5 +1,6 @@
 """The emulator's execution: every circuit of a job gets its own, complete result (dense numpy reference)."""
 
+import json
 import math
 import random
 
@@ -131,3 +132,36 @@ def test_every_child_of_random_packed_jobs_is_complete_and_right(api, backend):
             measured[[int(key) for key in result]] = list(result.values())
             tolerance = 1e-9 if backend == "simulator" else 6 * np.sqrt(np.clip(reference * (1 - reference), 0, None) / 4000) + 1e-9
             assert bool((np.abs(measured - reference) <= tolerance).all()), (gates, measured, reference)
+
+
+def test_a_sparse_result_is_written_as_json_dumps_writes_the_dict(monkeypatch):
+    monkeypatch.setattr(execute, "_JSON_PIECE", 3)  # several pieces
+    rng = torch.Generator().manual_seed(1)
+    row = torch.rand(64, generator=rng, dtype=torch.float64) * (torch.rand(64, generator=rng) < 0.5)
+    row = row / row.sum()
+    answer = distribution(row)
+    as_dict = {str(i): float(row[i]) for i in range(64) if row[i] > 0}
+    assert "".join(answer.json_pieces()) == json.dumps(as_dict)
+    assert dict(answer) == as_dict and len(answer) == len(as_dict) and answer.nbytes == 16 * len(as_dict)
+    missing = next(str(i) for i in range(64) if row[i] == 0)
+    assert missing not in answer and "x" not in answer and answer.get(missing) is None
+
+
+def test_the_memory_bound_counts_one_chunk_and_every_result_at_its_largest():
+    assert execute.job_bytes(12, 1, 2**12) == 96 * 2**12 + 16 * 2**12
+    assert execute.job_bytes(12, 3, 100) == 3 * 96 * 2**12 + 3 * 16 * 100
+    rows = execute._CHUNK_BYTES // (2**20 * 8)  # 8 rows of 20 qubits per chunk
+    assert execute.job_bytes(20, 50, 2**20) == rows * 96 * 2**20 + 50 * 16 * 2**20
+
+
+def test_a_canceled_job_stops_at_the_next_chunk(monkeypatch):
+    monkeypatch.setattr(execute, "_CHUNK_BYTES", 2 * 4 * 8)  # two 2-qubit rows per chunk
+    chunks = []
+
+    def canceled():
+        chunks.append(1)
+        return len(chunks) > 2
+
+    with pytest.raises(execute.JobCanceled):
+        distributions(circuits(*[rx(0.1 * i) for i in range(10)]), canceled=canceled)
+    assert len(chunks) == 3

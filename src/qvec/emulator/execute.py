@@ -14,11 +14,7 @@ from qvec import sim
 from qvec.circuit import Circuit
 from qvec.errors import BackendError
 
-class JobCanceled(BackendError):
-    """A job stopped between chunks because it was canceled."""
-
-
-__all__ = ["SparseDistribution", "distributions", "estimated_probabilities", "distribution", "job_bytes"]
+__all__ = ["SparseDistribution", "JobCanceled", "distributions", "estimated_probabilities", "distribution", "job_bytes"]
 
 # Probabilities below this are left out of an answer (the API omits zero entries).
 _ZERO = 1e-14
@@ -26,13 +22,19 @@ _ZERO = 1e-14
 _NORMALIZATION_TOLERANCE = 1e-9
 # Dense probabilities (float64) one batch of a job may hold at once; wider circuits run in smaller batches.
 _CHUNK_BYTES = 64 * 2**20
-# Bytes per amplitude while a batch is simulated: the complex128 state, the next gate's output and the
-# float64 probabilities (16 + 16 + 8), rounded up for torch's temporaries.
-_WORKING_BYTES_PER_AMPLITUDE = 64
+# Bytes per amplitude while a batch is simulated: the complex128 state, the next gate's output, the float64
+# probabilities and the sparse conversion's masks and indices, with torch's temporaries. Peak RSS growth
+# measured for 1-8 random circuits of 20-22 qubits and 200 of 16 stayed under this (at most 75 B per
+# amplitude of a chunk beside the results), except a first call's ~100 MiB of one-time set-up.
+_WORKING_BYTES_PER_AMPLITUDE = 96
 # Bytes per kept (non-zero) entry of a stored result: an int64 basis state and a float64 probability.
 _RESULT_BYTES_PER_ENTRY = 16
 # Entries written per piece of a streamed JSON answer.
 _JSON_PIECE = 2**16
+
+
+class JobCanceled(BackendError):
+    """A job stopped between chunks because it was canceled."""
 
 
 class SparseDistribution(Mapping[str, float]):
