@@ -68,7 +68,10 @@ def test_mode_coverage_counts_modes_that_get_their_share() -> None:
     assert (coverage.covered, coverage.total, coverage.on_target) == (2, 4, 1.0)
     assert mode_coverage(target.sample(4000, rng), target).covered == 4
     far = torch.full((100, 2), 10.0, dtype=torch.float64)
-    assert mode_coverage(far, target).on_target == 0.0
+    assert (mode_coverage(far, target).covered, mode_coverage(far, target).on_target) == (0, 0.0)
+    # one mode hit by 10 on-target points, the rest far away: covered 1, on target 10%
+    one = torch.cat([centers[:1].expand(10, 2), far[:90]])
+    assert (mode_coverage(one, target).covered, mode_coverage(one, target).on_target) == (1, 0.1)
 
 
 def test_ring_coverage_counts_angular_sectors() -> None:

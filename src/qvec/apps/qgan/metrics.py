@@ -15,7 +15,7 @@ __all__ = ["ModeCoverage", "mode_coverage", "sliced_wasserstein", "wasserstein_1
 PROJECTIONS = 128  # directions of the sliced distance: its spread over seeds is below 1% of its value at this count
 PROJECTION_SEED = 0  # the same directions every epoch and every run, so values compare
 ON_TARGET_WIDTHS = 3.0  # a sample within 3 standard deviations of a mode (or of the ring) is on target
-COVERED_SHARE = 0.5  # a mode is covered if it gets at least half the share of samples the target gives it
+COVERED_SHARE = 0.5  # a mode is covered if it gets at least half its fair share of the on-target samples
 
 
 def wasserstein_1d(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -69,7 +69,8 @@ def mode_coverage(samples: torch.Tensor, target: Target) -> ModeCoverage | None:
     """Coverage of a mixture's modes or a ring's sectors by ``samples`` ``[n, d]``; None for other targets.
 
     A sample is on target within ``ON_TARGET_WIDTHS`` standard deviations of its nearest mode (or of the ring's
-    radius); a mode or sector is covered if its on-target samples are at least ``COVERED_SHARE`` of its due share.
+    radius); a mode or sector is covered if it holds at least ``COVERED_SHARE`` of its fair share (1 / modes) of
+    the on-target samples. Coverage says which modes the generator reaches, ``on_target`` how sharply.
     """
     samples = samples.to(torch.float64)
     if target.centers:
@@ -86,6 +87,6 @@ def mode_coverage(samples: torch.Tensor, target: Target) -> ModeCoverage | None:
         return None
     on_target = distance < ON_TARGET_WIDTHS * target.width
     counts = torch.bincount(which[on_target], minlength=total)
-    covered = int((counts >= COVERED_SHARE * samples.shape[0] / total).sum())
+    covered = int(((counts > 0) & (counts >= COVERED_SHARE * int(on_target.sum()) / total)).sum())
     return ModeCoverage(covered, total, float(on_target.double().mean()))
 
