@@ -148,3 +148,90 @@ def remote(latency: float, capacity: int, circuits: int, many: int, fault_rate: 
     console.print(table)
     write_results(outcomes, bench, Path(output))
     console.print(f"wrote {output}")
+
+
+PEER_DISTRIBUTIONS = ("pennylane", "tensorcircuit-ng", "jax", "jaxlib", "piquasso")
+
+
+def _engine_options(batches: str, output: str):
+    """The options ``qubit`` and ``cv`` share."""
+    def decorate(function):
+        for option in reversed([
+            click.option("--batches", default=batches, show_default=True, callback=_int_list, help="Batch sizes B."),
+            click.option("--dtype", type=click.Choice(["complex64", "complex128"]), default="complex64",
+                         show_default=True, help="qvec's state precision."),
+            click.option("--compare", is_flag=True, help="Also run the peers installed (the bench extra)."),
+            click.option("--min-seconds", default=0.5, show_default=True, type=click.FloatRange(min=0.0),
+                         help="Least time of one timed run."),
+            click.option("--repeats", default=3, show_default=True, type=click.IntRange(min=1),
+                         help="Timed runs per configuration (median reported)."),
+            click.option("--torch-threads", default=1, show_default=True, type=click.IntRange(min=1),
+                         help=TORCH_THREADS_HELP),
+            click.option("--timeout", default=600, show_default=True, type=click.IntRange(min=1),
+                         help="Seconds one configuration may take (a peer's compile included)."),
+            click.option("--output", default=output, show_default=True, type=click.Path(dir_okay=False)),
+            click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write a PNG plot here."),
+        ]):
+            function = option(function)
+        return function
+    return decorate
+
+
+def _run_engines(workload, engines: list[str], batches: list[int], min_seconds: float, repeats: int,
+                 torch_threads: int, timeout: int, sf_python: str | None, output: str, plot: str | None) -> None:
+    from qvec.bench import engines as bench
+    from qvec.bench.record import LoadWatch, command_line, write_record
+
+    load, line, console = LoadWatch(), command_line(click.get_current_context()), _console()
+
+    def report(row: dict) -> None:
+        figure = f"{row['samples_per_s']:12,.1f} samples/s" if "samples_per_s" in row else \
+            (row.get("skipped") or row.get("error", ""))
+        console.print(f"  {row['engine']:<16} B = {row['batch']:<5} {figure}", highlight=False, markup=False)
+
+    rows = bench.run_engines(engines, workload, batches, min_seconds, repeats, torch_threads, timeout, sf_python, report)
+    console.print(bench.table(rows, workload.label + ": forward + backward", workload.dtype))
+    write_record(Path(output), f"engines: {workload.label}", line, load, PEER_DISTRIBUTIONS, torch_threads=torch_threads,
+                 workload=workload.as_dict(), results=rows,
+                 ratios=[{"engine": e, "batch": b, "qvec_over_engine": round(v, 3)}
+                         for (e, b), v in bench.ratios(rows).items()])
+    if plot:
+        from qvec.bench.plots import plot_rates
+
+        series = {f"{e} ({next(r.get('precision', '') for r in rows if r['engine'] == e)})":
+                  [(r["batch"], r["samples_per_s"]) for r in rows if r["engine"] == e and "samples_per_s" in r]
+                  for e in engines}
+        plot_rates({workload.label: series}, "forward + backward samples/s", Path(plot))
+        console.print(f"wrote {plot}")
+    console.print(f"wrote {output}\nreproduce: {line}", highlight=False, markup=False, soft_wrap=True)
+
+
+@command.command("qubit")
+@click.option("--qubits", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option("--layers", default=4, show_default=True, type=click.IntRange(min=1))
+@_engine_options("1,16,256,4096", "bench/results/bench_qubit.json")
+def qubit(qubits: int, layers: int, batches: list[int], dtype: str, compare: bool, min_seconds: float, repeats: int,
+          torch_threads: int, timeout: int, output: str, plot: str | None) -> None:
+    """QuantumLayer on the standard circuit; with --compare PennyLane default.qubit and TensorCircuit-NG (JAX)."""
+    from qvec.bench.workloads import qubit_workload
+
+    engines = ["qvec", *(["pennylane", "tensorcircuit"] if compare else [])]
+    _run_engines(qubit_workload(qubits, layers, dtype), engines, batches, min_seconds, repeats, torch_threads,
+                 timeout, None, output, plot)
+
+
+@command.command("cv")
+@click.option("--modes", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("--cutoff", default=8, show_default=True, type=click.IntRange(min=2))
+@click.option("--layers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("--sf-python", default=None, type=click.Path(dir_okay=False),
+              help="An interpreter whose environment has Strawberry Fields (run apart, never imported here).")
+@_engine_options("1,8,32,1024", "bench/results/bench_cv.json")
+def cv(modes: int, cutoff: int, layers: int, sf_python: str | None, batches: list[int], dtype: str, compare: bool,
+       min_seconds: float, repeats: int, torch_threads: int, timeout: int, output: str, plot: str | None) -> None:
+    """PhotonicLayer on the CV-GAN generator; with --compare Piquasso (JAX) and Strawberry Fields (--sf-python)."""
+    from qvec.bench.workloads import gan_workload
+
+    engines = ["qvec", *(["piquasso", "strawberryfields"] if compare else [])]
+    _run_engines(gan_workload(modes, cutoff, layers, dtype), engines, batches, min_seconds, repeats, torch_threads,
+                 timeout, sf_python, output, plot)

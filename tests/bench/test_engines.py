@@ -1,0 +1,117 @@
+"""qvec.bench.engines and peers: the peers compute qvec's values on the same circuit; missing peers are skipped.
+
+Times are recorded, never asserted.
+"""
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from qvec.bench import engines
+from qvec.bench.engines import engine_run, ratios
+from qvec.bench.workloads import gan_workload, qubit_workload
+from qvec.cli.bench import command
+
+QUBITS = qubit_workload(3, 2)
+PHOTONS = gan_workload(2, 6, 1)
+
+
+def _dense_standard_circuit(workload, x, weights):
+    """<Z_q> of the standard circuit from dense 2**n matrices in float64 (qubit 0 the least significant bit)."""
+    n = workload.size
+    rotation = {"rx": lambda t: np.array([[np.cos(t / 2), -1j * np.sin(t / 2)], [-1j * np.sin(t / 2), np.cos(t / 2)]]),
+                "ry": lambda t: np.array([[np.cos(t / 2), -np.sin(t / 2)], [np.sin(t / 2), np.cos(t / 2)]]),
+                "rz": lambda t: np.diag([np.exp(-0.5j * t), np.exp(0.5j * t)])}
+    bits = (np.arange(2**n)[:, None] >> np.arange(n)) & 1
+
+    def on(q, matrix):
+        full = np.eye(1)
+        for wire in reversed(range(n)):
+            full = np.kron(full, matrix if wire == q else np.eye(2))
+        return full
+
+    def cnot(control, target):
+        flipped = np.arange(2**n) ^ (bits[:, control] << target)
+        return np.eye(2**n)[flipped].T
+
+    w = weights.reshape(workload.layers, n, 3)
+    values = []
+    for row in x:
+        state = np.zeros(2**n, complex)
+        state[0] = 1
+        for q in range(n):
+            state = on(q, rotation["ry"](row[q])) @ state
+        for layer in range(workload.layers):
+            for q in range(n):
+                for k, gate in enumerate(("rx", "ry", "rz")):
+                    state = on(q, rotation[gate](w[layer, q, k])) @ state
+            for q in range(n):
+                state = cnot(q, (q + 1) % n) @ state
+        values.append([(np.abs(state) ** 2 * (1 - 2 * bits[:, q])).sum() for q in range(n)])
+    return np.array(values)
+
+
+def test_qvec_step_values_match_a_dense_reference():
+    x, weights = QUBITS.inputs(4).double().numpy(), QUBITS.layer().weights.detach().double().numpy()
+    assert np.allclose(engine_run("qvec", QUBITS, 4).values(), _dense_standard_circuit(QUBITS, x, weights), atol=1e-5)
+
+
+@pytest.mark.parametrize("peer", ["pennylane", "tensorcircuit"])
+def test_qubit_peers_agree_with_qvec(peer):
+    pytest.importorskip(engines.PEER_PACKAGES[peer][0])
+    run = engine_run(peer, QUBITS, 4)
+    assert np.allclose(run.values(), engine_run("qvec", QUBITS, 4).values(), atol=1e-5)
+    run.step()  # the timed step runs (forward and backward)
+
+
+def test_piquasso_agrees_with_qvec_on_the_gan_generator():
+    pytest.importorskip("piquasso")
+    # Piquasso's cutoff bounds the total photon number, qvec's each mode's: they differ by the truncated tail only
+    assert np.allclose(engine_run("piquasso", PHOTONS, 3).values(), engine_run("qvec", PHOTONS, 3).values(), atol=1e-3)
+
+
+def test_ratios_name_each_peer_and_batch():
+    rows = [{"engine": "qvec", "batch": 1, "samples_per_s": 300.0}, {"engine": "pennylane", "batch": 1, "samples_per_s": 100.0},
+            {"engine": "tensorcircuit", "batch": 1, "skipped": "skipped: not installed"}]
+    assert ratios(rows) == {("pennylane", 1): 3.0}
+
+
+def _pretend_missing(monkeypatch, *modules):
+    real = engines.find_spec
+    monkeypatch.setattr(engines, "find_spec", lambda name: None if name in modules else real(name))
+
+
+def test_qubit_compare_skips_peers_that_are_not_installed(monkeypatch, tmp_path):
+    _pretend_missing(monkeypatch, "pennylane", "tensorcircuit")
+    output = tmp_path / "qubit.json"
+    arguments = ["qubit", "--compare", "--qubits", "2", "--layers", "1", "--batches", "1,3", "--min-seconds", "0",
+                 "--repeats", "1", "--output", str(output)]
+    result = CliRunner().invoke(command, arguments)
+    assert result.exit_code == 0, result.output
+    record = json.loads(output.read_text())
+    assert [(r["engine"], r["batch"]) for r in record["results"]] == [
+        (e, b) for b in (1, 3) for e in ("qvec", "pennylane", "tensorcircuit")]
+    qvec = [r for r in record["results"] if r["engine"] == "qvec"]
+    assert all(r["samples_per_s"] > 0 and r["precision"] == "complex64" for r in qvec)
+    assert all("not installed" in r["skipped"] for r in record["results"] if r["engine"] != "qvec")
+    assert {"pennylane", "tensorcircuit-ng", "piquasso"} <= set(record["machine"]["versions"])
+    assert record["command"].startswith("qvec bench qubit --qubits 2 --layers 1 --batches 1,3")
+
+
+def test_cv_runs_strawberry_fields_only_from_the_interpreter_given(monkeypatch, tmp_path):
+    _pretend_missing(monkeypatch, "piquasso")
+    runner, output = CliRunner(), tmp_path / "cv.json"
+    base = ["cv", "--compare", "--cutoff", "4", "--layers", "1", "--batches", "2", "--min-seconds", "0", "--repeats", "1",
+            "--output", str(output)]
+    result = runner.invoke(command, base)
+    assert result.exit_code == 0, result.output
+    rows = {r["engine"]: r for r in json.loads(output.read_text())["results"]}
+    assert rows["qvec"]["samples_per_s"] > 0 and "--sf-python not given" in rows["strawberryfields"]["skipped"]
+    # this environment has no Strawberry Fields: the separate interpreter's failure is reported, not hidden
+    result = runner.invoke(command, [*base, "--sf-python", sys.executable])
+    assert result.exit_code == 0, result.output
+    rows = {r["engine"]: r for r in json.loads(output.read_text())["results"]}
+    assert "strawberryfields" in rows["strawberryfields"]["error"] and "samples_per_s" not in rows["strawberryfields"]
