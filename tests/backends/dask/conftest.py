@@ -3,10 +3,14 @@
 import pytest
 from distributed import Client, LocalCluster
 
+# Its HTTP server (health checks) on a free port of 127.0.0.1, no dashboard pages.
+NO_DASHBOARD = {"dashboard": False}
+
 
 @pytest.fixture(scope="module")
 def client():
     """A client of a two-process ``LocalCluster`` (no dashboard), closed after the module."""
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster, set_as_default=False) as connected:
+                      dashboard_address="127.0.0.1:0", scheduler_kwargs=NO_DASHBOARD) as cluster, \
+            Client(cluster, set_as_default=False) as connected:
         yield connected

@@ -125,6 +125,27 @@ def test_samples_come_back_in_row_order_and_a_seed_repeats_them(client):
     assert torch.equal(first, again)
 
 
+def test_the_circuit_is_scattered_to_every_worker_once_not_per_shard_or_per_batch(client, monkeypatch):
+    scatters = []
+    original = client.scatter
+
+    def counting(data, **options):
+        scatters.append(options.get("broadcast"))
+        return original(data, **options)
+
+    monkeypatch.setattr(client, "scatter", counting)
+    backend = DaskBackend(client, shard_size=2)
+    c = qvec.Circuit(1)
+    c.rx(0, "t")
+    t = torch.linspace(0, 1, 8, dtype=torch.float64)
+    for _ in range(2):  # two batches of four shards each
+        torch.testing.assert_close(c.expval("Z0", params={"t": t}, backend=backend, dtype=F64), torch.cos(t)[:, None])
+    c.ry(0, 0.5)  # a changed circuit travels again
+    torch.testing.assert_close(c.expval("Z0", params={"t": t}, backend=backend, dtype=F64),
+                               (torch.cos(t) * math.cos(0.5))[:, None])
+    assert scatters == [True, True]
+
+
 def test_a_lost_worker_costs_no_row_and_repeats_none(client, tmp_path):
     """The first shard kills its worker process mid-batch; Dask reruns it and every row comes back once."""
     marker, log = tmp_path / "killed", tmp_path / "runs.log"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 import warnings
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -72,6 +73,10 @@ class DaskBackend(RunsQubitBatches, RunsPhotonicBatches, DifferentiatesNatively)
             raise InputError(f"worker_timeout_s must be positive, got {worker_timeout_s!r}")
         self.client, self.inner, self.shard_size = client, inner, shard_size
         self.device, self.worker_timeout_s = device, float(worker_timeout_s)
+        self._local, self._local_photonic = LocalBackend(), LocalPhotonicBackend()
+        # The last circuit's template on the cluster: a training loop ships its circuit once, and the workers
+        # keep one unpickled circuit, so that their engine's plan cache (keyed by the object) hits.
+        self._scattered: tuple[weakref.ref, tuple, distributed.Future] | None = None
 
     # -- the backend protocol ---------------------------------------------------------------
     def probs(self, circuit: Any, params: Params, *, dtype: torch.dtype = torch.complex64,
@@ -111,14 +116,14 @@ class DaskBackend(RunsQubitBatches, RunsPhotonicBatches, DifferentiatesNatively)
         inner = self._inner(photonic)
         worker_device = self.device if self.device is not None else device
         calls = self._calls(Call(method, before_params, {**options, "device": worker_device}), layout)
-        batch = _ShardedBatch(self.client, self._scatter(Template(template, inner)), calls, layout,
+        batch = _ShardedBatch(self.client, self._template_on_cluster(circuit, template, inner), calls, layout,
                               row_bounds(layout.batch_size, self._shard_size(layout.batch_size)), device)
         tensor = _ShardedRun.apply(batch, *tensors) if _records_gradients(tensors) else batch.forward(tensors)
         return (tensor, batch.state) if photonic else tensor
 
     def _inner(self, photonic: bool) -> Any:
         if self.inner is None:
-            return LocalPhotonicBackend() if photonic else LocalBackend()
+            return self._local_photonic if photonic else self._local
         wanted = RunsPhotonicBatches if photonic else RunsQubitBatches
         if not isinstance(self.inner, wanted):
             raise InputError(f"this DaskBackend's inner backend {self.inner!r} does not run "
@@ -152,8 +157,17 @@ class DaskBackend(RunsQubitBatches, RunsPhotonicBatches, DifferentiatesNatively)
                                f"{self.worker_timeout_s:g} s: start workers (dask worker ADDRESS)") from None
         return sum(self.client.nthreads().values())
 
-    def _scatter(self, template: Template) -> distributed.Future:
-        return self.client.scatter(template, broadcast=True, hash=False)
+    def _template_on_cluster(self, circuit: Any, template: Any, inner: Any) -> distributed.Future:
+        """The template scattered to every worker: the one kept from the last batch if it ran ``circuit`` (the
+        same object, as long) on ``inner`` and the cluster still holds it, else a new scatter."""
+        key = (len(circuit), id(inner))
+        if self._scattered is not None:
+            circuit_ref, kept_key, future = self._scattered
+            if circuit_ref() is circuit and kept_key == key and future.status == "finished":
+                return future
+        future = self.client.scatter(Template(template, inner), broadcast=True, hash=False)
+        self._scattered = (weakref.ref(circuit), key, future)
+        return future
 
 
 def _records_gradients(tensors: Sequence[torch.Tensor]) -> bool:
