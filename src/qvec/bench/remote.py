@@ -7,11 +7,8 @@ key, answers per status) belong to it alone; every result is checked against the
 
 from __future__ import annotations
 
-import json
-import platform
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import torch
@@ -21,7 +18,8 @@ from qvec import sim
 from qvec.backends.ionq import IonQBackend, PollPolicy
 from qvec.emulator import Emulator, EmulatorConfig, Faults
 
-__all__ = ["Scenario", "Outcome", "RemoteBenchmark", "bench_circuit", "default_scenarios", "run_scenario"]
+__all__ = ["EpochOutcome", "Outcome", "RemoteBenchmark", "Scenario", "bench_circuit", "default_scenarios", "epoch_model",
+           "report_table", "run_epoch", "run_scenario"]
 
 _KEY = "bench-key"
 # The emulator's jobs finish on a timer: poll it faster than the real service's defaults would.
@@ -154,12 +152,115 @@ def run_benchmark(scenarios: list[Scenario], bench: RemoteBenchmark,
     return outcomes
 
 
-def write_results(outcomes: list[Outcome], bench: RemoteBenchmark, path: Path) -> None:
-    """Write the outcomes and the setting they were measured in as JSON."""
-    record: dict[str, Any] = {
-        "benchmark": "remote", "emulator": asdict(bench), "qubits": QUBITS, "layers": LAYERS,
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "torch": torch.__version__},
-        "results": [{**asdict(o), "gap_s": None if o.gap is None else round(o.gap, 3)} for o in outcomes],
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2) + "\n")
+def results_content(outcomes: list[Outcome], bench: RemoteBenchmark, epoch: EpochOutcome | None) -> dict[str, Any]:
+    """The outcomes, the epoch and the setting they were measured in, for the JSON record."""
+    report = {"circuits": REPORT_CIRCUITS, "sequential_s": REPORT_SEQUENTIAL_S, "threads": REPORT_THREADS,
+              "threads_s": list(REPORT_THREADS_S)}
+    return {"emulator": asdict(bench), "qubits": QUBITS, "layers": LAYERS, "field_report": report,
+            "results": [{**asdict(o), "gap_s": None if o.gap is None else round(o.gap, 3)} for o in outcomes],
+            "epoch": None if epoch is None else {**asdict(epoch), "qubits": EPOCH_QUBITS, "layers": EPOCH_LAYERS,
+                                                 "precision": "complex128"}}
+
+
+# -- a training epoch with parameter-shift gradients ----------------------------------------------
+EPOCH_QUBITS, EPOCH_LAYERS = 4, 1
+EPOCH_LEARNING_RATE = 0.1
+
+
+@dataclass(frozen=True)
+class EpochOutcome:
+    """One epoch of ``samples`` rows in steps of ``batch``: seconds in all and per step, the circuits the gradients
+    need (1 + 2 per weight per row), jobs and requests, the first step's largest gradient gap to local autograd and
+    the weights the epoch ends with."""
+
+    samples: int
+    batch: int
+    steps: int
+    seconds: float
+    seconds_per_step: float
+    circuits_needed: int
+    jobs: int
+    requests: int
+    gradient_max_abs_diff: float
+    final_weights: tuple[float, ...]
+
+
+def epoch_model(backend: Any):
+    """``angle_encoding(4)`` then ``hardware_efficient(4, 1)`` (8 weights), <Z_q> of every qubit, complex128; on a
+    remote backend its gradients are parameter shifts (1 + 2 x 8 circuits per row)."""
+    from qvec.nn import QuantumLayer, angle_encoding, hardware_efficient
+
+    circuit, inputs = angle_encoding(EPOCH_QUBITS)
+    circuit, weights = hardware_efficient(EPOCH_QUBITS, EPOCH_LAYERS, circuit=circuit)
+    return QuantumLayer(circuit, inputs, weights, [f"Z{q}" for q in range(EPOCH_QUBITS)], backend=backend,
+                        diff_method="parameter-shift" if backend is not None else "backprop", seed=0,
+                        dtype=torch.complex128)
+
+
+def _loss(layer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.mse_loss(layer(x), y)
+
+
+def run_epoch(bench: RemoteBenchmark, samples: int, batch: int, seed: int = 0) -> EpochOutcome:
+    """Train the epoch model for one epoch against a fresh emulator (no journal: the service is timed, not the
+    journal's reuse), SGD on an MSE loss; the first step's gradient is checked against local autograd."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.rand(samples, EPOCH_QUBITS, generator=generator, dtype=torch.float64) * torch.pi
+    y = torch.rand(samples, EPOCH_QUBITS, generator=generator, dtype=torch.float64) * 2 - 1
+    with bench.emulator(0.0, seed) as emulator:
+        backend = IonQBackend(api_key=_KEY, base_url=emulator.base_url, env_file=None, progress=False,
+                              poll=EMULATOR_POLL, journal=None)
+        remote, local = epoch_model(backend), epoch_model(None)
+        optimizer = torch.optim.SGD(remote.parameters(), lr=EPOCH_LEARNING_RATE)
+        steps, gap, start = 0, float("nan"), time.perf_counter()
+        for first in range(0, samples, batch):
+            optimizer.zero_grad()
+            _loss(remote, x[first:first + batch], y[first:first + batch]).backward()
+            if steps == 0:
+                _loss(local, x[:batch], y[:batch]).backward()
+                gap = float((remote.weights.grad - local.weights.grad).abs().max())
+            optimizer.step()
+            steps += 1
+        seconds = time.perf_counter() - start
+        counters = emulator.counters()
+    circuits = samples * (1 + 2 * len(remote.weight_names))
+    return EpochOutcome(samples, batch, steps, round(seconds, 3), round(seconds / steps, 3), circuits,
+                        counters["jobs_created"], sum(counters["requests_per_status"].values()), gap,
+                        tuple(remote.weights.detach().tolist()))
+
+
+# -- the IonQ field report beside qvec ---------------------------------------------------------------
+REPORT_CIRCUITS = 20
+REPORT_SEQUENTIAL_S = 60.0  # one circuit at a time, ~3 s each
+REPORT_THREADS = 10
+REPORT_THREADS_S = (6.0, 10.0)  # a thread pool of 10
+
+
+def _report_estimate(circuits: int, latency: float) -> tuple[float, float]:
+    """Seconds the report's two ways would take for ``circuits``: one at a time, and ten at a time (a lower bound:
+    ``latency`` per circuit, nothing else)."""
+    return circuits * latency, -(-circuits // REPORT_THREADS) * latency
+
+
+def report_table(outcomes: list[Outcome], epoch: EpochOutcome | None, latency: float, circuits: int = REPORT_CIRCUITS):
+    """The report's table (before, after, improvement: its batch of 20 circuits) with qvec's measured columns beside
+    it, on the small batch of ``circuits``."""
+    from rich.table import Table
+
+    seconds = {o.strategy: o.seconds for o in outcomes if o.circuits == circuits and not o.fault_rate}
+    grid = Table(title="The IonQ field report beside qvec (est. = the report's way, latency per circuit only)")
+    for header in ("workload", "report sequential", f"report {REPORT_THREADS} threads", "report gain",
+                   "qvec sequential", "qvec threads:10", "qvec packed", "packed vs report's threads"):
+        grid.add_column(header, justify="left" if header == "workload" else "right")
+    low, high = REPORT_THREADS_S
+    cell = lambda key: f"{seconds[key]:.2f} s" if key in seconds else "-"  # noqa: E731
+    versus = f"{low / seconds['packed']:.1f}-{high / seconds['packed']:.1f}x" if "packed" in seconds else "-"
+    grid.add_row(f"batch of {circuits} circuits (report: {REPORT_CIRCUITS})", f"{REPORT_SEQUENTIAL_S:.0f} s", f"{low:.0f}-{high:.0f} s",
+                 f"{REPORT_SEQUENTIAL_S / high:.0f}-{REPORT_SEQUENTIAL_S / low:.0f}x", cell("sequential"),
+                 cell("threads:10"), cell("packed"), versus)
+    if epoch is not None:
+        before, after = _report_estimate(epoch.circuits_needed, latency)
+        grid.add_row(f"epoch: {epoch.samples:,} samples, parameter-shift ({epoch.circuits_needed:,} circuits)",
+                     f"{before:,.0f} s est.", f"{after:,.0f} s est.", f"{before / after:.0f}x est.", "-", "-",
+                     f"{epoch.seconds:,.1f} s ({epoch.steps} steps)", f"{after / epoch.seconds:.1f}x")
+    return grid

@@ -121,18 +121,23 @@ def _row(outcome) -> list[str]:
 @click.option("--repeats", default=5, show_default=True, type=click.IntRange(min=1),
               help="Runs of each packed fault scenario (the slowest is reported).")
 @click.option("--skip-sequential", is_flag=True, help="Leave out the sequential run (latency x circuits seconds).")
+@click.option("--epoch-samples", default=1000, show_default=True, type=click.IntRange(min=0),
+              help="Samples of the training epoch with parameter-shift gradients (0: no epoch).")
+@click.option("--epoch-batch", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Samples per training step of the epoch.")
 @click.option("--output", default="bench/results/remote.json", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write a PNG plot here.")
 def remote(latency: float, capacity: int, circuits: int, many: int, fault_rate: float, repeats: int,
-           skip_sequential: bool, output: str) -> None:
-    """IonQ strategies against the emulator: sequential, threads(10), concurrent, packed; faults; many circuits."""
-    from rich.console import Console
+           skip_sequential: bool, epoch_samples: int, epoch_batch: int, output: str, plot: str | None) -> None:
+    """IonQ strategies against the emulator: sequential, threads(10), concurrent, packed; faults; many circuits;
+    a training epoch with parameter-shift gradients; the field report's table beside qvec's figures."""
     from rich.table import Table
 
-    from qvec.bench.remote import RemoteBenchmark, default_scenarios, run_benchmark, write_results
+    from qvec.bench.record import LoadWatch, command_line, write_record
+    from qvec.bench.remote import RemoteBenchmark, default_scenarios, report_table, results_content, run_benchmark, \
+        run_epoch
 
-    console = Console()
-    if not console.is_terminal:
-        console.width = 160
+    load, line, console = LoadWatch(), command_line(click.get_current_context()), _console()
     table = Table(title=f"IonQ strategies vs the emulator ({latency:g} s per job, {capacity} jobs at once)")
     for header in ("scenario", "strategy", "circuits", "runs", "seconds", "target", "gap", "jobs", "requests",
                    "429/503", "duplicates", "correct"):
@@ -146,9 +151,36 @@ def remote(latency: float, capacity: int, circuits: int, many: int, fault_rate: 
 
     outcomes = run_benchmark(scenarios, bench, report)
     console.print(table)
-    write_results(outcomes, bench, Path(output))
-    console.print(f"wrote {output}")
+    epoch = None
+    if epoch_samples:
+        console.print(f"  training epoch: {epoch_samples} samples, {epoch_batch} per step ...", highlight=False)
+        epoch = run_epoch(bench, epoch_samples, epoch_batch)
+        console.print(f"  epoch: {epoch.seconds:.1f} s, {epoch.seconds_per_step:.2f} s per step, {epoch.jobs} jobs; "
+                      f"first gradient within {epoch.gradient_max_abs_diff:.1e} of local autograd", highlight=False)
+    console.print(report_table(outcomes, epoch, latency, circuits))
+    write_record(Path(output), "remote", line, load, (), **results_content(outcomes, bench, epoch))
+    if plot:
+        _plot_remote(outcomes, Path(plot))
+        console.print(f"wrote {plot}")
+    console.print(f"wrote {output}\nreproduce: {line}", highlight=False, markup=False, soft_wrap=True)
 
+
+def _plot_remote(outcomes, path: Path) -> None:
+    """Seconds per scenario and strategy, one horizontal bar each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{o.scenario}: {o.strategy}" for o in outcomes]
+    figure, axis = plt.subplots(figsize=(9, 0.45 * len(labels) + 1.2))
+    axis.barh(labels, [o.seconds for o in outcomes])
+    axis.invert_yaxis()
+    axis.set(xlabel="seconds", title="IonQ strategies against the emulator")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
 
 PEER_DISTRIBUTIONS = ("pennylane", "tensorcircuit-ng", "jax", "jaxlib", "piquasso")
 
