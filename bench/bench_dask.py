@@ -9,10 +9,13 @@ averages before and after (the machine may be shared: say so next to any figure 
 - scaling: the standard circuit (``qvec.bench.circuits.standard_qubit_circuit``), expectation values
   of every Z_q, forward and forward + backward, locally in this process (1 thread) and on 1 and 2
   workers of 1 thread each, one shard per worker;
-- shard size: the same circuit and batch on 2 workers for several shard sizes.
+- shard size: the same circuit and batch on 2 workers for several shard sizes;
+- recompute (``--recompute-only``, no cluster): what the workers compute for a forward + backward
+  against a local forward + backward, in this process.
 
     python bench/bench_dask.py                       # writes bench/results/dask.json
     python bench/bench_dask.py --qubits 12 --layers 4 --batch 512 --repeats 5 --out bench/results/dask_n12.json
+    python bench/bench_dask.py --recompute-only --repeats 5 --out bench/results/dask_recompute.json
 """
 
 from __future__ import annotations
@@ -121,6 +124,31 @@ def shard_sizes(client, n_qubits: int, layers: int, batch: int, repeats: int) ->
     return rows
 
 
+def recompute(n_qubits: int, layers: int, batch: int, repeats: int) -> dict:
+    """In this process, 1 thread, no Dask: a local forward + backward against what the workers do for one
+    (``run_shard`` forward, then ``vjp_shard`` forward again under autograd and backward), the whole batch as one
+    shard. Their ratio is the price of recomputing the forward pass instead of keeping graphs on the workers."""
+    from qvec.backends import LocalBackend
+    from qvec.backends.dask.shards import Call, Template, run_shard, split_batch, vjp_shard
+
+    torch.set_num_threads(1)
+    circuit, observables, params = standard_batch(n_qubits, layers, batch)
+    template, layout, tensors = split_batch(circuit, params())
+    call, shard = Call("expval", (observables,), {"dtype": torch.complex64, "device": None}), Template(template,
+                                                                                                       LocalBackend())
+    needs = tuple(t.requires_grad for t in tensors)
+    ones = torch.ones(batch, len(observables))
+
+    def on_workers() -> None:
+        run_shard(shard, call, layout, layout.shard(tensors, 0, batch))
+        vjp_shard(shard, call, layout, layout.shard(tensors, 0, batch), needs, ones)
+
+    local = timed(step(circuit, observables, params, None, True), repeats)
+    workers = timed(on_workers, repeats)
+    return {"local_forward_backward": local, "worker_forward_then_vjp": workers,
+            "ratio": workers["median_s"] / local["median_s"]}
+
+
 def cluster(workers: int):
     from distributed import Client, LocalCluster
 
@@ -136,8 +164,20 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS / "dask.json")
+    parser.add_argument("--recompute-only", action="store_true",
+                        help="Only the in-process cost of the workers' recomputation (no cluster).")
     args = parser.parse_args()
     from qvec.bench.timing import machine_info
+
+    if args.recompute_only:
+        result = {"benchmark": "dask-recompute", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  "machine": machine_info(), "circuit": {"n_qubits": args.qubits, "layers": args.layers,
+                                                         "batch": args.batch, "dtype": "complex64"},
+                  **recompute(args.qubits, args.layers, args.batch, args.repeats)}
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+        print(f"local fwd+bwd {result['local_forward_backward']['median_s'] * 1e3:.0f} ms, workers' forward then "
+              f"VJP {result['worker_forward_then_vjp']['median_s'] * 1e3:.0f} ms: {result['ratio']:.2f}x")
+        return
 
     started = {workers: cluster(workers) for workers in (1, 2)}
     clients = {f"dask, {w} worker(s) x 1 thread": client for w, (_, client) in started.items()}
