@@ -156,8 +156,9 @@ class JobJournal:
         run by a live process), restoring its units' state; a new record when there is none."""
         content = content_id(base_url, units)
         counter = (str(self.path), content)
-        with self.transaction() as db:
+        with _delivered_lock:
             occurrence = _delivered.get(counter, 0)
+        with self.transaction() as db:
             while True:
                 row = db.execute("SELECT id, owner FROM batches WHERE content = ? AND occurrence = ?",
                                  (content, occurrence)).fetchone()
