@@ -252,3 +252,56 @@ def test_truncation_is_reported_for_the_whole_batch_as_a_local_run_reports_it(cl
     assert reports[0][0] == reports[1][0] and "1 of 7 row(s)" in reports[0][0][0] and "row 5" in reports[0][0][0]
     torch.testing.assert_close(reports[0][1], reports[1][1])
 
+
+
+def photonic_layer_step(backend):
+    """One forward and backward pass of a PhotonicLayer on the CV-GAN generator circuit (ParameterStack binding)."""
+    from qvec.bench.circuits import gan_generator_circuit
+    from qvec.nn.photonic import MeanPhoton, PhotonicLayer, QuadratureMean
+
+    circuit, inputs, weights = gan_generator_circuit(2, 1)
+    layer = PhotonicLayer(circuit, inputs, weights, [MeanPhoton(0), QuadratureMean(1)], cutoff=5, backend=backend,
+                          seed=3, dtype=F64)
+    z = torch.linspace(-0.3, 0.3, 14, dtype=torch.float64).reshape(7, 2).requires_grad_()
+    y = layer(z)
+    (y ** 2).sum().backward()
+    return y.detach(), layer.weights.grad, z.grad
+
+
+def test_a_photonic_layer_trains_with_the_gradients_it_has_locally(client):
+    got, expected = photonic_layer_step(DaskBackend(client, shard_size=3)), photonic_layer_step(None)
+    for g, e in zip(got, expected):
+        torch.testing.assert_close(g, e)
+
+
+def test_parameter_shift_and_shots_run_their_rows_on_the_workers(client):
+    """Methods that re-evaluate the circuit use the backend for values only: the same numbers as locally."""
+    c = qvec.Circuit(2)
+    c.ry(0, "a"); c.cx(0, 1); c.rx(1, "b")
+    backend = DaskBackend(client, shard_size=5)
+
+    def shifted(on):
+        a = torch.linspace(0.1, 1.0, 6, dtype=torch.float64).requires_grad_()
+        value = qvec.execute.execute(c, {"a": a, "b": 0.3}, qvec.execute.Expval(["Z0 Z1", "Z1"]), backend=on,
+                                     diff_method="parameter-shift", dtype=F64)
+        value.sum().backward()
+        return value.detach(), a.grad
+
+    for g, e in zip(shifted(backend), shifted(None)):
+        torch.testing.assert_close(g, e)
+    # Shots: every basis's rows go to the backend as one batch, sampled on the workers.
+    ones = qvec.Circuit(2)
+    ones.x(0); ones.x(1); ones.rx(0, "t")
+    t = torch.zeros(4)
+    estimate = qvec.execute.execute(ones, {"t": t}, qvec.execute.Expval(["Z0", "Z0 Z1"]), backend=backend, shots=50,
+                                    seed=1)
+    assert estimate.tolist() == [[-1.0, 1.0]] * 4
+
+
+def test_the_workers_compute_on_the_device_given_and_results_come_back_to_the_callers(client):
+    c = qvec.Circuit(1)
+    c.rx(0, "t")
+    t = torch.tensor([0.2, 0.4], dtype=torch.float64)
+    got = c.expval("Z0", params={"t": t}, backend=DaskBackend(client, device="cpu"), dtype=F64, device="cpu")
+    assert got.device.type == "cpu"
+    torch.testing.assert_close(got, torch.cos(t)[:, None])
