@@ -1,4 +1,4 @@
-"""DaskBackend on a LocalCluster of this machine: the cost of a shard, 1 vs 2 workers, and the shard size where Dask pays.
+"""DaskBackend on a LocalCluster of this machine: the cost of a shard, 1 vs 2 workers, the shard size where it pays.
 
 Three measurements, each the median of ``--repeats`` calls after one warm-up call, with the load
 averages before and after (the machine may be shared: say so next to any figure taken from here):
@@ -92,7 +92,8 @@ def overhead(client, repeats: int) -> dict:
     rows = []
     for shards in (1, 4, 16, 64):
         t = torch.linspace(0, 1, shards)
-        rows.append({"shards": shards, **timed(lambda: circuit.expval("Z0", params={"t": t}, backend=backend), repeats)})
+        run = lambda: circuit.expval("Z0", params={"t": t}, backend=backend)  # noqa: E731 (t is this loop's)
+        rows.append({"shards": shards, **timed(run, repeats)})
     slope, intercept = fit_line([r["shards"] for r in rows], [r["median_s"] for r in rows])
     return {"rows": rows, "seconds_per_shard": slope, "seconds_per_batch": intercept}
 
@@ -119,8 +120,8 @@ def shard_sizes(client, n_qubits: int, layers: int, batch: int, repeats: int) ->
     circuit, observables, params = standard_batch(n_qubits, layers, batch)
     rows = []
     for size in (8, 32, 128, batch // 2):
-        rows.append({"shard_size": size, **timed(step(circuit, observables, params, DaskBackend(client, shard_size=size),
-                                                      False), repeats)})
+        backend = DaskBackend(client, shard_size=size)
+        rows.append({"shard_size": size, **timed(step(circuit, observables, params, backend, False), repeats)})
     return rows
 
 

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from .ionq import IonQBackend
 
 __all__ = ["BACKEND_NAMES", "Backend", "DaskBackend", "DifferentiatesNatively", "IonQBackend", "LocalBackend",
-           "LocalPhotonicBackend", "RunsPhotonicBatches", "RunsQubitBatches", "resolve_backend", "resolve_photonic_backend"]
+           "LocalPhotonicBackend", "RunsPhotonicBatches", "RunsQubitBatches", "resolve_backend",
+           "resolve_photonic_backend"]
 
 
 # Backends that load on first use: the attribute name -> (module, attribute in it, or None for the module).
