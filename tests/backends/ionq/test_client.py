@@ -3,12 +3,14 @@
 import asyncio
 import json
 import logging
+import sys
 
 import httpx
 import pytest
 
 from qvec.backends.ionq import IonQClient, IonQSettings, RetryPolicy
-from qvec.backends.ionq.client import IDEMPOTENCY_FIELD, job_created_at
+from qvec.backends.ionq.client import DEFAULT_MAX_CONNECTIONS, IDEMPOTENCY_FIELD, job_created_at
+from qvec.backends.ionq.ratelimit import RateBudget
 from qvec.backends.ionq.settings import RateLimit
 from qvec.errors import AuthenticationError, IonQError, RequestError, TransportError
 
@@ -323,3 +325,35 @@ def test_a_success_answer_that_is_never_json_fails_after_the_retries():
     with pytest.raises(RequestError, match="answered 200 with a body that is not JSON") as info:
         run(lambda request, n: httpx.Response(200, content=b"<html>"), lambda client: client.get_job("j"))
     assert info.value.status_code == 200
+
+
+def test_requests_in_flight_are_bounded_so_the_connection_pool_never_queues():
+    """httpcore's pool scans every queued request against every connection on each request: many jobs at once
+    made ``concurrent`` slower than ``threads``. The client holds requests beyond its connections itself."""
+    in_flight, peak = 0, 0
+
+    class Counting(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0.01)
+            in_flight -= 1
+            return httpx.Response(200, json={"id": "j", "status": "completed"})
+
+    async def main():
+        settings = IonQSettings(SECRET, "https://api.example.test/v0.4", "simulator")
+        budget = RateBudget(RateLimit(per_second=1e6, burst=1000))
+        async with IonQClient(settings, transport=Counting(), rate=budget) as client:
+            return await asyncio.gather(*(client.get_job(f"j{i}") for i in range(40)))
+
+    assert len(asyncio.run(main())) == 40 and peak == DEFAULT_MAX_CONNECTIONS
+
+
+def test_a_missing_sniffio_is_marked_absent_so_httpcore_stops_searching_for_it():
+    IonQClient(IonQSettings(SECRET))
+    if sys.modules.get("sniffio") is not None:
+        pytest.skip("sniffio is installed: httpcore finds it at once")
+    assert "sniffio" in sys.modules  # as None: Python's mark for "not importable", answered without a search
+    with pytest.raises(ImportError):
+        import sniffio  # noqa: F401
