@@ -26,6 +26,7 @@ import os
 import statistics
 import time
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -92,8 +93,7 @@ def overhead(client, repeats: int) -> dict:
     rows = []
     for shards in (1, 4, 16, 64):
         t = torch.linspace(0, 1, shards)
-        run = lambda: circuit.expval("Z0", params={"t": t}, backend=backend)  # noqa: E731 (t is this loop's)
-        rows.append({"shards": shards, **timed(run, repeats)})
+        rows.append({"shards": shards, **timed(partial(circuit.expval, "Z0", params={"t": t}, backend=backend), repeats)})
     slope, intercept = fit_line([r["shards"] for r in rows], [r["median_s"] for r in rows])
     return {"rows": rows, "seconds_per_shard": slope, "seconds_per_batch": intercept}
 
