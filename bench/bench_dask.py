@@ -93,7 +93,8 @@ def overhead(client, repeats: int) -> dict:
     rows = []
     for shards in (1, 4, 16, 64):
         t = torch.linspace(0, 1, shards)
-        rows.append({"shards": shards, **timed(partial(circuit.expval, "Z0", params={"t": t}, backend=backend), repeats)})
+        call = partial(circuit.expval, "Z0", params={"t": t}, backend=backend)
+        rows.append({"shards": shards, **timed(call, repeats)})
     slope, intercept = fit_line([r["shards"] for r in rows], [r["median_s"] for r in rows])
     return {"rows": rows, "seconds_per_shard": slope, "seconds_per_batch": intercept}
 
