@@ -393,3 +393,28 @@ def test_a_fock_space_too_large_for_memory_is_one_line_exit_2(capsys, files, mon
     wide = files("wide.xbb", COHERENT.replace("num_subsystems=2, cutoff_dim=6", "num_subsystems=12, cutoff_dim=10"))
     line = fail(capsys, wide)
     assert line.startswith("error: 12 mode(s) at cutoff 10") and "QVEC_MEMORY_BUDGET" in line
+
+
+QASM = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
+XBB = "name x\nversion 1.0\ntarget fock (num_subsystems=1, cutoff_dim=4)\n"
+
+
+@pytest.mark.parametrize("name, text, where", [
+    # Each hung, or ended in a raw traceback (a RecursionError's ran to 2,998 lines), before the loaders bounded them.
+    ("huge.qasm", QASM + "qreg q[1000000000];\n", ":3:8: registers of more than 1024 qubits"),
+    ("expanding.qasm", QASM + "qreg q[1];\ngate g0 a { x a; }\n"
+     + "".join(f"gate g{i} a {{ g{i - 1} a; g{i - 1} a; }}\n" for i in range(1, 23)) + "g22 q[0];\n",
+     ":27:1: the call expands to 4,194,304 operation(s)"),
+    ("nested.qasm", QASM + "qreg q[1];\nrx(" + "(" * 150 + "1" + ")" * 150 + ") q[0];\n",
+     ":4:68: angle expression nested more than 64 deep"),
+    ("divide.xbb", XBB + "float x = 1/0\n", ":4: cannot evaluate '1 / 0'"),
+    ("overflow.xbb", XBB + "int x = 1e400\n", ":4: a number is past the largest float"),
+    ("tower.xbb", XBB + "float x = 9**9**9**9\n", ":4: '9 ** 9 ** 9' is too large"),
+    ("power.xbb", XBB + "float x = 10**10**8\n", ":4: '10 ** 10 ** 8' is too large"),
+    ("modes.xbb", XBB.replace("num_subsystems=1", "num_subsystems=1000000000"), ":3: num_subsystems=1000000000 is more"),
+    ("cutoff.xbb", XBB.replace("cutoff_dim=4", 'cutoff_dim="x"'), ":3: cutoff_dim must be a positive integer, got 'x'"),
+    ("complex.xbb", XBB.replace("cutoff_dim=4", "cutoff_dim=1j"), ":3: cutoff_dim must be a positive integer, got 1j"),
+])
+def test_hostile_files_are_one_line_naming_file_and_line_exit_2(capsys, files, name, text, where) -> None:
+    path = files(name, text + ("Dgate(0.1) | 0\n" if name.endswith(".xbb") else ""))
+    assert fail(capsys, path).startswith(f"error: {path}{where}")
