@@ -115,9 +115,10 @@ class DaskBackend(RunsQubitBatches, RunsPhotonicBatches, DifferentiatesNatively)
         template, layout, tensors = split_batch(circuit, params)
         inner = self._inner(photonic)
         worker_device = self.device if self.device is not None else device
-        calls = self._calls(Call(method, before_params, {**options, "device": worker_device}), layout)
+        bounds = row_bounds(layout.batch_size, self._shard_size(layout.batch_size))
+        calls = _calls(Call(method, before_params, {**options, "device": worker_device}), len(bounds))
         batch = _ShardedBatch(self.client, self._template_on_cluster(circuit, template, inner), calls, layout,
-                              row_bounds(layout.batch_size, self._shard_size(layout.batch_size)), device)
+                              bounds, device)
         tensor = _ShardedRun.apply(batch, *tensors) if _records_gradients(tensors) else batch.forward(tensors)
         return (tensor, batch.state) if photonic else tensor
 
@@ -129,16 +130,6 @@ class DaskBackend(RunsQubitBatches, RunsPhotonicBatches, DifferentiatesNatively)
             raise InputError(f"this DaskBackend's inner backend {self.inner!r} does not run "
                              f"{'photonic' if photonic else 'qubit'} batches")
         return self.inner
-
-    def _calls(self, call: Call, layout: ValueLayout) -> list[Call] | Call:
-        """One call for every shard, or, when sampling with a seed, one per shard with its own seed."""
-        seed = call.options.get("seed")
-        if call.method != "sample" or seed is None:
-            return call
-        size = self._shard_size(layout.batch_size)
-        seeds = torch.randint(0, 2**62, (len(row_bounds(layout.batch_size, size)),),
-                              generator=torch.Generator().manual_seed(seed))
-        return [Call(call.method, call.before_params, {**call.options, "seed": int(s)}) for s in seeds]
 
     def _shard_size(self, batch_size: int) -> int:
         if self.shard_size is not None:
@@ -168,6 +159,15 @@ class DaskBackend(RunsQubitBatches, RunsPhotonicBatches, DifferentiatesNatively)
         future = self.client.scatter(Template(template, inner), broadcast=True, hash=False)
         self._scattered = (weakref.ref(circuit), key, future)
         return future
+
+
+def _calls(call: Call, shards: int) -> list[Call] | Call:
+    """One call for every shard, or, when sampling with a seed, one per shard with its own seed drawn from it."""
+    seed = call.options.get("seed")
+    if call.method != "sample" or seed is None:
+        return call
+    seeds = torch.randint(0, 2**62, (shards,), generator=torch.Generator().manual_seed(seed))
+    return [Call(call.method, call.before_params, {**call.options, "seed": int(s)}) for s in seeds]
 
 
 def _records_gradients(tensors: Sequence[torch.Tensor]) -> bool:
