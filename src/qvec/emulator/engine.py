@@ -10,7 +10,6 @@ import torch
 
 from .config import EmulatorConfig
 from .execute import JobCanceled, SparseDistribution, distributions, estimated_probabilities
-from .requests import JobRequest
 from .store import TERMINAL, Job, JobStore
 
 __all__ = ["JobEngine"]

@@ -10,7 +10,7 @@ import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter, ValidationError
-from typing_extensions import NotRequired, Required, TypedDict
+from typing_extensions import Required, TypedDict
 
 from qvec.errors import InputError
 
