@@ -29,6 +29,7 @@ GRID_MARGIN = 1.0  # beyond the target's samples, so the generator's tails are s
 VACUUM_REACH = 3.0  # the vacuum's x density (std 1 at hbar = 2) stays on the grid from the first step
 ASSIGNMENT_POINTS = 1024  # points of the exact 2-D W1 (an optimal matching, cubic in this count)
 EVAL_SEED_OFFSET = 7919  # the evaluation draws' seed, apart from the training generator's
+ADAM_BETAS = (0.5, 0.9)  # a short first-moment memory, usual for GANs' moving targets (WGAN-GP used 0 and 0.9)
 
 
 @dataclass(frozen=True)
@@ -184,13 +185,33 @@ def evaluate(generator: QuantumGenerator, target: Target, reference: torch.Tenso
 EpochHook = Callable[[int, int, dict[str, float]], None]
 
 
-def _run_epoch(parts: tuple, config: QGANConfig, rng: torch.Generator, epoch: int,
+@dataclass
+class _Models:
+    """The two networks and their optimizers: what a checkpoint saves and a resumed run loads."""
+
+    generator: QuantumGenerator
+    critic: Critic
+    g_optimizer: torch.optim.Optimizer
+    d_optimizer: torch.optim.Optimizer
+
+    def state_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name).state_dict() for name in _MODEL_PARTS}
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        for name in _MODEL_PARTS:
+            getattr(self, name).load_state_dict(saved[name])
+
+
+_MODEL_PARTS = ("generator", "critic", "g_optimizer", "d_optimizer")
+
+
+def _run_epoch(models: _Models, target: Target, config: QGANConfig, rng: torch.Generator, epoch: int,
                on_step: EpochHook | None) -> dict[str, float]:
-    generator, critic, g_optimizer, d_optimizer, target = parts
+    """``steps_per_epoch`` rounds of critic steps then a generator step: the mean losses, the largest lost norm."""
     sums, lost_norm = {"critic_loss": 0.0, "generator_loss": 0.0}, 0.0
     for step in range(1, config.steps_per_epoch + 1):
-        critic_loss = _critic_steps(generator, critic, d_optimizer, target, config, rng)
-        generator_loss, lost = _generator_step(generator, critic, g_optimizer, config, rng)
+        critic_loss = _critic_steps(models.generator, models.critic, models.d_optimizer, target, config, rng)
+        generator_loss, lost = _generator_step(models.generator, models.critic, models.g_optimizer, config, rng)
         sums["critic_loss"] += critic_loss
         sums["generator_loss"] += generator_loss
         lost_norm = max(lost_norm, lost)
@@ -201,7 +222,8 @@ def _run_epoch(parts: tuple, config: QGANConfig, rng: torch.Generator, epoch: in
 
 def _set_learning_rates(optimizers: dict[torch.optim.Optimizer, float], config: QGANConfig, epoch: int) -> None:
     """Linear decay from each base rate to ``lr_final`` times it at the last epoch, so the generator settles
-    instead of circling the target at the step size (a function of the epoch alone: nothing to checkpoint)."""
+    instead of circling the target at the step size (a function of the epoch alone: nothing to checkpoint; a
+    run resumed with a larger ``epochs`` stretches the rest of its decay over the new length)."""
     progress = (epoch - 1) / max(config.epochs - 1, 1)
     for optimizer, base in optimizers.items():
         for group in optimizer.param_groups:
@@ -233,28 +255,23 @@ def train(config: QGANConfig, out: Path | str, *, resume: bool = False, on_step:
     _check(config)
     target = resolve_target(config)
     generator, critic = build_models(config, target)
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=(0.5, 0.9))
-    d_optimizer = torch.optim.Adam(critic.parameters(), lr=config.d_lr, betas=(0.5, 0.9))
+    models = _Models(generator, critic, torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=ADAM_BETAS),
+                     torch.optim.Adam(critic.parameters(), lr=config.d_lr, betas=ADAM_BETAS))
     run = RunDir(out, config.record(), resume, may_change=("epochs", "plot_every"))
     rng = torch.Generator().manual_seed(config.seed)
     saved = run.load_checkpoint(generators=[rng])
     if saved is not None:
-        for module, key in ((generator, "generator"), (critic, "critic"), (g_optimizer, "g_optimizer"),
-                            (d_optimizer, "d_optimizer")):
-            module.load_state_dict(saved[key])
+        models.load_state_dict(saved)
     reference = target.sample(config.eval_samples, torch.Generator().manual_seed(config.seed + EVAL_SEED_OFFSET))
-    parts = (generator, critic, g_optimizer, d_optimizer, target)
     try:
         for epoch in range(run.epochs_done + 1, config.epochs + 1):
             started = time.perf_counter()
-            _set_learning_rates({g_optimizer: config.g_lr, d_optimizer: config.d_lr}, config, epoch)
-            row = {"epoch": epoch, **_run_epoch(parts, config, rng, epoch, on_step)}
+            _set_learning_rates({models.g_optimizer: config.g_lr, models.d_optimizer: config.d_lr}, config, epoch)
+            row = {"epoch": epoch, **_run_epoch(models, target, config, rng, epoch, on_step)}
             metrics, generated = evaluate(generator, target, reference, epoch, config.seed)
             row.update(metrics, seconds=round(time.perf_counter() - started, 3))
-            state = {"generator": generator.state_dict(), "critic": critic.state_dict(),
-                     "g_optimizer": g_optimizer.state_dict(), "d_optimizer": d_optimizer.state_dict()}
             with defer_interrupts():
-                run.end_epoch(row, state, generators=[rng])
+                run.end_epoch(row, models.state_dict(), generators=[rng])
             if on_epoch is not None:
                 on_epoch(EpochView(run.history, generated, reference, generator.grid, target))
     except KeyboardInterrupt:
