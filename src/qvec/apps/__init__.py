@@ -1,1 +1,2 @@
-"""Models built on qvec: the bundled demo classifier (more applications will live here)."""
+"""Applications built on qvec: the hybrid image classifier (``qvec.apps.classify``), the CV quantum GAN
+(``qvec.apps.qgan``), the run folder both train into (``qvec.apps.runlog``), and bundled data."""

@@ -1,4 +1,4 @@
-"""``qvec demo``: train the two-moons variational classifier on the local simulator."""
+"""``qvec demo``: the image classifier's quick test, as ``make demo`` runs it."""
 
 from __future__ import annotations
 
@@ -8,27 +8,16 @@ __all__ = ["command"]
 
 
 @click.command("demo")
-@click.option("--epochs", type=click.IntRange(1), default=60, show_default=True, help="Training epochs.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Torch seed for the split and the initial weights.")
-def command(epochs: int, seed: int) -> None:
-    """Train a 2-qubit classifier on the bundled two-moons data and print its accuracy.
+@click.option("--out", type=click.Path(file_okay=False), default="runs/demo", show_default=True,
+              help="Folder for config, metrics, checkpoint and plots.")
+@click.option("--epochs", type=click.IntRange(1), default=None, help="Epochs [default: 2].")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last completed epoch.")
+@click.pass_context
+def command(ctx: click.Context, out: str, epochs: int | None, resume: bool) -> None:
+    """The hybrid classifier's quick test on the bundled digits, locally: ``qvec train classify --quick-test``.
 
-    Ctrl-C (or SIGTERM) stops training, prints what was reached and exits 130 (143).
+    Ctrl-C (or SIGTERM) keeps the completed epochs and exits 130 (143); --resume continues.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from . import train_classify
 
-    from qvec.apps.moons import train_classifier
-
-    console = Console()
-    console.print("Training a 2-qubit data re-uploading classifier on two moons (160 train / 40 test points).")
-    columns = [TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn()]
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("train", total=epochs, loss=float("nan"))
-        result = train_classifier(epochs, seed, progress=lambda epoch, loss: progress.update(task, completed=epoch, loss=loss))
-    if result.interrupted:
-        console.print(f"[yellow]stopped after epoch {result.epochs_run}[/yellow]")
-    console.print(f"final loss {result.final_loss:.4f}   train accuracy {result.train_accuracy:.1%}   "
-                  f"test accuracy {result.test_accuracy:.1%}")
-    if result.interrupted:
-        raise click.Abort()
+    ctx.invoke(train_classify.command, quick_test=True, out=out, epochs=epochs, resume=resume)

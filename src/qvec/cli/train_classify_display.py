@@ -12,8 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qvec.apps.classify.app import QUICK_TEST, ClassifierOptions, prepare, run_classifier
-from qvec.apps.runlog import RunDir
+from qvec.apps.classify.app import QUICK_TEST, ClassifierOptions, ClassifierRun, open_run, prepare, run_classifier
 
 __all__ = ["train_from_flags", "classifier_options"]
 
@@ -51,10 +50,10 @@ def _backend(name: str) -> Any:
 class _EpochDisplay:
     """A bar per model during an epoch, a line per finished epoch."""
 
-    def __init__(self, progress: Progress, epochs: int) -> None:
+    def __init__(self, progress: Progress, epochs: int, epochs_done: int) -> None:
         self.progress, self.epochs = progress, epochs
         self.tasks: dict[str, TaskID] = {}
-        self.epoch = 0
+        self.epoch = epochs_done
 
     def step(self, name: str, step: int, steps: int, loss: float) -> None:
         if name not in self.tasks:
@@ -86,29 +85,43 @@ def _summary(history: list[dict[str, float]], models: dict[str, Any]) -> Table:
     return table
 
 
+def _header(options: ClassifierOptions, prepared: ClassifierRun) -> str:
+    features = prepared.features
+    return (f"{options.dataset}: {len(features.train_y)} train / {len(features.test_y)} test images, "
+            f"{len(prepared.classes)} classes, {features.features} features; {options.qubits} qubits ({options.encoder}, "
+            f"{options.template or 'reuploading'} x {options.layers}) on {options.backend} vs a classical bottleneck "
+            f"of {options.qubits}")
+
+
 def train_from_flags(flags: dict[str, Any]) -> None:
+    """Run with ``--threads`` torch threads (the caller's number restored after)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(flags["threads"])
+    try:
+        _train(flags)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train(flags: dict[str, Any]) -> None:
     """Prepare, train with a progress bar, and print the summary; Ctrl-C says what was kept, then exits 130."""
     options = classifier_options(flags)
     prepared = prepare(options, _backend(options.backend))
+    run = open_run(prepared, flags["out"], flags["resume"])
     console = Console()
-    console.print(f"{options.dataset}: {len(prepared.features.train_y)} train / {len(prepared.features.test_y)} test "
-                  f"images, {len(prepared.classes)} classes, {prepared.features.features} features; "
-                  f"{options.qubits} qubits ({options.encoder}, {options.template or 'reuploading'} x {options.layers}) "
-                  f"on {options.backend} vs a classical bottleneck of {options.qubits}")
-    runs: list[RunDir] = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
                TimeElapsedColumn())
-    try:
+    try:  # from here on, an interrupt says what the run folder kept
+        console.print(_header(options, prepared))
         with Progress(*columns, console=console) as progress:
-            display = _EpochDisplay(progress, options.epochs)
-            outcome, plots = run_classifier(prepared, Path(flags["out"]), flags["resume"], display.step,
-                                            display.end_epoch, on_run=lambda run: (runs.append(run),
-                                                                                   setattr(display, "epoch", run.epochs_done)))
+            display = _EpochDisplay(progress, options.epochs, run.epochs_done)
+            outcome, plots = run_classifier(prepared, run, display.step, display.end_epoch)
     except KeyboardInterrupt:
-        if runs:
-            console.print(runs[0].kept_message())
+        console.print(run.kept_message())
         raise
     if outcome.history:
         console.print(_summary(outcome.history, prepared.models))
-    console.print(f"wrote {runs[0].path}/: config.json, metrics.json, metrics.csv, checkpoint.pt, "
+    console.print(f"wrote {run.path}/: config.json, metrics.json, metrics.csv, checkpoint.pt, "
                   + ", ".join(p.name for p in plots))

@@ -13,7 +13,7 @@ from .model import ModelConfig, build_models
 from .plots import write_plots
 from .train import StepHook, TrainConfig, TrainingOutcome, make_features, train_models
 
-__all__ = ["ClassifierOptions", "QUICK_TEST", "ClassifierRun", "prepare", "run_classifier"]
+__all__ = ["ClassifierOptions", "QUICK_TEST", "ClassifierRun", "open_run", "prepare", "run_classifier"]
 
 # --quick-test: a stratified subset and two epochs, enough to exercise every part in seconds locally.
 QUICK_TEST = {"train_samples": 256, "test_samples": 128, "epochs": 2}
@@ -33,7 +33,7 @@ class ClassifierOptions:
     test_samples: int | None = None
     test_fraction: float = 0.2
     qubits: int = 8
-    layers: int = 2
+    layers: int = 3
     encoder: str = "angle"
     template: str | None = "strongly-entangling"
     diff_method: str = "best"
@@ -75,14 +75,14 @@ def prepare(options: ClassifierOptions, backend: Any = None) -> ClassifierRun:
                          build_models(config, backend, options.seed), train_config)
 
 
-def run_classifier(prepared: ClassifierRun, out: Path, resume: bool, on_step: StepHook | None = None,
-                   on_epoch: Callable[[dict[str, float]], None] | None = None,
-                   on_run: Callable[[RunDir], None] | None = None) -> tuple[TrainingOutcome, list[Path]]:
-    """Train into ``out`` (continuing it with ``resume``) and write the plots; ``on_run`` sees the run folder
-    first (the CLI keeps it to say what an interrupt kept)."""
-    run = RunDir(out, asdict(prepared.options), resume=resume)
-    if on_run is not None:
-        on_run(run)
+def open_run(prepared: ClassifierRun, out: Path | str, resume: bool) -> RunDir:
+    """The run folder for ``prepared``: its options are the config a resume must repeat."""
+    return RunDir(out, asdict(prepared.options), resume=resume)
+
+
+def run_classifier(prepared: ClassifierRun, run: RunDir, on_step: StepHook | None = None,
+                   on_epoch: Callable[[dict[str, float]], None] | None = None) -> tuple[TrainingOutcome, list[Path]]:
+    """Train into ``run`` (continuing its checkpoint, if any) and write the plots there."""
     outcome = train_models(prepared.models, prepared.features, prepared.train_config, run, on_step, on_epoch)
     plots = write_plots(run.path, outcome.history, prepared.test_images, prepared.test_labels, outcome.predictions,
                         prepared.classes)
