@@ -48,7 +48,7 @@ from qvec.errors import IonQError, JobFailedError, JobStalledError, RequestError
 from .conftest import make_backend
 from .test_backend import rotation_batch
 
-ROWS = 8  # circuits per run: 13 faults x 4 strategies x 8 = 416 circuits
+ROWS = 6  # circuits per run: 15 faults x 4 strategies x 6 = 360 circuits
 STRATEGIES = ["sequential", "threads:3", "concurrent", Packed(limits=PackingLimits(max_circuits=3))]
 PATIENT = RetryPolicy(max_attempts=30, connection_attempts=30, unreached_attempts=30, backoff=0.01, max_delay=0.05)
 # A request budget that 429s still halve, high enough that the matrix spends its time on faults.
@@ -103,7 +103,8 @@ class Row:
 
 MATRIX = [
     Row("429 with Retry-After", Faults(seed=1, rate_limit_rate=0.3, retry_after=0.01), injected="429"),
-    Row("500", Faults(seed=2, error_rate=0.15, error_statuses=(500,)), RequestError, injected="500"),
+    Row("500", Faults(seed=3, error_rate=0.3, error_statuses=(500,), endpoints=("POST /jobs",)), RequestError,
+        injected="500"),
     Row("502", Faults(seed=3, error_rate=0.3, error_statuses=(502,)), injected="502"),
     Row("503", Faults(seed=4, error_rate=0.3, error_statuses=(503,)), injected="503"),
     Row("504", Faults(seed=5, error_rate=0.3, error_statuses=(504,)), injected="504"),
