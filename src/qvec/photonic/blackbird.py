@@ -14,36 +14,25 @@ to ``MAX_MODES``, past which no Fock state can even be addressed.
 
 from __future__ import annotations
 
-import ast
 import cmath
 import math
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from qvec.errors import InputError
 
+from .blackbird_expressions import MAX_EXPRESSION_LENGTH, MAX_INTEGER_BITS, ExpressionEvaluator, shown
 from .circuit import Circuit
 from .operations import SPECS
 from .simulate import MAX_ADDRESSABLE_BITS
 
-__all__ = ["BlackbirdProgram", "load_blackbird", "parse_blackbird"]
+__all__ = ["BlackbirdProgram", "load_blackbird", "parse_blackbird", "MAX_MODES", "MAX_CUTOFF",
+           "MAX_INTEGER_BITS", "MAX_EXPRESSION_LENGTH"]
 
-_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "sqrt": np.sqrt, "log": np.log,
-    "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan, "abs": np.abs,
-}
-_BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-           ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a**b}
-# Python integers never overflow, so ``9**9**8`` would run for hours: integer results are capped
-# at this many bits (far past any cutoff, photon number or mode count) and checked before a power.
-MAX_INTEGER_BITS = 1024
-# Longer expressions are refused before Python's parser (and the evaluator's recursion) sees them.
-MAX_EXPRESSION_LENGTH = 10_000
 # A state of n modes holds at least 2**n amplitudes (cutoff 2), and the simulator addresses at most 2**60;
 # a cutoff_dim past 2**60 cannot hold a single mode's state either.
 MAX_MODES = MAX_ADDRESSABLE_BITS
@@ -52,7 +41,6 @@ _HEADER = re.compile(r"^(name|version|target|type)\s+([^\s(]+)\s*(?:\((.*)\))?\s
 _DECLARATION = re.compile(r"^(int|float|complex|str|bool)\s+(array\s+)?([A-Za-z_]\w*)\s*(\[[\d,\s]*\])?\s*=\s*(.*)$")
 _WITH = re.compile(r"^with\s+([\w.]+)\s*(?:\((.*)\))?\s*:\s*$")
 _STATEMENT = re.compile(r"^([A-Za-z]\w*)\s*(?:\((.*)\))?\s*\|\s*(.+)$")
-_FREE = re.compile(r"^\{([A-Za-z_]\w*)\}$")
 _KEYWORD = re.compile(r"^([A-Za-z_]\w*)\s*=(?!=)\s*(.+)$")
 
 _REQUIRED = object()
@@ -115,6 +103,7 @@ class _Parser:
         self.options: dict[str, Any] = {}
         self.option_lines: dict[str, int] = {}
         self.statements: list[_Statement] = []
+        self.evaluate = ExpressionEvaluator(self.variables, self.error).evaluate
 
     def error(self, line: int, message: str) -> InputError:
         return InputError(f"{self.source}:{line}: {message}")
@@ -211,92 +200,10 @@ class _Parser:
                 raise self.error(line, f"cannot read mode {part.strip()!r}; write 0, q[0], (0, 1) or [0, 1]")
             digits = (match.group(1) or match.group(2)).lstrip("0") or "0"
             if len(digits) > len(str(MAX_MODES)) or int(digits) >= MAX_MODES:
-                raise self.error(line, f"mode {_shown(digits)} is past the last mode qvec can simulate "
+                raise self.error(line, f"mode {shown(digits)} is past the last mode qvec can simulate "
                                        f"({MAX_MODES - 1}: at most {MAX_MODES} modes)")
             modes.append(int(digits))
         return tuple(modes)
-
-    def evaluate(self, line: int, text: str) -> Any:
-        """A literal, variable or arithmetic expression; a bare ``{name}`` is a free parameter."""
-        text = text.strip()
-        if free := _FREE.match(text):
-            return free.group(1)
-        if "{" in text:
-            raise self.error(line, f"free parameters must appear alone, not inside an expression: {text!r}")
-        shown = _shown(text)
-        if len(text) > MAX_EXPRESSION_LENGTH:
-            raise self.error(line, f"expression {shown!r} is longer than {MAX_EXPRESSION_LENGTH} characters")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", SyntaxWarning)  # e.g. '1if': refused below, never printed
-                tree = ast.parse(text, mode="eval")
-            return self._value(line, tree.body)
-        except (SyntaxError, ValueError) as exc:
-            if isinstance(exc, InputError):
-                raise
-            raise self.error(line, f"cannot parse expression {shown!r}") from None
-        except (RecursionError, MemoryError):
-            raise self.error(line, f"expression {shown!r} is nested too deeply") from None
-
-    def _value(self, line: int, node: ast.AST) -> Any:
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, complex, str, bool)):
-            if isinstance(node.value, (float, complex)) and not cmath.isfinite(node.value):
-                raise self.error(line, "a number is past the largest float (about 1.8e308); values must be finite")
-            return node.value
-        if isinstance(node, ast.Name):
-            if node.id not in self.variables:
-                raise self.error(line, f"unknown variable {node.id!r} (measurement results cannot feed gates)")
-            return self.variables[node.id]
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
-            value = self._number(line, node, self._value(line, node.operand))
-            return -value if isinstance(node.op, ast.USub) else value
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            left = self._number(line, node, self._value(line, node.left))
-            right = self._number(line, node, self._value(line, node.right))
-            if isinstance(node.op, ast.Pow):
-                self._check_power(line, node, left, right)
-            return self._computed(line, node, lambda: _BINARY[type(node.op)](left, right))
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
-                and len(node.args) == 1 and not node.keywords):
-            argument = self._number(line, node, self._value(line, node.args[0]))
-            return self._computed(line, node, lambda: _FUNCTIONS[node.func.id](argument))
-        raise self.error(line, f"unsupported expression {ast.unparse(node)!r}")
-
-    def _number(self, line: int, node: ast.AST, value: Any) -> Any:
-        """``value`` if arithmetic may use it (a number or a numeric array), else an error naming the expression."""
-        if isinstance(value, (str, bool)) or not isinstance(value, (int, float, complex, np.number, np.ndarray)):
-            raise self.error(line, f"arithmetic needs numbers, got {value!r} in {ast.unparse(node)!r}")
-        return value
-
-    def _check_power(self, line: int, node: ast.AST, base: Any, exponent: Any) -> None:
-        """Refuse an integer power whose result would exceed ``MAX_INTEGER_BITS``, before computing it."""
-        if isinstance(base, (int, np.integer)) and isinstance(exponent, (int, np.integer)) and exponent > 0:
-            bits = abs(int(base)).bit_length()
-            if bits > 1 and (bits - 1) * int(exponent) > MAX_INTEGER_BITS:
-                raise self.error(line, f"{ast.unparse(node)!r} is too large: integer results are limited to "
-                                       f"{MAX_INTEGER_BITS} bits")
-
-    def _computed(self, line: int, node: ast.AST, compute: Callable[[], Any]) -> Any:
-        """The value of one arithmetic step, or an error naming the expression: never inf, NaN or a huge integer."""
-        try:
-            with np.errstate(all="raise"):
-                value = compute()
-        except OverflowError:
-            raise self.error(line, f"{ast.unparse(node)!r} overflows a float") from None
-        except (ArithmeticError, ValueError, TypeError) as exc:
-            raise self.error(line, f"cannot evaluate {ast.unparse(node)!r} ({exc})") from None
-        if isinstance(value, (int, np.integer)):
-            if abs(int(value)).bit_length() > MAX_INTEGER_BITS:
-                raise self.error(line, f"{ast.unparse(node)!r} is too large: integer results are limited to "
-                                       f"{MAX_INTEGER_BITS} bits")
-        elif not bool(np.all(np.isfinite(value))):
-            raise self.error(line, f"{ast.unparse(node)!r} evaluates to {value}; values must be finite")
-        return value
-
-
-def _shown(text: str) -> str:
-    """``text`` cut to 60 characters for an error message."""
-    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _strip_comment(line: str) -> str:
@@ -391,7 +298,7 @@ def _positive_option(parser: _Parser, name: str, maximum: int) -> int | None:
         value = int(value)
     line = parser.option_lines.get(name, 1)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise parser.error(line, f"{name} must be a positive integer, got {_shown(repr(value))}")
+        raise parser.error(line, f"{name} must be a positive integer, got {shown(repr(value))}")
     if value > maximum:
         raise parser.error(line, f"{name}={value} is more than qvec can simulate (at most {maximum})")
     return int(value)
