@@ -86,3 +86,11 @@ def test_bad_settings_are_input_errors() -> None:
         _generator(latent_dim=3)
     with pytest.raises(InputError, match="--readout mean needs --latent-dim >= 1"):
         _generator(readout="mean", latent_dim=0)
+
+
+def test_a_density_that_left_the_grid_is_an_error_not_a_renormalized_guess() -> None:
+    from qvec.errors import QvecError
+
+    generator = QuantumGenerator(Grid(10.0, 14.0, 17, 1), layers=1, cutoff=8, seed=1)  # the vacuum sits at 0
+    with pytest.raises(QvecError, match="left the grid \\[10, 14\\]"):
+        generator.cell_probabilities(generator.run(torch.zeros(2, 1)))

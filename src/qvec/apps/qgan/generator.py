@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from qvec.errors import InputError
+from qvec.errors import InputError, QvecError
 from qvec.nn.photonic import PhotonicLayer, QuadratureMean
 from qvec.nn.templates import cv_neural_net
 from qvec.photonic import Circuit, FockState
@@ -32,6 +32,7 @@ READOUTS = ("density", "sample", "mean")
 # Truncation is measured (``lost_norm``, in every epoch's metrics) and penalised in training, not warned of
 # once per simulation step.
 NO_TRUNCATION_WARNING = 1.0
+MIN_GRID_MASS = 1e-3  # below this share of a row's probability on the grid, its renormalized density means nothing
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,12 @@ class QuantumGenerator(nn.Module):
         summing to 1 (the ancillas traced out; mass off the grid or lost to truncation renormalized away)."""
         grid = self.grid.axis.to(state.tensor.real.dtype)
         density = state.quadrature_density(list(range(self.dim)), grid).reshape(state.batch_size, -1)
-        return density / density.sum(dim=1, keepdim=True)
+        mass = density.sum(dim=1, keepdim=True)
+        on_grid = float(mass.detach().min()) * self.grid.spacing**self.dim
+        if not on_grid > MIN_GRID_MASS:  # also catches NaN
+            raise QvecError(f"the generator's quadrature density left the grid [{self.grid.low:g}, {self.grid.high:g}] "
+                            f"(a row keeps {on_grid:.3g} of its probability on it): lower --g-lr or raise --norm-weight")
+        return density / mass
 
     def sample_cells(self, probabilities: torch.Tensor, count: int,
                      generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
