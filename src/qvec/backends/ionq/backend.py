@@ -7,7 +7,9 @@ no autograd graph: gradients come from ``qvec.execute`` (parameter shift, all sh
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Sequence as SequenceABC
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping, Sequence
@@ -35,6 +37,8 @@ from .strategies import BatchContext, Strategy, parse_strategy, run_sync
 from .targets import target_qubits
 
 __all__ = ["IonQBackend", "CircuitResults"]
+
+logger = logging.getLogger("qvec.backends.ionq")
 
 _MAX_SHOTS = 1_000_000
 
@@ -151,7 +155,9 @@ class IonQBackend(RunsQubitBatches):
         units = self._prepare(circuits, shots, await self._target_qubits(), seed)
         with self._journaled(units, shots) as record, circuit_progress(
                 len(circuits), f"IonQ {self.settings.target}", self.progress) as advance:
+            started = time.perf_counter()
             answers = await self.strategy.run(self._context(advance), units)
+            self._log_round(circuits, units, started)
             return self._kept_results(record, circuits, units, answers, shots, _generator(seed))
 
     def _run(self, circuits: Sequence[Circuit], shots: int | None, seed: int | None,
@@ -159,8 +165,15 @@ class IonQBackend(RunsQubitBatches):
         units = self._prepare(circuits, shots, run_sync(self._target_qubits()), seed)
         with self._journaled(units, shots) as record, circuit_progress(
                 len(circuits), f"IonQ {self.settings.target}", self.progress) as advance:
+            started = time.perf_counter()
             answers = self.strategy.execute(self._context(advance), units)
+            self._log_round(circuits, units, started)
             return self._kept_results(record, circuits, units, answers, shots, generator)
+
+    def _log_round(self, circuits: Sequence[Circuit], units: Sequence[JobUnit], started: float) -> None:
+        """One INFO line per round of jobs, as training loops on a remote backend show them."""
+        logger.info("ran %d circuit(s) in %d job(s) on %s in %.1f s", len(circuits), len(units), self.settings.target,
+                    time.perf_counter() - started)
 
     def run_units(self, units: Sequence[JobUnit]) -> dict[int, Any]:
         """Run job units as they are (``qvec jobs resume``): raw distributions keyed by batch index."""
