@@ -96,8 +96,8 @@ def test_sampled_readouts_score_function_gradient_estimates_the_exact_one() -> N
         generator = QuantumGenerator(Grid(-5.0, 5.0, 41, 1), layers=1, cutoff=8, readout=readout, seed=3,
                                      init_std=0.3, dtype=torch.complex128)
         critic = lambda x: torch.sin(x[:, 0].double()) + 0.3 * x[:, 0].double()  # noqa: E731 - a fixed smooth critic
-        state = generator.run(torch.full((40_000, 1), 0.3, dtype=torch.float64))  # one latent value, many draws
-        score = _expected_score(generator, critic, state, torch.Generator().manual_seed(0))
+        state = generator.run(torch.full((1, 1), 0.3, dtype=torch.float64))
+        score = _expected_score(generator, critic, state, 40_000, torch.Generator().manual_seed(0))
         return torch.autograd.grad(score, generator.layer.weights)[0]
 
     exact, estimate = gradient("density"), gradient("sample")
