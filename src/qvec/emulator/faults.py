@@ -85,6 +85,7 @@ class FaultLayer:
         self.app, self.faults, self.counters = app, config.faults, counters
         self._rngs: dict[str, random.Random] = {}
         self._result_faults: dict[str, str | None] = {}  # job id -> what its results answers suffer
+        self._spoils_results = any(getattr(config.faults, f"{name}_result_rate") > 0 for name in _RESULT_FAULTS)
         self._bucket = _TokenBucket(config.rate_limit) if config.rate_limit else None
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
@@ -103,7 +104,7 @@ class FaultLayer:
                                       "injected gateway error")
         if fault == "drop":
             await self._drop(send)
-        if fault is None and endpoint in _RESULTS:
+        if fault is None and endpoint in _RESULTS and self._spoils_results:
             fault = self._result_fault(endpoint, _job_id(scope["path"]))
         if fault is not None:
             return await self._rewritten(scope, receive, send, fault)
