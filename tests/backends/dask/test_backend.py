@@ -305,3 +305,33 @@ def test_the_workers_compute_on_the_device_given_and_results_come_back_to_the_ca
     got = c.expval("Z0", params={"t": t}, backend=DaskBackend(client, device="cpu"), dtype=F64, device="cpu")
     assert got.device.type == "cpu"
     torch.testing.assert_close(got, torch.cos(t)[:, None])
+
+
+class InterruptedClient:
+    """Stands in for a client whose gather is interrupted (Ctrl-C) or whose shard killed its workers too often."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error, self.cancelled = error, []
+
+    def gather(self, futures):
+        raise self.error
+
+    def cancel(self, futures):
+        self.cancelled.extend(futures)
+
+
+def test_ctrl_c_cancels_the_shards_still_on_the_cluster():
+    from qvec.backends.dask.backend import _ShardedBatch
+    client = InterruptedClient(KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        _ShardedBatch(client, None, None, None, [], None)._gather(["shard 0", "shard 1"])
+    assert client.cancelled == ["shard 0", "shard 1"]
+
+
+def test_a_shard_that_kills_its_workers_too_often_is_a_backend_error():
+    from distributed import KilledWorker
+
+    from qvec.backends.dask.backend import _ShardedBatch
+    client = InterruptedClient(KilledWorker("run_shard-1", None, 3))
+    with pytest.raises(BackendError, match="'run_shard-1' was given up after 4 workers died"):
+        _ShardedBatch(client, None, None, None, [], None)._gather(["shard 0"])

@@ -227,8 +227,9 @@ class _ShardedBatch:
         try:
             return self.client.gather(futures)
         except distributed.KilledWorker as exc:
-            raise BackendError(f"a shard's worker died too often to finish it ({exc}); check the workers' "
-                               "memory and logs") from None
+            raise BackendError(f"shard task {exc.task!r} was given up after {exc.allowed_failures + 1} workers died "
+                               "running it (Dask's distributed.scheduler.allowed-failures); the workers' memory "
+                               "and logs say why") from None
         except BaseException:
             self.client.cancel(futures)
             raise
