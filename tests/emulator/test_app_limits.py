@@ -4,6 +4,7 @@ sparse results evicted by age or count, and results written as they stream."""
 import json
 import socket
 import threading
+import time
 
 import httpx
 import pytest
@@ -120,6 +121,26 @@ def test_work_that_does_not_fit_now_is_answered_503_until_memory_is_released(sta
         api.put(f"jobs/{first}/status/cancel")
         assert api.post("jobs", json=job_body()).status_code == 201
         assert emulator.counters()["jobs_created"] == 2
+
+
+def test_a_job_canceled_while_it_simulates_keeps_its_memory_until_its_thread_ends(api, monkeypatch):
+    entered, release = threading.Event(), threading.Event()
+    monkeypatch.setattr(engine_module, "distributions", _blocking(engine_module.distributions, entered, release))
+    job_id = api.post("jobs", json=job_body()).json()["id"]
+    store = api.emulator.store
+    try:
+        assert entered.wait(TIMEOUT)
+        reserved = store.reserved_bytes
+        assert api.put(f"jobs/{job_id}/status/cancel").json()["status"] == "canceled"
+        api.get("jobs")  # a request after the cancel: the task's cancellation has run by its answer
+        assert store.reserved_bytes == reserved > 0
+    finally:
+        release.set()
+    deadline = time.monotonic() + TIMEOUT
+    while store.reserved_bytes:  # the thread stops at its next chunk, then the reservation ends
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert api.get(f"jobs/{job_id}").json()["status"] == "canceled" and store.results_bytes == 0
 
 
 def test_results_are_stored_sparse(api):

@@ -32,16 +32,15 @@ class JobEngine:
         job.task = asyncio.get_running_loop().create_task(self._run(job))
 
     async def _run(self, job: Job) -> None:
-        work: list[asyncio.Future] = []
         try:
-            await self._lifecycle(job, work)
+            await self._lifecycle(job)
         finally:
-            if work and not work[0].done():  # canceled while its thread runs: release when the thread ends
-                work[0].add_done_callback(lambda _: self.store.release(job))
+            if job.work is not None and not job.work.done():  # canceled while its thread runs: release when it ends
+                job.work.add_done_callback(lambda _: self.store.release(job))
             else:
                 self.store.release(job)
 
-    async def _lifecycle(self, job: Job, work: list[asyncio.Future]) -> None:
+    async def _lifecycle(self, job: Job) -> None:
         faults = self.config.faults
         fails, stuck = self._rng.random() < faults.fail_rate, self._rng.random() < faults.stuck_rate
         await asyncio.sleep(self.config.queue_latency)
@@ -55,9 +54,9 @@ class JobEngine:
             await asyncio.sleep(self.config.latency + self.config.latency_per_circuit * len(job.request.circuits))
             if fails:
                 return self._fail(job, "EmulatorInjectedFailure", "the emulator failed this job (fault injection)")
-            work.append(asyncio.ensure_future(asyncio.to_thread(self._execute, job)))
+            job.work = asyncio.ensure_future(asyncio.to_thread(self._execute, job))
             try:
-                results = await work[0]
+                results = await asyncio.shield(job.work)  # a cancel must not hide that the thread runs on
             except JobCanceled:
                 return None
             except Exception as exc:  # reported as the job's failure, as the API does

@@ -37,6 +37,7 @@ class Job:
     failure: dict[str, str] | None = None
     duration_ms: int | None = None
     task: asyncio.Task | None = None
+    work: asyncio.Future | None = None  # the simulation in its worker thread
     reserved_bytes: int = 0
     finished_at: float | None = None
     evicted: bool = False
