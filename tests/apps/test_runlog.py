@@ -158,6 +158,7 @@ def test_resume_rewrites_metrics_that_lag_the_checkpoint(tmp_path) -> None:
     assert _rows(tmp_path)[0] == [{"epoch": 1, "loss": 0.5}]
 
 
+@pytest.mark.usefixtures("sigint_handled")
 def test_interrupts_are_held_until_the_write_is_done() -> None:
     done = []
     with pytest.raises(KeyboardInterrupt):
