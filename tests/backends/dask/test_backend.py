@@ -335,3 +335,10 @@ def test_a_shard_that_kills_its_workers_too_often_is_a_backend_error():
     client = InterruptedClient(KilledWorker("run_shard-1", None, 3))
     with pytest.raises(BackendError, match="'run_shard-1' was given up after 4 workers died"):
         _ShardedBatch(client, None, None, None, [], None)._gather(["shard 0"])
+
+
+def test_the_package_exports_the_backend_and_connect_and_qvec_backends_hands_them_on():
+    import qvec.backends.dask as package
+    assert sorted(package.__all__) == ["DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_WORKER_TIMEOUT_S", "DaskBackend", "connect"]
+    assert qvec.backends.DaskBackend is package.DaskBackend and qvec.backends.dask is package
+    assert {"DaskBackend", "dask"} <= set(dir(qvec.backends))

@@ -4,6 +4,6 @@ Importing this package imports Dask distributed (the ``qvec[dask]`` extra); ``qv
 loads it on first use of ``qvec.backends.DaskBackend``, so that ``import qvec`` never imports Dask.
 """
 
-from .backend import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_WORKER_TIMEOUT_S, SCHEDULER_ENV, DaskBackend, connect
+from .backend import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_WORKER_TIMEOUT_S, DaskBackend, connect
 
-__all__ = ["DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_WORKER_TIMEOUT_S", "DaskBackend", "SCHEDULER_ENV", "connect"]
+__all__ = ["DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_WORKER_TIMEOUT_S", "DaskBackend", "connect"]

@@ -32,11 +32,10 @@ try:
 except ImportError:
     raise BackendError("the Dask backend needs Dask distributed: pip install 'qvec[dask]'") from None
 
-__all__ = ["DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_WORKER_TIMEOUT_S", "DaskBackend", "SCHEDULER_ENV", "connect"]
+__all__ = ["DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_WORKER_TIMEOUT_S", "DaskBackend", "connect"]
 
 Params = Mapping[str, ParamValue] | None
 
-SCHEDULER_ENV = "QVEC_DASK_SCHEDULER"
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 # An adaptive cluster (dask-jobqueue, Kubernetes) may have no worker yet when a batch arrives.
 DEFAULT_WORKER_TIMEOUT_S = 60.0
