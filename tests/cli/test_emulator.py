@@ -93,3 +93,22 @@ def test_memory_budget_and_result_keeping_flags_reach_the_server(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
+
+
+def test_the_fault_options_reach_the_emulator_and_a_bad_endpoint_is_one_line(capsys, tmp_path):
+    status = main(["emulator", "--api-key", "cli-key", "--truncate-rate", "0.5", "--fault-endpoint", "GET /job"])
+    error = capsys.readouterr().err
+    assert status == 2 and error.count("\n") == 1 and "endpoints must be a tuple of POST /jobs" in error
+    process = subprocess.Popen([sys.executable, "-c", LAUNCH, "--api-key", "cli-key", "--admin", "--truncate-rate", "1",
+                                "--fault-endpoint", "GET /jobs"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=tmp_path)
+    try:
+        url = process.stdout.readline().split()[-1]
+        answer = httpx.get(f"{url}/v0.4/jobs", headers={"Authorization": "apiKey cli-key"}, timeout=60)
+        assert answer.status_code == 200 and answer.content.startswith(b'{"jobs"')
+        with pytest.raises(ValueError):
+            answer.json()  # cut in half
+        assert httpx.get(f"{url}/v0.4/backends", headers={"Authorization": "apiKey cli-key"}, timeout=60).json()
+    finally:
+        process.terminate()
+        process.wait(timeout=60)

@@ -11,7 +11,8 @@ _SECONDS = click.FloatRange(min=0.0)
 
 
 _FAULT_OPTIONS = ("error_rate", "rate_limit_rate", "retry_after", "drop_rate", "slow_rate", "slow_seconds",
-                  "lost_answer_rate", "fail_rate", "stuck_rate")
+                  "lost_answer_rate", "truncate_rate", "missing_result_rate", "empty_result_rate",
+                  "unnormalized_result_rate", "fail_rate", "stuck_rate", "endpoints")
 
 
 @click.command("emulator")
@@ -41,6 +42,12 @@ _FAULT_OPTIONS = ("error_rate", "rate_limit_rate", "retry_after", "drop_rate", "
 @click.option("--slow-rate", default=0.0, type=_RATE, help="Share of answers held back --slow-seconds.")
 @click.option("--slow-seconds", default=1.0, show_default=True, type=_SECONDS)
 @click.option("--lost-answer-rate", default=0.0, type=_RATE, help="Share of job submissions whose answer is lost.")
+@click.option("--truncate-rate", default=0.0, type=_RATE, help="Share of success answers cut in half (malformed JSON).")
+@click.option("--missing-result-rate", default=0.0, type=_RATE, help="Share of jobs whose results lack an entry.")
+@click.option("--empty-result-rate", default=0.0, type=_RATE, help="Share of jobs whose results hold an empty one.")
+@click.option("--unnormalized-result-rate", default=0.0, type=_RATE, help="Share of jobs with one result halved.")
+@click.option("--fault-endpoint", "endpoints", multiple=True,
+              help="An endpoint the request faults hit, e.g. 'POST /jobs' (repeatable; default: all).")
 @click.option("--fail-rate", default=0.0, type=_RATE, help="Share of jobs that fail.")
 @click.option("--stuck-rate", default=0.0, type=_RATE, help="Share of jobs that never finish.")
 def command(host: str, port: int, api_keys: tuple[str, ...], fault_seed: int, **options: object) -> None:
