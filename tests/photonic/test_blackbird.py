@@ -1,6 +1,7 @@
 """Blackbird programs load into circuits that mean what Strawberry Fields means by them."""
 
 import math
+import re
 import warnings
 from pathlib import Path
 
@@ -143,3 +144,12 @@ def test_a_malformed_number_is_an_error_without_a_syntax_warning():
         warnings.simplefilter("error")
         with pytest.raises(InputError, match=r"^<string>:1: unsupported expression"):
             parse_blackbird("float a = 1if 1 else 2")
+
+
+@pytest.mark.timeout(120)  # a hang guard, not a timing assertion: the old patterns took hours on these lines
+@pytest.mark.parametrize("start, end", [("a", "x"), ("name x", "y"), ("with a", "x"), ("int a", "x"),
+                                        ("int array", "x"), ("Dgate(0.1)", "x")])
+def test_a_line_of_a_million_spaces_is_refused_in_one_pass(start, end):
+    # Two adjacent \s* in a line pattern tried every split of the spaces: 100,000 of them took 180 s.
+    with pytest.raises(InputError, match=rf"^<string>:2: cannot parse '{re.escape(start)} +\.\.\.'$"):
+        parse_blackbird(f"\n{start}{' ' * 1_000_000}{end}")

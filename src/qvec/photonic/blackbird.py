@@ -37,10 +37,12 @@ __all__ = ["BlackbirdProgram", "load_blackbird", "parse_blackbird", "MAX_MODES",
 # a cutoff_dim past 2**60 cannot hold a single mode's state either.
 MAX_MODES = MAX_ADDRESSABLE_BITS
 MAX_CUTOFF = 2**MAX_ADDRESSABLE_BITS
-_HEADER = re.compile(r"^(name|version|target|type)\s+([^\s(]+)\s*(?:\((.*)\))?\s*$")
-_DECLARATION = re.compile(r"^(int|float|complex|str|bool)\s+(array\s+)?([A-Za-z_]\w*)\s*(\[[\d,\s]*\])?\s*=\s*(.*)$")
-_WITH = re.compile(r"^with\s+([\w.]+)\s*(?:\((.*)\))?\s*:\s*$")
-_STATEMENT = re.compile(r"^([A-Za-z]\w*)\s*(?:\((.*)\))?\s*\|\s*(.+)$")
+# No two unbounded repeats of the same characters sit side by side (``\s*(?:...)?\s*``): a line of many spaces
+# would make the matcher try every way to split them between the two, quadratic in the line's length.
+_HEADER = re.compile(r"^(name|version|target|type)\s+([^\s(]+)(?:\s*\((.*)\))?\s*$")
+_DECLARATION = re.compile(r"^(int|float|complex|str|bool)\s+(array\s+)?([A-Za-z_]\w*)(?:\s*(\[[\d,\s]*\]))?\s*=\s*(.*)$")
+_WITH = re.compile(r"^with\s+([\w.]+)(?:\s*\((.*)\))?\s*:\s*$")
+_STATEMENT = re.compile(r"^([A-Za-z]\w*)(?:\s*\((.*)\))?\s*\|\s*(.+)$")
 _KEYWORD = re.compile(r"^([A-Za-z_]\w*)\s*=(?!=)\s*(.+)$")
 
 _REQUIRED = object()
@@ -125,11 +127,11 @@ class _Parser:
             elif match := _STATEMENT.match(text):
                 self.statements.append(self._statement(index, *match.groups()))
             else:
-                raise self.error(index, f"cannot parse {text!r}")
+                raise self.error(index, f"cannot parse {shown(text)!r}")
 
     def _header(self, line: int, key: str, value: str, options: str | None) -> None:
         if key == "type" and value != "fock":
-            raise self.error(line, f"program type {value!r} is not supported; the Fock simulator runs plain circuits")
+            raise self.error(line, f"program type {shown(value)!r} is not supported; the Fock simulator runs plain circuits")
         self.header[key] = value
         if key in ("target", "type"):
             self.options.update(self._options(line, options))
@@ -139,7 +141,7 @@ class _Parser:
         for part in _split_arguments(text or ""):
             match = _KEYWORD.match(part)
             if not match:
-                raise self.error(line, f"target option {part!r} is not of the form name=value")
+                raise self.error(line, f"target option {shown(part)!r} is not of the form name=value")
             options[match.group(1)] = self.evaluate(line, match.group(2))
             self.option_lines[match.group(1)] = line
         return options
@@ -173,7 +175,7 @@ class _Parser:
         try:
             return {"int": int, "float": float, "complex": complex, "str": str, "bool": bool}[kind](value)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise self.error(line, f"value {value!r} is not a valid {kind}") from exc
+            raise self.error(line, f"value {shown(repr(value))} is not a valid {kind}") from exc
 
     def _statement(self, line: int, operation: str, arguments: str | None, modes: str) -> _Statement:
         args, kwargs = [], {}
@@ -197,7 +199,7 @@ class _Parser:
         for part in text.split(","):
             match = re.fullmatch(r"\s*(?:q\[(\d+)\]|(\d+))\s*", part)
             if not match:
-                raise self.error(line, f"cannot read mode {part.strip()!r}; write 0, q[0], (0, 1) or [0, 1]")
+                raise self.error(line, f"cannot read mode {shown(part.strip())!r}; write 0, q[0], (0, 1) or [0, 1]")
             digits = (match.group(1) or match.group(2)).lstrip("0") or "0"
             if len(digits) > len(str(MAX_MODES)) or int(digits) >= MAX_MODES:
                 raise self.error(line, f"mode {shown(digits)} is past the last mode qvec can simulate "
@@ -332,7 +334,7 @@ def parse_blackbird(text: str, source: str = "<string>") -> BlackbirdProgram:
             measured.update({mode: statement.line for mode in modes})
             continue
         if statement.operation not in _OPERATIONS:
-            raise parser.error(statement.line, f"operation {statement.operation!r} is not supported by the Fock simulator")
+            raise parser.error(statement.line, f"operation {shown(statement.operation)!r} is not supported by the Fock simulator")
         if statement.modes is None:
             raise parser.error(statement.line, f"{statement.operation} needs explicit modes, not q")
         if clash := [m for m in modes if m in measured]:

@@ -85,12 +85,12 @@ class ExpressionEvaluator:
                 and len(node.args) == 1 and not node.keywords):
             argument = self._number(line, node, self._value(line, node.args[0]))
             return self._computed(line, node, lambda: _FUNCTIONS[node.func.id](argument))
-        raise self.error(line, f"unsupported expression {ast.unparse(node)!r}")
+        raise self.error(line, f"unsupported expression {_source(node)!r}")
 
     def _number(self, line: int, node: ast.AST, value: Any) -> Any:
         """``value`` if arithmetic may use it (a number or a numeric array), else an error naming the expression."""
         if isinstance(value, (str, bool)) or not isinstance(value, (int, float, complex, np.number, np.ndarray)):
-            raise self.error(line, f"arithmetic needs numbers, got {value!r} in {ast.unparse(node)!r}")
+            raise self.error(line, f"arithmetic needs numbers, got {shown(repr(value))} in {_source(node)!r}")
         return value
 
     def _check_power(self, line: int, node: ast.AST, base: Any, exponent: Any) -> None:
@@ -98,7 +98,7 @@ class ExpressionEvaluator:
         if isinstance(base, (int, np.integer)) and isinstance(exponent, (int, np.integer)) and exponent > 0:
             bits = abs(int(base)).bit_length()
             if bits > 1 and (bits - 1) * int(exponent) > MAX_INTEGER_BITS:
-                raise self.error(line, f"{ast.unparse(node)!r} is too large: integer results are limited to "
+                raise self.error(line, f"{_source(node)!r} is too large: integer results are limited to "
                                        f"{MAX_INTEGER_BITS} bits")
 
     def _computed(self, line: int, node: ast.AST, compute: Callable[[], Any]) -> Any:
@@ -107,16 +107,21 @@ class ExpressionEvaluator:
             with np.errstate(all="raise"):
                 value = compute()
         except OverflowError:
-            raise self.error(line, f"{ast.unparse(node)!r} overflows a float") from None
+            raise self.error(line, f"{_source(node)!r} overflows a float") from None
         except (ArithmeticError, ValueError, TypeError) as exc:
-            raise self.error(line, f"cannot evaluate {ast.unparse(node)!r} ({exc})") from None
+            raise self.error(line, f"cannot evaluate {_source(node)!r} ({exc})") from None
         if isinstance(value, (int, np.integer)):
             if abs(int(value)).bit_length() > MAX_INTEGER_BITS:
-                raise self.error(line, f"{ast.unparse(node)!r} is too large: integer results are limited to "
+                raise self.error(line, f"{_source(node)!r} is too large: integer results are limited to "
                                        f"{MAX_INTEGER_BITS} bits")
         elif not bool(np.all(np.isfinite(value))):
-            raise self.error(line, f"{ast.unparse(node)!r} evaluates to {value}; values must be finite")
+            raise self.error(line, f"{_source(node)!r} evaluates to {value}; values must be finite")
         return value
+
+
+def _source(node: ast.AST) -> str:
+    """An expression's source for an error message, cut short."""
+    return shown(ast.unparse(node))
 
 
 def shown(text: str) -> str:
