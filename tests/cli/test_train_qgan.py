@@ -89,3 +89,11 @@ def test_inconsistent_flags_are_one_line_errors(tmp_path: Path, capsys, flags: l
 def test_invalid_flag_values_are_usage_errors(tmp_path: Path, capsys, flags: list[str]) -> None:
     assert main(["train", "qgan", "--out", str(tmp_path), *flags]) == 2
     assert flags[0] in capsys.readouterr().err
+
+
+def test_the_flag_choices_are_the_librarys_names() -> None:
+    from qvec.apps.qgan.generator import READOUTS
+    from qvec.apps.qgan.targets import TARGETS
+    from qvec.cli import train_qgan
+
+    assert train_qgan.TARGET_NAMES == tuple(TARGETS) and train_qgan.READOUTS == READOUTS

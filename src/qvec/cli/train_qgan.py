@@ -9,6 +9,8 @@ import click
 
 __all__ = ["command"]
 
+# The library's names (qvec.apps.qgan.targets.TARGETS, generator.READOUTS), spelled here so that --help does
+# not import torch; a test keeps the two the same.
 TARGET_NAMES = ("gaussian", "bimodal", "trimodal", "gaussian2d", "ring", "correlated", "four_gaussians")
 READOUTS = ("density", "sample", "mean")
 
