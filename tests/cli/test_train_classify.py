@@ -112,3 +112,13 @@ def test_sigterm_from_another_process_keeps_the_epochs_and_exits_143(tmp_path) -
         process.kill()
     assert process.returncode == 143 and err.strip().startswith("terminated"), err
     assert "completed epoch" in out.replace("\n", " ") or "nothing kept" in out.replace("\n", " ")
+
+
+def test_the_choices_in_help_are_the_applications_own() -> None:
+    """The command lists them itself (its --help imports no torch): they must not drift from the library's."""
+    from qvec.apps.classify import DATASETS, ENCODERS, TEMPLATES
+    from qvec.cli import train_classify
+    from qvec.execute import DIFF_METHODS
+
+    assert train_classify.DATASETS == DATASETS and train_classify.ENCODERS == ENCODERS
+    assert train_classify.TEMPLATES == tuple(TEMPLATES) and set(train_classify.DIFF_METHODS) == set(DIFF_METHODS)

@@ -155,3 +155,9 @@ def test_split_caps_are_stratified_subsets() -> None:
     train, test = stratified_split(load_dataset("digits"), test_fraction=0.2, seed=0, train_size=100, test_size=50)
     assert len(train) == 100 and len(test) == 50
     assert np.bincount(train.labels).min() >= 9 and np.bincount(test.labels).min() >= 4
+
+
+def test_fashion_names_follow_the_label_values_present(tmp_path) -> None:
+    images, _ = _tiny_images(4)
+    _write_mnist(tmp_path / "f", images, np.array([9, 0, 9, 0], np.uint8), gz=False)
+    assert load_dataset("fashion-mnist", tmp_path / "f").classes == ("T-shirt", "Boot")

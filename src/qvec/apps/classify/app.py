@@ -3,7 +3,7 @@ into a run folder, plots. The training takes any backend object (local, IonQ, Da
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -43,9 +43,6 @@ class ClassifierOptions:
     learning_rate: float = 0.01
     seed: int = 0
     backend: str = "local"
-
-    def quick_test(self) -> ClassifierOptions:
-        return replace(self, **QUICK_TEST)
 
 
 @dataclass

@@ -115,9 +115,8 @@ def _dataset(images: np.ndarray, labels: np.ndarray, source: Path, classes: tupl
     if not np.isfinite(scaled).all() or scaled.min() < 0 or scaled.max() > 1:
         raise InputError(f"{source}: image values must lie in [0, 1] (floats) or [0, 255] (integers)")
     values, codes = np.unique(labels, return_inverse=True)
-    if classes is not None and len(classes) != len(values):
-        classes = None
-    names = classes or tuple(str(value) for value in values)
+    named = classes is not None and 0 <= values.min() and values.max() < len(classes)
+    names = tuple(classes[value] if named else str(value) for value in values)
     return ImageDataset(scaled, codes.astype(np.int64), names)
 
 

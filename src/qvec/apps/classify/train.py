@@ -54,8 +54,12 @@ def make_features(train: ImageDataset, test: ImageDataset, preprocess: str, feat
                              f"pixels gives 1 to {min(train_x.shape)} components")
         pca = PCA(n_components=features, whiten=True, svd_solver="full").fit(train_x)
         train_x, test_x = pca.transform(train_x), pca.transform(test_x)
-    as_tensor = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32)  # noqa: E731
-    return FeatureSet(as_tensor(train_x), torch.as_tensor(train.labels), as_tensor(test_x), torch.as_tensor(test.labels))
+    return FeatureSet(_float_tensor(train_x), torch.as_tensor(train.labels), _float_tensor(test_x),
+                      torch.as_tensor(test.labels))
+
+
+def _float_tensor(array: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.ascontiguousarray(array), dtype=torch.float32)
 
 
 @dataclass(frozen=True)
