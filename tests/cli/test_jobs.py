@@ -165,3 +165,14 @@ def test_qvec_run_journal_flags_apply_to_ionq_only(capsys, tmp_path, flags):
     (tmp_path / "bell.qasm").write_text(BELL)
     assert main(["run", str(tmp_path / "bell.qasm"), *flags]) == 2
     assert "apply to --backend ionq" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_batch_a_live_process_is_running(capsys, with_key, emulator):
+    backend = backend_on(emulator)
+    units = backend._prepare(circuits(), None, None, None)
+    with journal_module.JobJournal(Path(os.environ["QVEC_JOURNAL"])) as journal:
+        held = journal.claim(backend.settings.base_url, backend.settings.target, None, units)  # this live process
+        assert main(["jobs", "resume", held.batch_id]) == 1
+        assert "is being run by process" in capsys.readouterr().err
+        held.release(delivered=False)
+    assert not {unit.key for unit in units} & set(emulator.counters()["jobs_per_key"])  # nothing was sent
