@@ -35,18 +35,22 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as workdir:
             record = run_load(LoadSetting(clients=args.clients, circuits=args.circuits, strategy=strategy), Path(workdir))
         runs.append(record)
-        mib = {when: record[f"emulator_{when}"]["rss_bytes"] / 2**20 for when in ("before", "after")}
-        print(f"{strategy:>10}: {record['circuits']} circuits in {record['seconds']:.1f} s "
-              f"({record['circuits_per_second']} /s), {record['jobs_created']} jobs, {record['requests']} requests, "
-              f"{record['retries']} retried; invariants {record['invariants']}; emulator RSS {mib['before']:.0f} -> "
-              f"{mib['after']:.0f} MiB, threads {record['emulator_before']['threads']} -> "
-              f"{record['emulator_after']['threads']}, fds {record['emulator_before']['fds']} -> "
-              f"{record['emulator_after']['fds']}")
-    write_record({"benchmark": "load", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                              "cpus": os.cpu_count(), "load_average": os.getloadavg()},
-                  "runs": runs}, args.output)
+        print(summary(record))
+        write_record({"benchmark": "load", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                      "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                                  "cpus": os.cpu_count(), "load_average": os.getloadavg()},
+                      "runs": runs}, args.output)
 
+
+def summary(record: dict) -> str:
+    """One line: throughput, jobs, requests, retries, invariants, the emulator's figures before -> after."""
+    before, after = record["emulator_before"], record["emulator_after"]
+    errors = [c["error"] for c in record["clients"] if "error" in c]
+    return (f"{record['setting']['strategy']:>10}: {record['circuits']} circuits in {record['seconds']:.1f} s "
+            f"({record['circuits_per_second']} /s), {record['jobs_created']} jobs, {record['requests']} requests, "
+            f"{record['retries']} retried; invariants {record['invariants']}; emulator RSS "
+            f"{before['rss_bytes'] / 2**20:.0f} -> {after['rss_bytes'] / 2**20:.0f} MiB, threads {before['threads']} -> "
+            f"{after['threads']}, fds {before['fds']} -> {after['fds']}" + (f"; client errors: {errors}" if errors else ""))
 
 if __name__ == "__main__":
     main()

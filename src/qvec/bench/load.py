@@ -25,6 +25,7 @@ import httpx
 __all__ = ["LoadSetting", "EmulatorProcess", "run_load", "process_figures", "write_record"]
 
 _ADMIN_TIMEOUT_S = 60.0
+_ERROR_CHARS = 600
 _CLIENT_TIMEOUT_S = 1800.0  # a guard against a hung client, never a speed check
 _FAULT_STATUSES = ("429", "502", "503", "504", *(str(s) for s in range(520, 530)), "dropped")
 
@@ -107,6 +108,7 @@ def _client(index: int, setting: LoadSetting, base_url: str, key: str, journal: 
     from qvec import sim
     from qvec.backends.ionq import IonQBackend
     from qvec.bench.remote import EMULATOR_POLL
+    from qvec.errors import QvecError
     from qvec.nn.templates import hardware_efficient
 
     circuit, names = hardware_efficient(setting.qubits, 2)
@@ -116,7 +118,14 @@ def _client(index: int, setting: LoadSetting, base_url: str, key: str, journal: 
                           poll=EMULATOR_POLL, journal=journal)
     start.wait()
     began = time.time()
-    remote = backend.probs(circuit, params, dtype=torch.complex128)
+    try:
+        remote = backend.probs(circuit, params, dtype=torch.complex128)
+    except QvecError as exc:  # recorded, with what completed: a failed batch is a finding, not a crash
+        completed = len(getattr(exc, "completed", {}))
+        results.put({"client": index, "circuits": completed, "began": began, "ended": time.time(),
+                     "seconds": round(time.time() - began, 3), "max_abs_error": None, "exact": False,
+                     "error": f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]})
+        return
     ended = time.time()
     local = sim.probs(circuit, params, dtype=torch.complex128).to(remote.dtype)
     error = float((remote - local).abs().max())
