@@ -14,7 +14,7 @@ __all__ = ["command"]
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last completed epoch.")
 @click.pass_context
 def command(ctx: click.Context, out: str, epochs: int | None, resume: bool) -> None:
-    """The hybrid classifier's quick test on the bundled digits, locally: ``qvec train classify --quick-test``.
+    """The hybrid classifier's quick test on the bundled digits, locally: qvec train classify --quick-test.
 
     Ctrl-C (or SIGTERM) keeps the completed epochs and exits 130 (143); --resume continues.
     """
