@@ -219,6 +219,8 @@ def _run_engines(workload, engines: list[str], batches: list[int], min_seconds: 
     def report(row: dict) -> None:
         figure = f"{row['samples_per_s']:12,.1f} samples/s" if "samples_per_s" in row else \
             (row.get("skipped") or row.get("error", ""))
+        if row.get("compile_s") is not None:
+            figure += f" (compile {row['compile_s']:.1f} s)"
         console.print(f"  {row['engine']:<16} B = {row['batch']:<5} {figure}", highlight=False, markup=False)
 
     rows = bench.run_engines(engines, workload, batches, min_seconds, repeats, torch_threads, timeout, sf_python, report)
