@@ -11,14 +11,14 @@ import pytest
 from qvec.backends.ionq import IonQClient, IonQSettings, RetryPolicy
 from qvec.backends.ionq.client import DEFAULT_MAX_CONNECTIONS, IDEMPOTENCY_FIELD, job_created_at
 from qvec.backends.ionq.ratelimit import RateBudget
-from qvec.backends.ionq.settings import RateLimit
+from qvec.backends.ionq.settings import RateLimit, Timeouts
 from qvec.errors import AuthenticationError, IonQError, RequestError, TransportError
 
 SECRET = "secret-key-77"
 QUICK = RetryPolicy(max_attempts=4, backoff=0.001, max_delay=0.002)
 
 
-def run(handler, action, retry=QUICK):
+def run(handler, action, retry=QUICK, timeouts=Timeouts(request=0.05)):
     """Run ``action(client)`` against a mock server; returns its result and the requests it saw."""
     seen = []
 
@@ -28,7 +28,8 @@ def run(handler, action, retry=QUICK):
 
     async def main():
         settings = IonQSettings(SECRET, "https://api.example.test/v0.4", "simulator")
-        async with IonQClient(settings, retry=retry, transport=httpx.MockTransport(record), seed=0) as client:
+        async with IonQClient(settings, retry=retry, timeouts=timeouts, transport=httpx.MockTransport(record),
+                              seed=0) as client:
             return await action(client)
 
     return asyncio.run(main()), seen
@@ -83,7 +84,31 @@ def test_a_key_not_found_is_submitted_again_with_the_same_key():
 
     job, seen = run(once_lost, lambda client: client.create_job({"input": {}}, "k9", 0.0))
     posts = [json.loads(r.content)["metadata"][IDEMPOTENCY_FIELD] for r in seen if r.method == "POST"]
-    assert job["id"] == "second" and posts == ["k9", "k9"] and [r.method for r in seen] == ["POST", "GET", "POST"]
+    assert job["id"] == "second" and posts == ["k9", "k9"]
+    assert [r.method for r in seen] == ["POST", "GET", "GET", "POST"]  # looked up twice, a request timeout apart
+
+
+def test_a_job_the_server_creates_after_the_first_lookup_is_found_by_the_second():
+    """A server still reading a POST creates its job late: the second look finds it, nothing is sent twice."""
+    def late(request, n):
+        if request.method == "POST":
+            return httpx.Response(502)
+        jobs = [] if n == 2 else [{"id": "late", "request": 5000, "metadata": {IDEMPOTENCY_FIELD: "k7"}}]
+        return httpx.Response(200, json={"jobs": jobs, "next": None})
+
+    job, seen = run(late, lambda client: client.create_job({"input": {}}, "k7", 5000.0))
+    assert job["id"] == "late" and [r.method for r in seen] == ["POST", "GET", "GET"]
+
+
+def test_a_large_body_gets_more_time_than_the_request_timeout():
+    sent = []
+
+    def record(request, n):
+        sent.append(request.extensions["timeout"]["read"])
+        return httpx.Response(201, json={"id": "j"})
+
+    run(record, lambda client: client.create_job({"input": {"pad": "x" * 2_000_000}}, "k", 0.0))
+    assert sent[0] >= 0.05 + 2.0 * 30.0
 
 
 def test_the_lookup_pages_back_until_jobs_older_than_the_submission():
@@ -269,7 +294,7 @@ def test_the_lookup_is_bounded_when_no_job_says_when_it_was_created():
 
     with pytest.raises(IonQError, match="not submitting it again") as info:
         run(endless, lambda client: client.find_job("k", since=5000.0))
-    assert "20 page(s)" in str(info.value)
+    assert "200 page(s)" in str(info.value)
 
 
 @pytest.mark.parametrize("stamp", ["1", "1000", "1970-01-01T00:00:01Z", 1000, "1970-01-01T00:16:40+00:00"])

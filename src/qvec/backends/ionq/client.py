@@ -41,8 +41,12 @@ _LOCAL = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
 # A lookup by idempotency key scans back to this many seconds before the job's first submission
 # (clock skew), and gives up after this many pages or seconds rather than page through all history.
 _LOOKUP_MARGIN_S = 300.0
-_LOOKUP_MAX_PAGES = 20
-_LOOKUP_MAX_S = 120.0
+_LOOKUP_MAX_PAGES = 200
+_LOOKUP_MAX_S = 600.0
+# A body takes the server time to read and check before it answers: each MB adds this many seconds
+# to the request timeout, so that a POST of thousands of circuits is not cut off (and looked up) while
+# the server is still reading it.
+_SECONDS_PER_BODY_MB = 30.0
 _LIST_PAGE = 100
 # Jobs polled (or canceled) per request: keeps URLs and bodies small.
 _IDS_PER_REQUEST = 50
@@ -148,6 +152,7 @@ class IonQClient:
         self.settings, self.retry = settings, retry
         self.rate = rate if rate is not None else RateBudget()
         self._rng = random.Random(seed)
+        self._request_timeout = timeouts.request
         self._reached = False  # has the host answered once?
         self._refusals = 0  # connections refused in a row while it never has
         self._sending = asyncio.Semaphore(max_connections)  # so that httpcore's pool never queues requests
@@ -191,7 +196,8 @@ class IonQClient:
         been processed); if it returns something, that is the answer and nothing is sent again.
         """
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        request = self._http.build_request(method, self._url(path), content=content, params=params)
+        timeout = self._request_timeout + len(content or b"") / 1e6 * _SECONDS_PER_BODY_MB
+        request = self._http.build_request(method, self._url(path), content=content, params=params, timeout=timeout)
         started, failures, maybe_sent = time.monotonic(), {"status": 0, "timeout": 0, "connection": 0}, False
         while True:
             outcome = await self._send(request)
@@ -327,7 +333,16 @@ class IonQClient:
         """POST /jobs with ``key`` in the metadata; ``since`` is when this job was first submitted."""
         metadata = {**body.get("metadata", {}), IDEMPOTENCY_FIELD: key}
         return await self.request("POST", "jobs", body={**body, "metadata": metadata},
-                                  recover=lambda: self.find_job(key, since))
+                                  recover=lambda: self._find_created_job(key, since))
+
+    async def _find_created_job(self, key: str, since: float) -> dict[str, Any] | None:
+        """``find_job`` after a POST without a usable answer; if the job is not there yet, look once more
+        after a request timeout, since a server still reading the POST creates the job late."""
+        job = await self.find_job(key, since)
+        if job is None:
+            await asyncio.sleep(self._request_timeout)
+            job = await self.find_job(key, since)
+        return job
 
     async def find_job(self, key: str, since: float) -> dict[str, Any] | None:
         """The top-level job carrying idempotency ``key``, scanning jobs newest first back to ``since``.
