@@ -31,7 +31,7 @@ url, n, strategy = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 circuits = [qvec.Circuit(2).ry(0, 0.01 * i).cx(0, 1) for i in range(n)]
 backend = IonQBackend(api_key=%r, base_url=url, env_file=None, strategy=strategy, progress=False,
                       poll=PollPolicy(initial=0.01, factor=1.5, maximum=0.1),
-                      rate_limit=RateLimit(per_second=100000.0, burst=100000))
+                      rate_limit=RateLimit(per_second=100000.0, burst=100000), journal=None)
 cpu, wall = time.process_time(), time.perf_counter()
 results = backend.run_circuits(circuits)
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

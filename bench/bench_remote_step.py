@@ -121,7 +121,7 @@ def run(latency: float, steps: int) -> dict:
     rows = []
     with EmulatorProcess(latency) as emulator:
         backend = CountingIonQBackend(api_key=emulator.key, base_url=emulator.base_url, env_file=None, poll=EMULATOR_POLL,
-                                      progress=False)
+                                      progress=False, journal=None)
         layer = model(backend)
         optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
         gap = None

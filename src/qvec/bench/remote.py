@@ -96,7 +96,7 @@ def _timed_run(scenario: Scenario, bench: RemoteBenchmark, seed: int) -> tuple[f
     circuit, params = bench_circuit(scenario.circuits, seed)
     with bench.emulator(scenario.fault_rate, seed) as emulator:
         backend = IonQBackend(api_key=_KEY, base_url=emulator.base_url, strategy=scenario.strategy, env_file=None,
-                              progress=False, poll=EMULATOR_POLL)
+                              progress=False, poll=EMULATOR_POLL, journal=None)
         start = time.perf_counter()
         probabilities = backend.probs(circuit, params, dtype=torch.complex128)
         seconds = time.perf_counter() - start
