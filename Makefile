@@ -15,8 +15,9 @@ $(BIN)/.installed: pyproject.toml
 .PHONY: install demo test docs bench
 install: $(BIN)/.installed
 
+# Each demo run writes a new folder under runs/ (a run folder refuses to be trained twice without --resume).
 demo: install
-	$(BIN)/qvec train classify --quick-test --out runs/demo
+	$(BIN)/qvec train classify --quick-test --out runs/demo-$$(date +%Y%m%d-%H%M%S)
 
 # The documentation, then the suite (pytest's summary stays the last line CI prints): --strict turns
 # a broken docstring or link into a failure (never add --quiet: it hides the warnings, and --strict then passes).

@@ -6,25 +6,12 @@ import json
 import socket
 
 import pytest
-from distributed import LocalCluster
 
 from qvec.cli import main
 
 BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0],q[1];\n'
 # A coherent state on mode 0 whose amplitude is a free parameter: --param alpha=... makes a batch.
 COHERENT = "name coherent\nversion 1.0\ntarget fock (num_subsystems=2, cutoff_dim=6)\n\nDgate({alpha}, 0.0) | 0\n"
-
-# Its HTTP server (health checks) on a free port of 127.0.0.1, no dashboard pages.
-NO_DASHBOARD = {"dashboard": False}
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    """A one-worker in-process cluster (two threads), closed after the module."""
-    with LocalCluster(n_workers=1, processes=False, threads_per_worker=2, host="127.0.0.1", protocol="tcp",
-                      dashboard_address="127.0.0.1:0", scheduler_kwargs=NO_DASHBOARD) as cluster:
-        yield cluster
-
 
 def run_json(capsys, *args: str) -> list[dict]:
     assert main(["run", *args, "--json"]) == 0

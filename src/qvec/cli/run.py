@@ -11,6 +11,8 @@ import math
 
 import click
 
+from .options import dask_scheduler_option
+
 __all__ = ["command"]
 
 DEFAULT_TOP = 16
@@ -67,9 +69,7 @@ def _number(name: str, text: str, ctx: click.Context | None, option: click.Param
               help="Job journal of --backend ionq: a rerun reuses what completed (default: $QVEC_JOURNAL, else the "
                    "per-user data directory; see qvec jobs).")
 @click.option("--no-journal", is_flag=True, help="Run --backend ionq without the job journal.")
-@click.option("--dask-scheduler", metavar="tcp://HOST:PORT", envvar="QVEC_DASK_SCHEDULER", show_envvar=True,
-              default=None, help="Run on the workers of this Dask scheduler (their local simulators), the rows of a "
-                                 "batch sharded over them; needs qvec[dask]. Seeded shots differ from a local run's.")
+@dask_scheduler_option()
 def command(files: tuple[str, ...], backend: str, params: dict[str, list[float]], shots: int | None, seed: int | None,
             cutoff: int | None, renormalize: bool, top: int, as_json: bool, api_key_file: str | None,
             base_url: str | None, target: str | None, journal: str | None, no_journal: bool,

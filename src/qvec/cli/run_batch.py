@@ -25,6 +25,7 @@ from qvec.errors import InputError
 from qvec.photonic import BlackbirdProgram, FockState, TruncationWarning, load_blackbird
 
 from . import one_line
+from .options import dask_backend
 
 __all__ = ["IonQOptions", "PhotonicResult", "QubitResult", "RunOptions", "run_files"]
 
@@ -127,7 +128,7 @@ def run_files(paths: Sequence[str], backend: str, params: Mapping[str, list[floa
     if backend == "ionq" and any(isinstance(item, _PhotonicFile) for item in loaded):
         raise InputError("--backend ionq runs qubit circuits only; run .xbb files with --backend local")
     qubit_files = [item for item in loaded if isinstance(item, _QubitFile)]
-    with _dask_backend(options.dask_scheduler) as dask:
+    with dask_backend(options.dask_scheduler) as dask:
         qubit_results = iter(_run_qubit_files(qubit_files, backend, options, ionq, dask) if qubit_files else [])
         results: list[QubitResult | PhotonicResult] = []
         for item in loaded:
@@ -136,20 +137,6 @@ def run_files(paths: Sequence[str], backend: str, params: Mapping[str, list[floa
             else:
                 results.extend(_run_photonic_file(item, params, options, dask))
     return results
-
-
-@contextmanager
-def _dask_backend(address: str | None) -> Iterator[Any]:
-    """The Dask backend on ``address`` (its client closed afterwards), or ``None`` to run here."""
-    if address is None:
-        yield None
-        return
-    from qvec.backends.dask import connect
-    dask = connect(address)
-    try:
-        yield dask
-    finally:
-        dask.client.close()
 
 
 # -- loading ----------------------------------------------------------------------------------

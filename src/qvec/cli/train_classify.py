@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import click
 
+from .options import dask_scheduler_option
+
 __all__ = ["command"]
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "npz", "images")  # qvec.apps.classify.data.DATASETS
@@ -46,6 +48,7 @@ DIFF_METHODS = ("best", "backprop", "adjoint", "parameter-shift", "spsa")
 @click.option("--backend", type=click.Choice(["local", "ionq"]), default=None,
               help="Where the quantum layer runs [default: local]. ionq: IONQ_API_KEY, IONQ_BASE_URL (the emulator, say), IONQ_TARGET, or a .env file.")
 @click.option("--no-mock", is_flag=True, help="Run on the IonQ cloud (the same as --backend ionq).")
+@dask_scheduler_option()
 @click.option("--out", type=click.Path(file_okay=False), default="runs/classify", show_default=True,
               help="Folder for config, metrics (JSON, CSV), checkpoint and plots.")
 @click.option("--threads", type=click.IntRange(1), default=1, show_default=True,

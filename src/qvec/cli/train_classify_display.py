@@ -13,6 +13,8 @@ from rich.table import Table
 
 from qvec.apps.classify.app import QUICK_TEST, ClassifierOptions, ClassifierRun, open_run, prepare, run_classifier
 
+from .options import dask_backend
+
 __all__ = ["train_from_flags", "classifier_options"]
 
 _OPTION_FLAGS = ("dataset", "data", "image_size", "grey", "preprocess", "features", "qubits", "layers", "encoder",
@@ -24,10 +26,14 @@ def classifier_options(flags: dict[str, Any]) -> ClassifierOptions:
     backend's defaults."""
     if flags["no_mock"] and flags["backend"] == "local":
         raise click.UsageError("--no-mock runs on IonQ: it does not combine with --backend local")
+    ionq = flags["no_mock"] or flags["backend"] == "ionq"
+    if flags["dask_scheduler"] and ionq:
+        raise click.UsageError("--dask-scheduler runs on the workers' local simulators; it does not combine with "
+                               "IonQ (unset QVEC_DASK_SCHEDULER if it came from there)")
     options = ClassifierOptions(**{name: flags[name] for name in _OPTION_FLAGS},
                                 template=flags["template"] or (None if flags["encoder"] == "reuploading"
                                                                else "strongly-entangling"),
-                                backend="ionq" if flags["no_mock"] else flags["backend"] or "local")
+                                backend="ionq" if ionq else "dask" if flags["dask_scheduler"] else "local")
     if flags["quick_test"]:
         options = replace(options, **{key: value if flags[key] is None else flags[key] for key, value in QUICK_TEST.items()})
     return options if flags["epochs"] is None else replace(options, epochs=flags["epochs"])
@@ -107,7 +113,12 @@ def train_from_flags(flags: dict[str, Any]) -> None:
 def _train(flags: dict[str, Any]) -> None:
     """Prepare, train with a progress bar, and print the summary; Ctrl-C says what was kept, then exits 130."""
     options = classifier_options(flags)
-    prepared = prepare(options, _backend(options.backend))
+    with dask_backend(flags["dask_scheduler"]) as dask:
+        _train_on(options, flags, _backend(options.backend) if dask is None else dask)
+
+
+def _train_on(options: ClassifierOptions, flags: dict[str, Any], backend: Any) -> None:
+    prepared = prepare(options, backend)
     run = open_run(prepared, flags["out"], flags["resume"])
     console = Console()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from .options import dask_backend, dask_scheduler_option
+
 __all__ = ["command"]
 
 # The library's names (qvec.apps.qgan.targets.TARGETS, generator.READOUTS), spelled here so that --help does
@@ -56,6 +58,7 @@ def _options(function: Any) -> Any:
         click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("qgan-run"),
                      show_default=True, help="Run folder: config, metrics (JSON, CSV), checkpoint, plots."),
         click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint."),
+        dask_scheduler_option(),
     ]
     for option in reversed(options):
         function = option(function)
@@ -64,7 +67,8 @@ def _options(function: Any) -> Any:
 
 @click.command("qgan")
 @_options
-def command(out: Path, resume: bool, threads: int, target_file: Path | None, **settings: Any) -> None:
+def command(out: Path, resume: bool, threads: int, target_file: Path | None, dask_scheduler: str | None,
+            **settings: Any) -> None:
     """Train a continuous-variable quantum GAN (WGAN with gradient penalty) on a 1-D or 2-D target.
 
     Writes config.json, metrics.json/.csv and checkpoint.pt every epoch, and distribution, loss and W1
@@ -79,9 +83,9 @@ def command(out: Path, resume: bool, threads: int, target_file: Path | None, **s
     config = QGANConfig(target_file=str(target_file) if target_file else None, **settings)
     plots = EpochPlots(out, config.plot_every, config.epochs)
     display = _TrainingDisplay(config.epochs, config.steps_per_epoch)
-    with display.progress:
+    with dask_backend(dask_scheduler) as backend, display.progress:
         result = train(config, out, resume=resume, on_step=display.step,
-                       on_epoch=lambda view: (plots(view), display.epoch(view.row)))
+                       on_epoch=lambda view: (plots(view), display.epoch(view.row)), backend=backend)
     gif = plots.finish() if result.history else None
     display.progress.console.print(_summary_table(result, gif))
     if result.interrupted:

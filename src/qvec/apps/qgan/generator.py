@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -63,7 +64,7 @@ class QuantumGenerator(nn.Module):
 
     def __init__(self, grid: Grid, *, layers: int, cutoff: int, readout: str = "density", ancillas: int = 0,
                  latent_dim: int | None = None, seed: int | None = None, init_std: float = 0.1,
-                 dtype: torch.dtype = torch.complex64) -> None:
+                 dtype: torch.dtype = torch.complex64, backend: Any = None) -> None:
         super().__init__()
         n_modes = grid.dim + ancillas
         latent_dim = grid.dim if latent_dim is None else latent_dim
@@ -80,7 +81,7 @@ class QuantumGenerator(nn.Module):
             circuit.d(mode, name, 0.0)
         circuit, weights = cv_neural_net(n_modes, layers, circuit=circuit)
         self.layer = PhotonicLayer(circuit, inputs, weights, [QuadratureMean(m) for m in range(grid.dim)],
-                                   cutoff=cutoff, seed=seed, init_std=init_std, dtype=dtype,
+                                   cutoff=cutoff, seed=seed, init_std=init_std, dtype=dtype, backend=backend,
                                    truncation_tol=NO_TRUNCATION_WARNING)
         self.register_buffer("cell_points", grid.cells().to(torch.float32), persistent=False)
 

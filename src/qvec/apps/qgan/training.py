@@ -104,14 +104,15 @@ def make_grid(target: Target, points: int | None, seed: int) -> Grid:
     return Grid(low, high, points, target.dim)
 
 
-def build_models(config: QGANConfig, target: Target) -> tuple[QuantumGenerator, Critic]:
-    """The untrained generator and critic of ``config`` (seeded: the same config, the same weights)."""
+def build_models(config: QGANConfig, target: Target, backend: Any = None) -> tuple[QuantumGenerator, Critic]:
+    """The untrained generator and critic of ``config`` (seeded: the same config, the same weights); the
+    generator's circuit runs on ``backend`` (``None``: the local simulator; a ``DaskBackend`` shards it)."""
     modes = target.dim if config.modes is None else config.modes
     if modes < target.dim:
         raise InputError(f"--modes {modes}: fewer than the target's {target.dim} coordinates (one output mode each)")
     generator = QuantumGenerator(make_grid(target, config.grid_points, config.seed), layers=config.layers,
                                  cutoff=config.cutoff, readout=config.readout, ancillas=modes - target.dim,
-                                 latent_dim=config.latent_dim, seed=config.seed)
+                                 latent_dim=config.latent_dim, seed=config.seed, backend=backend)
     with torch.random.fork_rng():
         torch.manual_seed(config.seed)
         critic = Critic(target.dim, config.critic_hidden)
@@ -249,7 +250,7 @@ def _check(config: QGANConfig) -> None:
 
 
 def train(config: QGANConfig, out: Path | str, *, resume: bool = False, on_step: EpochHook | None = None,
-          on_epoch: Callable[[EpochView], None] | None = None) -> TrainingResult:
+          on_epoch: Callable[[EpochView], None] | None = None, backend: Any = None) -> TrainingResult:
     """Train (or resume) a CV GAN into ``out``; Ctrl-C ends it after the last completed epoch's checkpoint.
 
     ``on_step(epoch, step, losses)`` runs after each generator step, ``on_epoch(EpochView)`` after each
@@ -257,7 +258,7 @@ def train(config: QGANConfig, out: Path | str, *, resume: bool = False, on_step:
     """
     _check(config)
     target = resolve_target(config)
-    generator, critic = build_models(config, target)
+    generator, critic = build_models(config, target, backend)
     models = _Models(generator, critic, torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=ADAM_BETAS),
                      torch.optim.Adam(critic.parameters(), lr=config.d_lr, betas=ADAM_BETAS))
     run = RunDir(out, config.record(), resume, may_change=("epochs", "plot_every"))
