@@ -12,18 +12,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import qvec
 from qvec.circuit import parse_qasm, to_qasm
 from qvec.errors import InputError
 
+from fuzzing import FUZZ, edited_programs, outcomes, token_soups, tokens
+
 pytestmark = [pytest.mark.timeout(240), pytest.mark.filterwarnings("error")]
 
 LOCATED = re.compile(r"^fuzz\.qasm:\d+:\d+: \S")
-FUZZ = settings(deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
-MAX_LENGTH = 6000
 
 HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 CORPUS = [
@@ -46,41 +46,9 @@ VOCABULARY = [
     "[", "]", "(", ")", "{", "}", ";", ",", "->", "==", "+", "-", "*", "/", "^", "pi", "sin", "ln", "sqrt", "exp",
     "0", "1", "2", "1024", "1000000000", "9" * 4400, "1e308", "1e-400", ".5", "2e", "//", "/*", "*/", "\n", "\t", "$",
 ]
-# Numbers at and past the loader's limits, and past what Python converts (4300 digits) or a float holds.
-EXTREME_NUMBERS = (st.sampled_from(["0", "1", "60", "61", "1024", "1025", "1000000000", "9" * 4400, "1e400"])
-                   | st.integers(0, 2**70).map(str))
-TOKENS = st.sampled_from(VOCABULARY) | st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,6}\Z") | st.integers(0, 10**6).map(str)
+TOKENS = tokens(VOCABULARY)
+PROGRAMS = edited_programs(CORPUS, TOKENS)
 
-
-@st.composite
-def edited_programs(draw: st.DrawFn) -> str:
-    """A valid program with one to four edits: a span deleted, repeated or wrapped in parentheses, a token or a
-    character inserted, or a number replaced by an extreme one (a size, an index, a mode, a cutoff)."""
-    text = draw(st.sampled_from(CORPUS))
-    for _ in range(draw(st.integers(1, 4))):
-        start = draw(st.integers(0, len(text)))
-        end = draw(st.integers(start, min(len(text), start + 40)))
-        edit = draw(st.sampled_from(["delete", "repeat", "nest", "token", "character", "number"]))
-        if edit == "delete":
-            text = text[:start] + text[end:]
-        elif edit == "repeat":
-            text = text[:start] + text[start:end] * draw(st.integers(2, 50)) + text[end:]
-        elif edit == "nest":
-            depth = draw(st.integers(1, 300))
-            text = text[:start] + "(" * depth + text[start:end] + ")" * depth + text[end:]
-        elif edit == "number":
-            numbers = list(re.finditer(r"\d+", text))
-            if numbers:
-                number = draw(st.sampled_from(numbers))
-                text = text[:number.start()] + draw(EXTREME_NUMBERS) + text[number.end():]
-        else:
-            inserted = draw(TOKENS) if edit == "token" else draw(st.characters())
-            text = text[:start] + inserted + text[start:]
-    return text[:MAX_LENGTH]
-
-
-token_soups = st.tuples(st.lists(TOKENS, max_size=120), st.sampled_from([" ", "", "\n"])).map(
-    lambda parts: parts[1].join(parts[0]))
 
 
 def check_loads_or_locates(text: str) -> None:
@@ -95,13 +63,13 @@ def check_loads_or_locates(text: str) -> None:
 
 
 @settings(FUZZ, max_examples=2000)
-@given(text=edited_programs())
+@given(text=PROGRAMS)
 def test_edited_programs_load_or_raise_a_located_error(text: str) -> None:
     check_loads_or_locates(text)
 
 
 @settings(FUZZ, max_examples=1500)
-@given(text=token_soups)
+@given(text=token_soups(TOKENS))
 def test_token_soups_load_or_raise_a_located_error(text: str) -> None:
     check_loads_or_locates(text)
 
@@ -117,16 +85,4 @@ def test_the_edits_reach_every_kind_of_outcome() -> None:
     for program in CORPUS:
         check_loads_or_locates(program)
         assert isinstance(parse_qasm(program, "fuzz.qasm"), qvec.Circuit)
-    outcomes = set()
-
-    @settings(FUZZ, max_examples=300)
-    @given(text=edited_programs())
-    def classify(text: str) -> None:
-        try:
-            parse_qasm(text, "fuzz.qasm")
-            outcomes.add("loaded")
-        except InputError:
-            outcomes.add("error")
-
-    classify()
-    assert outcomes == {"loaded", "error"}
+    assert outcomes(lambda text: parse_qasm(text, "fuzz.qasm"), PROGRAMS) == {"loaded", "error"}

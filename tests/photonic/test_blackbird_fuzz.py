@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import qvec.photonic as photonic
@@ -21,11 +21,11 @@ from qvec.errors import InputError
 from qvec.photonic import BlackbirdProgram, parse_blackbird
 from qvec.photonic.blackbird import MAX_MODES
 
+from fuzzing import FUZZ, edited_programs, outcomes, token_soups, tokens
+
 pytestmark = [pytest.mark.timeout(240), pytest.mark.filterwarnings("error")]
 
 LOCATED = re.compile(r"^fuzz\.xbb:\d+: \S")
-FUZZ = settings(deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
-MAX_LENGTH = 6000
 
 CORPUS = [path.read_text() for path in sorted((Path(photonic.__file__).parent / "examples").glob("*.xbb"))] + [
     "name x\nversion 1.0\ntarget fock (num_subsystems=2, cutoff_dim=6)\nint n = +2\nfloat x = 2.0*cos(pi/3)**2\n"
@@ -42,41 +42,9 @@ VOCABULARY = [
     "MeasureFock", "LossChannel", "q", "q[0]", "0", "1", "2", str(MAX_MODES), "1e400", "1j", "9**9**9", '"x"', "True",
     "#", "\n", "\n    ", "x", "U", "{alpha}", "1e308", "9" * 4400, "lambda", "__import__",
 ]
-# Numbers at and past the loader's limits, and past what Python converts (4300 digits) or a float holds.
-EXTREME_NUMBERS = (st.sampled_from(["0", "1", "60", "61", "1024", "1025", "1000000000", "9" * 4400, "1e400"])
-                   | st.integers(0, 2**70).map(str))
-TOKENS = st.sampled_from(VOCABULARY) | st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,6}\Z") | st.integers(0, 10**6).map(str)
+TOKENS = tokens(VOCABULARY)
+PROGRAMS = edited_programs(CORPUS, TOKENS)
 
-
-@st.composite
-def edited_programs(draw: st.DrawFn) -> str:
-    """A valid program with one to four edits: a span deleted, repeated or wrapped in parentheses, a token or a
-    character inserted, or a number replaced by an extreme one (a size, an index, a mode, a cutoff)."""
-    text = draw(st.sampled_from(CORPUS))
-    for _ in range(draw(st.integers(1, 4))):
-        start = draw(st.integers(0, len(text)))
-        end = draw(st.integers(start, min(len(text), start + 40)))
-        edit = draw(st.sampled_from(["delete", "repeat", "nest", "token", "character", "number"]))
-        if edit == "delete":
-            text = text[:start] + text[end:]
-        elif edit == "repeat":
-            text = text[:start] + text[start:end] * draw(st.integers(2, 50)) + text[end:]
-        elif edit == "nest":
-            depth = draw(st.integers(1, 300))
-            text = text[:start] + "(" * depth + text[start:end] + ")" * depth + text[end:]
-        elif edit == "number":
-            numbers = list(re.finditer(r"\d+", text))
-            if numbers:
-                number = draw(st.sampled_from(numbers))
-                text = text[:number.start()] + draw(EXTREME_NUMBERS) + text[number.end():]
-        else:
-            inserted = draw(TOKENS) if edit == "token" else draw(st.characters())
-            text = text[:start] + inserted + text[start:]
-    return text[:MAX_LENGTH]
-
-
-token_soups = st.tuples(st.lists(TOKENS, max_size=120), st.sampled_from([" ", "", "\n"])).map(
-    lambda parts: parts[1].join(parts[0]))
 
 
 def check_loads_or_locates(text: str) -> None:
@@ -91,13 +59,13 @@ def check_loads_or_locates(text: str) -> None:
 
 
 @settings(FUZZ, max_examples=2000)
-@given(text=edited_programs())
+@given(text=PROGRAMS)
 def test_edited_programs_load_or_raise_a_located_error(text: str) -> None:
     check_loads_or_locates(text)
 
 
 @settings(FUZZ, max_examples=1500)
-@given(text=token_soups)
+@given(text=token_soups(TOKENS))
 def test_token_soups_load_or_raise_a_located_error(text: str) -> None:
     check_loads_or_locates(text)
 
@@ -112,16 +80,4 @@ def test_the_edits_reach_every_kind_of_outcome() -> None:
     """The strategies are worth running: the corpus loads, and edits give both programs and located errors."""
     for program in CORPUS:
         assert isinstance(parse_blackbird(program, "fuzz.xbb"), BlackbirdProgram)
-    outcomes = set()
-
-    @settings(FUZZ, max_examples=300)
-    @given(text=edited_programs())
-    def classify(text: str) -> None:
-        try:
-            parse_blackbird(text, "fuzz.xbb")
-            outcomes.add("loaded")
-        except InputError:
-            outcomes.add("error")
-
-    classify()
-    assert outcomes == {"loaded", "error"}
+    assert outcomes(lambda text: parse_blackbird(text, "fuzz.xbb"), PROGRAMS) == {"loaded", "error"}
