@@ -84,15 +84,26 @@ def test_a_key_not_found_is_submitted_again_with_the_same_key():
 
     job, seen = run(once_lost, lambda client: client.create_job({"input": {}}, "k9", 0.0))
     posts = [json.loads(r.content)["metadata"][IDEMPOTENCY_FIELD] for r in seen if r.method == "POST"]
-    assert job["id"] == "second" and posts == ["k9", "k9"]
-    assert [r.method for r in seen] == ["POST", "GET", "GET", "POST"]  # looked up twice, a request timeout apart
+    assert job["id"] == "second" and posts == ["k9", "k9"] and [r.method for r in seen] == ["POST", "GET", "POST"]
+
+
+def test_a_post_that_timed_out_is_looked_up_twice_a_request_timeout_apart_before_it_is_sent_again():
+    def timed_out_once(request, n):
+        if request.method == "GET":
+            return httpx.Response(200, json={"jobs": [], "next": None})
+        if n == 1:
+            raise httpx.ReadTimeout("no answer in time", request=request)
+        return httpx.Response(201, json={"id": "second"})
+
+    job, seen = run(timed_out_once, lambda client: client.create_job({"input": {}}, "k8", 0.0))
+    assert job["id"] == "second" and [r.method for r in seen] == ["POST", "GET", "GET", "POST"]
 
 
 def test_a_job_the_server_creates_after_the_first_lookup_is_found_by_the_second():
     """A server still reading a POST creates its job late: the second look finds it, nothing is sent twice."""
     def late(request, n):
         if request.method == "POST":
-            return httpx.Response(502)
+            raise httpx.ReadTimeout("no answer in time", request=request)
         jobs = [] if n == 2 else [{"id": "late", "request": 5000, "metadata": {IDEMPOTENCY_FIELD: "k7"}}]
         return httpx.Response(200, json={"jobs": jobs, "next": None})
 

@@ -59,7 +59,8 @@ DEFAULT_MAX_CONNECTIONS = 10
 # Job record fields that may say when a job was created, newest API first.
 _TIME_FIELDS = ("request", "submitted_at", "created_at", "created")
 
-Recover = Callable[[], Awaitable[Any]]
+# Called with whether the request may still be running on the server (it got no answer in time).
+Recover = Callable[[bool], Awaitable[Any]]
 _RETRY = object()  # what ``_decode`` answers for an answer worth asking again for
 
 
@@ -193,7 +194,8 @@ class IonQClient:
         """Send with retries and return the decoded JSON answer.
 
         ``recover`` runs before any repeat that follows an ambiguous failure (the request may have
-        been processed); if it returns something, that is the answer and nothing is sent again.
+        been processed); if it returns something, that is the answer and nothing is sent again. It is
+        told whether the request may still be running (it timed out), not only done.
         """
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         timeout = self._request_timeout + len(content or b"") / 1e6 * _SECONDS_PER_BODY_MB
@@ -209,6 +211,7 @@ class IonQClient:
                     error = self._no_answer(request, outcome, sum(failures.values()), started, maybe_sent)
                     raise error from (None if self.settings.api_key in repr(outcome) else outcome)
                 reason, retry_after = self._describe(outcome), None
+                running = isinstance(outcome, httpx.TimeoutException)
             else:
                 self._reached = True
                 answer = self._decode(outcome, method, last=failures["status"] + 1 >= self.retry.max_attempts)
@@ -220,10 +223,10 @@ class IonQClient:
                     self.rate.throttled()
                 reason = f"HTTP {status}" + (" with a body that is not JSON" if status < 400 else "")
                 attempt, retry_after = failures["status"], _retry_after(outcome)
-                ambiguous = status != 429
+                ambiguous, running = status != 429, False
             await self._pause(request, attempt, reason, retry_after)
             if ambiguous and recover is not None:
-                recovered = await self._recover(request, recover, started, sum(failures.values()))
+                recovered = await self._recover(request, recover, running, started, sum(failures.values()))
                 if recovered is not None:
                     return recovered
 
@@ -288,10 +291,11 @@ class IonQClient:
                    self.host, reason, attempt + 1, delay)
         await asyncio.sleep(delay)
 
-    async def _recover(self, request: httpx.Request, recover: Recover, started: float, attempts: int) -> Any:
+    async def _recover(self, request: httpx.Request, recover: Recover, running: bool, started: float,
+                       attempts: int) -> Any:
         """Run ``recover``; if the lookup itself gets no answer, the error is about the submission."""
         try:
-            return await recover()
+            return await recover(running)
         except TransportError as exc:
             raise TransportError(f"{request.method} {request.url.path} on {self.host}: no usable answer after "
                                  f"{attempts} attempt(s) over {time.monotonic() - started:.1f} s, and looking the "
@@ -333,13 +337,14 @@ class IonQClient:
         """POST /jobs with ``key`` in the metadata; ``since`` is when this job was first submitted."""
         metadata = {**body.get("metadata", {}), IDEMPOTENCY_FIELD: key}
         return await self.request("POST", "jobs", body={**body, "metadata": metadata},
-                                  recover=lambda: self._find_created_job(key, since))
+                                  recover=lambda running: self._find_created_job(key, since, running))
 
-    async def _find_created_job(self, key: str, since: float) -> dict[str, Any] | None:
-        """``find_job`` after a POST without a usable answer; if the job is not there yet, look once more
-        after a request timeout, since a server still reading the POST creates the job late."""
+    async def _find_created_job(self, key: str, since: float, running: bool) -> dict[str, Any] | None:
+        """``find_job`` after a POST without a usable answer; if the POST may still be running (it timed out)
+        and the job is not there yet, look once more after a request timeout: a server still reading the POST
+        creates the job late."""
         job = await self.find_job(key, since)
-        if job is None:
+        if job is None and running:
             await asyncio.sleep(self._request_timeout)
             job = await self.find_job(key, since)
         return job
