@@ -124,7 +124,6 @@ def run_cli(tmp_path: Path, emulator: Emulator, key: str, *args: str) -> subproc
 
 def test_the_cli_with_debug_logs_and_the_files_it_writes_never_show_the_key(emulator, tmp_path):
     (tmp_path / "bell.qasm").write_text(BELL)
-    # The wrong key first: the journal would otherwise hand it the batch the right key completed.
     refused = run_cli(tmp_path, emulator, WRONG, "--backend", "ionq")
     assert refused.returncode == 1 and "rejected the API key" in refused.stderr
     done = run_cli(tmp_path, emulator, SECRET, "--backend", "ionq", "--json")

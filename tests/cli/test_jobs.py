@@ -171,7 +171,8 @@ def test_resume_refuses_a_batch_a_live_process_is_running(capsys, with_key, emul
     backend = backend_on(emulator)
     units = backend._prepare(circuits(), None, None, None)
     with journal_module.JobJournal(Path(os.environ["QVEC_JOURNAL"])) as journal:
-        held = journal.claim(backend.settings.base_url, backend.settings.target, None, units)  # this live process
+        held = journal.claim(backend.settings.base_url, backend.settings.target, None, units,
+                             journal_module.account_of(backend.settings.api_key))  # this live process
         assert main(["jobs", "resume", held.batch_id]) == 1
         assert "is being run by process" in capsys.readouterr().err
         held.release(delivered=False)

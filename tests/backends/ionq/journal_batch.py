@@ -12,7 +12,7 @@ from pathlib import Path
 import qvec
 from qvec.backends import IonQBackend
 from qvec.backends.ionq import PollPolicy
-from qvec.backends.ionq.journal import JobJournal
+from qvec.backends.ionq.journal import JobJournal, account_of
 from qvec.backends.ionq.strategies import run_sync
 
 CIRCUITS = 4
@@ -33,7 +33,8 @@ def crashed_batch(backend, batch, submitted=(), posted_unanswered=()):
     their id recorded; units in ``posted_unanswered`` were POSTed (the job exists) but the answer never arrived."""
     units = backend._prepare(batch, None, None, None)
     with JobJournal(Path(os.environ["QVEC_JOURNAL"])) as journal:
-        record = journal.claim(backend.settings.base_url, backend.settings.target, None, units)
+        record = journal.claim(backend.settings.base_url, backend.settings.target, None, units,
+                             account_of(backend.settings.api_key))
 
         async def post(unit):
             async with backend.make_client() as client:

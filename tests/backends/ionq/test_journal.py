@@ -17,11 +17,12 @@ import torch
 
 import qvec
 from qvec.backends.ionq import journal as journal_module
-from qvec.backends.ionq.journal import JobJournal, content_id, process_alive, process_owner
+from qvec.backends.ionq.journal import JobJournal, account_of, content_id, process_alive, process_owner
 from qvec.emulator import Emulator, EmulatorConfig
-from qvec.errors import JobError
+from qvec.backends.ionq import IonQBackend
+from qvec.errors import AuthenticationError, JobError
 
-from .conftest import KEY, make_backend
+from .conftest import FAST_POLL, KEY, make_backend
 from .journal_batch import crashed_batch
 
 
@@ -119,11 +120,12 @@ def test_a_batch_a_live_process_runs_is_not_shared(start_emulator):
     backend = make_backend(emulator, strategy="concurrent")
     units = backend._prepare(circuits(), None, None, None)
     with JobJournal(journal_path()) as journal:
-        held = journal.claim(backend.settings.base_url, backend.settings.target, None, units)  # owned by us: alive
+        held = journal.claim(backend.settings.base_url, backend.settings.target, None, units,
+                             account_of(backend.settings.api_key))  # owned by us: alive
         backend.run_circuits(circuits())
         assert emulator.counters()["jobs_created"] == 3
         held.release(delivered=False)
-        assert {b.id for b in journal.batches()} == {f"{content_id(backend.settings.base_url, units)[:16]}.{n}"
+        assert {b.id for b in journal.batches()} == {f"{content_id(backend.settings.base_url, units, account_of(backend.settings.api_key))[:16]}.{n}"
                                                      for n in (0, 1)}
 
 
@@ -151,6 +153,16 @@ def test_two_servers_never_share_results(start_emulator, new_process):
     new_process()
     make_backend(second, strategy="concurrent").run_circuits(circuits())
     assert second.counters()["jobs_created"] == 3
+
+
+def test_another_key_never_gets_this_keys_results(emulator, new_process):
+    """A batch journaled under one key is another batch under another: a wrong key meets the server's 401."""
+    make_backend(emulator, strategy="concurrent").run_circuits(circuits())
+    new_process()
+    wrong = IonQBackend(api_key="not-" + KEY, base_url=emulator.base_url, env_file=None, poll=FAST_POLL,
+                        strategy="concurrent")
+    with pytest.raises(AuthenticationError):
+        wrong.run_circuits(circuits())
 
 
 def test_every_job_is_recorded_with_key_job_id_circuits_and_results(emulator):

@@ -26,7 +26,7 @@ from qvec.errors import IonQError, InputError, JobError, format_indices
 from ..base import RunsQubitBatches, gradients_requested
 from .client import IonQClient
 from .compile import JobOptions, check_width, circuit_entry, job_body
-from .journal import BatchRecord, JobJournal
+from .journal import BatchRecord, JobJournal, account_of
 from .journal_file import DEFAULT_JOURNAL, journal_path
 from .progress import circuit_progress
 from .results import SparseDistribution, check_dense_size, decode_distribution, estimate_counts, sample_counts
@@ -189,7 +189,8 @@ class IonQBackend(RunsQubitBatches):
             yield None
             return
         with JobJournal(path) as journal:
-            record = journal.claim(self.settings.base_url, self.settings.target, shots, units)
+            record = journal.claim(self.settings.base_url, self.settings.target, shots, units,
+                                   account_of(self.settings.api_key))
             delivered = False
             try:
                 yield record

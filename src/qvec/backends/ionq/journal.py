@@ -88,9 +88,16 @@ class BatchInfo:
                 "owner": self.owner, "jobs": [vars(job) for job in self.jobs]}
 
 
-def content_id(base_url: str, units: Sequence[JobUnit]) -> str:
-    """The sha256 of a batch's server and job bodies (with the circuits each covers): equal for equal batches."""
-    content = {"base_url": public_url(base_url), "jobs": [[unit.circuits, unit.body] for unit in units]}
+def account_of(api_key: str) -> str:
+    """A one-way digest of the API key that tells accounts apart in the journal without holding the key."""
+    return hashlib.sha256(b"qvec journal account\0" + api_key.encode()).hexdigest()
+
+
+def content_id(base_url: str, units: Sequence[JobUnit], account: str = "") -> str:
+    """The sha256 of a batch's server, account (``account_of``) and job bodies (with the circuits each covers):
+    equal for equal batches; another key's batch is another batch."""
+    content = {"base_url": public_url(base_url), "account": account,
+               "jobs": [[unit.circuits, unit.body] for unit in units]}
     return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -151,10 +158,11 @@ class JobJournal:
                 raise journal_error(self.path, exc) from None
 
     # -- running batches ---------------------------------------------------------------------------
-    def claim(self, base_url: str, target: str, shots: int | None, units: Sequence[JobUnit]) -> BatchRecord:
+    def claim(self, base_url: str, target: str, shots: int | None, units: Sequence[JobUnit],
+              account: str = "") -> BatchRecord:
         """Take the record of this batch (the first identical one not yet delivered in this process and not
         run by a live process), restoring its units' state; a new record when there is none."""
-        content = content_id(base_url, units)
+        content = content_id(base_url, units, account)
         counter = (str(self.path), content)
         with _delivered_lock:
             occurrence = _delivered.get(counter, 0)
