@@ -255,8 +255,8 @@ def run_sync(coroutine: Coroutine[Any, Any, Any]) -> Any:
             finally:
                 done.set()
 
-    threading.Thread(target=drive, name="qvec-batch", daemon=True).start()
-    with _signals_as_interrupts():
+    with _signals_as_interrupts():  # before the batch starts: a signal in its first moments is the batch's too
+        threading.Thread(target=drive, name="qvec-batch", daemon=True).start()
         try:
             _wait(done)
         except KeyboardInterrupt:
