@@ -53,33 +53,17 @@ def qvec_step(n_qubits: int, layers: int, batch: int, dtype: str):
 
 
 def pennylane_step(n_qubits: int, layers: int, batch: int, dtype: str):
-    import pennylane as qml
+    """PennyLane default.qubit (torch, backprop) on the same circuit: ``qvec bench``'s own peer step."""
+    import numpy as np
+
+    from qvec.bench.peers import pennylane_run
+    from qvec.bench.workloads import qubit_workload
 
     if dtype != PENNYLANE_DTYPE:
         raise ValueError(f"PennyLane default.qubit runs in {PENNYLANE_DTYPE}, not {dtype}")
-    device = qml.device("default.qubit", wires=n_qubits)
-
-    @qml.qnode(device, interface="torch", diff_method="backprop")
-    def node(x, w):
-        for q in range(n_qubits):
-            qml.RY(x[:, q], wires=q)
-        for layer in range(layers):
-            for q in range(n_qubits):
-                qml.RX(w[layer, q, 0], wires=q)
-                qml.RY(w[layer, q, 1], wires=q)
-                qml.RZ(w[layer, q, 2], wires=q)
-            for q in range(n_qubits):
-                qml.CNOT(wires=[q, (q + 1) % n_qubits])
-        return [qml.expval(qml.PauliZ(q)) for q in range(n_qubits)]
-
-    weights = torch.randn(layers, n_qubits, 3, requires_grad=True)
-    x = torch.rand(batch, n_qubits) * 3.14
-
-    def step() -> None:
-        out = node(x, weights)
-        torch.stack(list(out)).sum().backward()
-
-    return step
+    rng = np.random.default_rng(0)
+    x, weights = rng.random((batch, n_qubits)) * 3.14, rng.standard_normal(layers * n_qubits * 3)
+    return pennylane_run(qubit_workload(n_qubits, layers), x, weights).step
 
 
 def run_one(engine: str, dtype: str, n_qubits: int, layers: int, batch: int, min_seconds: float, repeats: int) -> dict:
