@@ -6,9 +6,10 @@ import sys
 
 from click.testing import CliRunner
 
-from qvec.bench import engines
+from qvec.bench import engines, remote
 from qvec.bench.remote import REPORT_SEQUENTIAL_S
 from qvec.cli.bench import command
+from qvec.emulator import Emulator, EmulatorConfig
 
 
 def test_a_batch_list_that_is_not_positive_integers_is_refused():
@@ -55,6 +56,56 @@ def test_bench_remote_writes_a_table_and_json(tmp_path):
     assert record["field_report"]["sequential_s"] == REPORT_SEQUENTIAL_S and "field report beside qvec" in result.output
     assert set(record["load_average_1_5_15_min"]) == {"start", "end"} and "cpu_model" in record["machine"]
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def _refusing_from_call(monkeypatch, first_refused: int) -> None:
+    """From the ``first_refused``-th emulator on, the bench's key is not accepted: its scenarios fail with a 401."""
+    real, calls = remote.RemoteBenchmark.emulator, []
+
+    def emulator(bench, fault_rate, seed):
+        calls.append(seed)
+        if len(calls) < first_refused:
+            return real(bench, fault_rate, seed)
+        return Emulator(EmulatorConfig(api_keys=("another-key",), latency=bench.latency, admin=True))
+
+    monkeypatch.setattr(remote.RemoteBenchmark, "emulator", emulator)
+
+
+def test_a_failing_scenario_is_an_error_row_and_the_rows_before_it_are_kept(monkeypatch, tmp_path):
+    _refusing_from_call(monkeypatch, first_refused=3)
+    output, plot = tmp_path / "remote.json", tmp_path / "remote.png"
+    arguments = ["remote", "--latency", "0.02", "--circuits", "3", "--many", "6", "--repeats", "1",
+                 "--skip-sequential", "--epoch-samples", "4", "--epoch-batch", "4", "--output", str(output),
+                 "--plot", str(plot)]
+    result = CliRunner().invoke(command, arguments)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(output.read_text())["results"]
+    assert [r["strategy"] for r in rows] == ["threads:10", "concurrent", "packed", "packed", "concurrent", "packed",
+                                             "packed"]
+    assert all(r["correct"] and r["seconds"] > 0 and r["error"] is None for r in rows[:2])
+    assert all(r["error"].startswith("AuthenticationError") and r["seconds"] is None for r in rows[2:])
+    assert json.loads(output.read_text())["epoch"]["error"].startswith("AuthenticationError")
+    assert "failed: AuthenticationError" in result.output and plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_ctrl_c_in_bench_remote_writes_the_rows_measured_so_far(monkeypatch, tmp_path):
+    real, calls = remote.run_scenario, []
+
+    def run_scenario(scenario, bench):
+        calls.append(scenario)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(scenario, bench)
+
+    monkeypatch.setattr(remote, "run_scenario", run_scenario)
+    output = tmp_path / "remote.json"
+    arguments = ["remote", "--latency", "0.02", "--circuits", "3", "--many", "6", "--skip-sequential",
+                 "--epoch-samples", "0", "--output", str(output)]
+    result = CliRunner().invoke(command, arguments)
+    assert result.exit_code == 130, result.output
+    record = json.loads(output.read_text())
+    assert record["interrupted"] is True and [r["strategy"] for r in record["results"]] == ["threads:10", "concurrent"]
+    assert all(r["correct"] for r in record["results"])
 
 
 def _pretend_missing(monkeypatch, *modules):

@@ -17,9 +17,10 @@ import qvec
 from qvec import sim
 from qvec.backends.ionq import IonQBackend, PollPolicy
 from qvec.emulator import Emulator, EmulatorConfig, Faults
+from qvec.errors import QvecError
 
 __all__ = ["EpochOutcome", "Outcome", "RemoteBenchmark", "Scenario", "bench_circuit", "default_scenarios", "epoch_model",
-           "report_table", "run_epoch", "run_scenario"]
+           "one_line", "report_table", "run_epoch", "run_scenario"]
 
 _KEY = "bench-key"
 # The emulator's jobs finish on a timer: poll it faster than the real service's defaults would.
@@ -39,27 +40,41 @@ class Scenario:
     repeats: int = 1
 
 
+def one_line(error: Exception) -> str:
+    """An error as one line for a table and the JSON record: its type and its message's first line."""
+    message = str(error).splitlines()
+    return f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What a scenario measured; with repeats, the slowest time and the totals of the counters."""
+    """What a scenario measured; with repeats, the slowest time and the totals of the counters. A scenario that
+    failed has its ``error`` and no figures (None), so the rows measured before it are kept, not lost."""
 
     scenario: str
     strategy: str
     circuits: int
     fault_rate: float
     repeats: int
-    seconds: float
+    seconds: float | None
     target_s: float | None
-    jobs: int
-    duplicate_jobs: int
-    requests: int
-    fault_answers: int
-    correct: bool
+    jobs: int | None
+    duplicate_jobs: int | None
+    requests: int | None
+    fault_answers: int | None
+    correct: bool | None
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, scenario: Scenario, error: Exception) -> Outcome:
+        """The row of a scenario that raised ``error``: its one-line message, no figures."""
+        return cls(scenario.name, scenario.strategy, scenario.circuits, scenario.fault_rate, scenario.repeats, None,
+                   scenario.target_s, None, None, None, None, None, one_line(error))
 
     @property
     def gap(self) -> float | None:
         """Seconds over (+) or under (-) the target."""
-        return None if self.target_s is None else self.seconds - self.target_s
+        return None if self.target_s is None or self.seconds is None else self.seconds - self.target_s
 
 
 @dataclass(frozen=True)
@@ -138,28 +153,34 @@ def default_scenarios(circuits: int = 20, many: int = 2000, fault_rate: float = 
 
 def run_benchmark(scenarios: list[Scenario], bench: RemoteBenchmark,
                   report: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
-    """Run scenarios in order; a faulty scenario's target is 1.3x its fault-free twin's time."""
+    """Run scenarios in order; a faulty scenario's target is 1.3x its fault-free twin's time. A scenario that fails
+    (a qvec error: the emulator refused, a job failed) becomes an error row and the next one runs."""
     outcomes: list[Outcome] = []
     for scenario in scenarios:
         if scenario.fault_rate and scenario.target_s is None:
             twin = next((o for o in outcomes if o.circuits == scenario.circuits and o.strategy == scenario.strategy
-                         and not o.fault_rate), None)
+                         and not o.fault_rate and o.seconds is not None), None)
             if twin is not None:
                 scenario = Scenario(scenario.name, scenario.strategy, scenario.circuits, scenario.fault_rate,
                                     round(1.3 * twin.seconds, 3), scenario.repeats)
-        outcomes.append(run_scenario(scenario, bench))
+        try:
+            outcomes.append(run_scenario(scenario, bench))
+        except QvecError as error:
+            outcomes.append(Outcome.failed(scenario, error))
         report(outcomes[-1])
     return outcomes
 
 
-def results_content(outcomes: list[Outcome], bench: RemoteBenchmark, epoch: EpochOutcome | None) -> dict[str, Any]:
-    """The outcomes, the epoch and the setting they were measured in, for the JSON record."""
+def results_content(outcomes: list[Outcome], bench: RemoteBenchmark, epoch: EpochOutcome | str | None) -> dict[str, Any]:
+    """The outcomes, the epoch (or the error that stopped it) and the setting they were measured in, for the JSON
+    record."""
     report = {"circuits": REPORT_CIRCUITS, "sequential_s": REPORT_SEQUENTIAL_S, "threads": REPORT_THREADS,
               "threads_s": list(REPORT_THREADS_S)}
+    epoch_record = ({"error": epoch} if isinstance(epoch, str) else None if epoch is None else
+                    {**asdict(epoch), "qubits": EPOCH_QUBITS, "layers": EPOCH_LAYERS, "precision": "complex128"})
     return {"emulator": asdict(bench), "qubits": QUBITS, "layers": LAYERS, "field_report": report,
             "results": [{**asdict(o), "gap_s": None if o.gap is None else round(o.gap, 3)} for o in outcomes],
-            "epoch": None if epoch is None else {**asdict(epoch), "qubits": EPOCH_QUBITS, "layers": EPOCH_LAYERS,
-                                                 "precision": "complex128"}}
+            "epoch": epoch_record}
 
 
 # -- a training epoch with parameter-shift gradients ----------------------------------------------
@@ -247,7 +268,8 @@ def report_table(outcomes: list[Outcome], epoch: EpochOutcome | None, latency: f
     it, on the small batch of ``circuits``."""
     from rich.table import Table
 
-    seconds = {o.strategy: o.seconds for o in outcomes if o.circuits == circuits and not o.fault_rate}
+    seconds = {o.strategy: o.seconds for o in outcomes
+               if o.circuits == circuits and not o.fault_rate and o.seconds is not None}
     grid = Table(title="The IonQ field report beside qvec (est. = the report's way, latency per circuit only)")
     for header in ("workload", "report sequential", f"report {REPORT_THREADS} threads", "report gain",
                    "qvec sequential", "qvec threads:10", "qvec packed", "packed vs report's threads"):

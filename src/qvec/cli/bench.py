@@ -105,6 +105,9 @@ def strategies(workload: str, batches: list[int], thread_pools: list[int], proce
 
 def _row(outcome) -> list[str]:
     target = "-" if outcome.target_s is None else f"{outcome.target_s:.2f}"
+    if outcome.error is not None:
+        return [outcome.scenario, outcome.strategy, str(outcome.circuits), str(outcome.repeats), "failed", target,
+                "-", "-", "-", "-", "-", outcome.error[:60]]
     gap = "-" if outcome.gap is None else f"{outcome.gap:+.2f}"
     return [outcome.scenario, outcome.strategy, str(outcome.circuits), str(outcome.repeats), f"{outcome.seconds:.2f}", target, gap,
             str(outcome.jobs), str(outcome.requests), str(outcome.fault_answers), str(outcome.duplicate_jobs),
@@ -134,8 +137,7 @@ def remote(latency: float, capacity: int, circuits: int, many: int, fault_rate: 
     from rich.table import Table
 
     from qvec.bench.record import LoadWatch, command_line, write_record
-    from qvec.bench.remote import RemoteBenchmark, default_scenarios, report_table, results_content, run_benchmark, \
-        run_epoch
+    from qvec.bench.remote import RemoteBenchmark, default_scenarios, report_table, results_content, run_benchmark
 
     load, line, console = LoadWatch(), command_line(click.get_current_context()), _console()
     table = Table(title=f"IonQ strategies vs the emulator ({latency:g} s per job, {capacity} jobs at once)")
@@ -146,23 +148,49 @@ def remote(latency: float, capacity: int, circuits: int, many: int, fault_rate: 
     scenarios = default_scenarios(circuits, many, fault_rate, sequential=not skip_sequential, repeats=repeats)
 
     def report(outcome) -> None:
-        console.print(f"  {outcome.scenario:<32} {outcome.strategy:<11} {outcome.seconds:7.2f} s", highlight=False)
+        outcomes.append(outcome)
+        seconds = "failed: " + outcome.error if outcome.error else f"{outcome.seconds:7.2f} s"
+        console.print(f"  {outcome.scenario:<32} {outcome.strategy:<11} {seconds}", highlight=False, markup=False)
         table.add_row(*_row(outcome))
 
-    outcomes = run_benchmark(scenarios, bench, report)
-    console.print(table)
+    outcomes: list = []
     epoch = None
-    if epoch_samples:
-        console.print(f"  training epoch: {epoch_samples} samples, {epoch_batch} per step ...", highlight=False)
-        epoch = run_epoch(bench, epoch_samples, epoch_batch)
-        console.print(f"  epoch: {epoch.seconds:.1f} s, {epoch.seconds_per_step:.2f} s per step, {epoch.jobs} jobs; "
-                      f"first gradient within {epoch.gradient_max_abs_diff:.1e} of local autograd", highlight=False)
-    console.print(report_table(outcomes, epoch, latency, circuits))
+    try:
+        run_benchmark(scenarios, bench, report)
+        console.print(table)
+        if epoch_samples:
+            console.print(f"  training epoch: {epoch_samples} samples, {epoch_batch} per step ...", highlight=False)
+            epoch = _epoch(bench, epoch_samples, epoch_batch)
+            console.print(f"  epoch: {_epoch_line(epoch)}", highlight=False, markup=False)
+        console.print(report_table(outcomes, epoch if not isinstance(epoch, str) else None, latency, circuits))
+    except KeyboardInterrupt:  # keep what was measured: the record says where it stopped
+        write_record(Path(output), "remote", line, load, (), interrupted=True,
+                     **results_content(outcomes, bench, epoch))
+        console.print(f"interrupted: the {len(outcomes)} scenario(s) measured are in {output}", markup=False)
+        raise SystemExit(130) from None
     write_record(Path(output), "remote", line, load, (), **results_content(outcomes, bench, epoch))
     if plot:
         _plot_remote(outcomes, Path(plot))
         console.print(f"wrote {plot}")
     console.print(f"wrote {output}\nreproduce: {line}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _epoch(bench, samples: int, batch: int):
+    """The training epoch's outcome, or the one-line error that stopped it (the scenarios stay recorded)."""
+    from qvec.bench.remote import one_line, run_epoch
+    from qvec.errors import QvecError
+
+    try:
+        return run_epoch(bench, samples, batch)
+    except QvecError as error:
+        return one_line(error)
+
+
+def _epoch_line(epoch) -> str:
+    if isinstance(epoch, str):
+        return f"failed: {epoch}"
+    return (f"{epoch.seconds:.1f} s, {epoch.seconds_per_step:.2f} s per step, {epoch.jobs} jobs; first gradient "
+            f"within {epoch.gradient_max_abs_diff:.1e} of local autograd")
 
 
 def _plot_remote(outcomes, path: Path) -> None:
@@ -172,9 +200,10 @@ def _plot_remote(outcomes, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [f"{o.scenario}: {o.strategy}" for o in outcomes]
+    measured = [o for o in outcomes if o.seconds is not None]  # a failed scenario has no bar
+    labels = [f"{o.scenario}: {o.strategy}" for o in measured]
     figure, axis = plt.subplots(figsize=(9, 0.45 * len(labels) + 1.2))
-    axis.barh(labels, [o.seconds for o in outcomes])
+    axis.barh(labels, [o.seconds for o in measured])
     axis.invert_yaxis()
     axis.set(xlabel="seconds", title="IonQ strategies against the emulator")
     figure.tight_layout()
