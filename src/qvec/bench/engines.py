@@ -123,19 +123,6 @@ def run_engines(engines: list[str], workload: Workload, batches: list[int], min_
     return rows
 
 
-def _main() -> None:
-    parser = argparse.ArgumentParser(description="one isolated engine measurement (used by qvec bench)")
-    parser.add_argument("--one", required=True, help="the job as JSON")
-    job = json.loads(parser.parse_args().one)
-    spec = {k: v for k, v in job["workload"].items() if k != "label"}
-    print(json.dumps(measure(job["engine"], Workload(**spec), job["batch"], job["min_seconds"], job["repeats"],
-                             job["threads"])))
-
-
-if __name__ == "__main__":
-    _main()
-
-
 def ratios(rows: list[dict]) -> dict[tuple[str, int], float]:
     """qvec's samples/s over each peer's, per (peer, B), where both were measured."""
     qvec = {r["batch"]: r["samples_per_s"] for r in rows if r["engine"] == "qvec" and "samples_per_s" in r}
@@ -161,3 +148,16 @@ def table(rows: list[dict], title: str, qvec_precision: str):
                      "" if r.get("compile_s") is None else f"{r['compile_s']:.1f}",
                      "" if versus is None else f"{versus:.2f}x (qvec {qvec_precision} / {r['engine']} {r['precision']})")
     return grid
+
+
+def _main() -> None:
+    parser = argparse.ArgumentParser(description="one isolated engine measurement (used by qvec bench)")
+    parser.add_argument("--one", required=True, help="the job as JSON")
+    job = json.loads(parser.parse_args().one)
+    spec = {k: v for k, v in job["workload"].items() if k != "label"}
+    print(json.dumps(measure(job["engine"], Workload(**spec), job["batch"], job["min_seconds"], job["repeats"],
+                             job["threads"])))
+
+
+if __name__ == "__main__":
+    _main()
