@@ -15,10 +15,13 @@ from qvec.errors import AuthenticationError, IonQError, RequestError, TransportE
 
 SECRET = "secret-key-77"
 QUICK = RetryPolicy(max_attempts=4, backoff=0.001, max_delay=0.002)
+# A request budget that never makes a mock server's client wait (the default sends 20 requests a second).
+UNTHROTTLED = RateLimit(per_second=1e6, burst=1000)
 
 
-def run(handler, action, retry=QUICK, timeouts=Timeouts(request=0.05)):
-    """Run ``action(client)`` against a mock server; returns its result and the requests it saw."""
+def run(handler, action, retry=QUICK, timeouts=Timeouts(request=0.05), rate=None):
+    """Run ``action(client)`` against a mock server (the default request budget unless ``rate`` is given);
+    returns its result and the requests it saw."""
     seen = []
 
     def record(request):
@@ -28,7 +31,7 @@ def run(handler, action, retry=QUICK, timeouts=Timeouts(request=0.05)):
     async def main():
         settings = IonQSettings(SECRET, "https://api.example.test/v0.4", "simulator")
         async with IonQClient(settings, retry=retry, timeouts=timeouts, transport=httpx.MockTransport(record),
-                              seed=0) as client:
+                              seed=0, rate=None if rate is None else RateBudget(rate)) as client:
             return await action(client)
 
     return asyncio.run(main()), seen
@@ -302,8 +305,8 @@ def test_the_lookup_is_bounded_when_no_job_says_when_it_was_created():
     def endless(request, n):
         return httpx.Response(200, json={"jobs": [{"id": f"j{n}", "metadata": {}}], "next": f"c{n}"})
 
-    with pytest.raises(IonQError, match="not submitting it again") as info:
-        run(endless, lambda client: client.find_job("k", since=5000.0))
+    with pytest.raises(IonQError, match="not submitting it again") as info:  # 200 pages at 20/s would take 10 s
+        run(endless, lambda client: client.find_job("k", since=5000.0), rate=UNTHROTTLED)
     assert "200 page(s)" in str(info.value)
 
 
@@ -378,7 +381,7 @@ def test_requests_in_flight_are_bounded_so_the_connection_pool_never_queues():
 
     async def main():
         settings = IonQSettings(SECRET, "https://api.example.test/v0.4", "simulator")
-        budget = RateBudget(RateLimit(per_second=1e6, burst=1000))
+        budget = RateBudget(UNTHROTTLED)
         async with IonQClient(settings, transport=Counting(), rate=budget) as client:
             return await asyncio.gather(*(client.get_job(f"j{i}") for i in range(40)))
 
