@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from qvec.circuit import Circuit
-from qvec.circuit.parameters import ParamValue
+from qvec.circuit.parameters import ParameterStack, ParamValue
 
 __all__ = ["Backend", "DifferentiatesNatively", "RunsPhotonicBatches", "RunsQubitBatches", "gradients_requested"]
 
@@ -73,6 +73,9 @@ def gradients_requested(circuit: Any, params: Params) -> bool:
     """Whether autograd is recording and a parameter value or a tensor angle of ``circuit`` requires grad."""
     if not torch.is_grad_enabled():
         return False
-    given = params.values() if isinstance(params, Mapping) else ()  # a bad mapping is refused when bound
+    if isinstance(params, ParameterStack):  # its groups whole: a stack's columns are made on first use
+        given = [values for _, values in params.groups]
+    else:
+        given = params.values() if isinstance(params, Mapping) else ()  # a bad mapping is refused when bound
     values = [v for v in given if isinstance(v, torch.Tensor)]
     return any(v.requires_grad for v in [*values, *circuit.tensor_angles()])

@@ -51,7 +51,8 @@ class QuantumLayer(nn.Module):
         self.diff_method, self.shots, self.dtype = diff_method, shots, dtype
         real = real_dtype(dtype)
         self.weights = nn.Parameter(initial_weights(len(self.weight_names), init, seed, real, std=init_std).to(device))
-        self._draws = None if seed is None else torch.Generator().manual_seed(seed)
+        draws = shots is not None or diff_method == "spsa"  # else no forward pass draws: none takes a seed
+        self._draws = torch.Generator().manual_seed(seed) if seed is not None and draws else None
 
     def _next_seed(self) -> int | None:
         """A fresh seed for each forward pass's random draws, from the layer's seed (None: unseeded)."""

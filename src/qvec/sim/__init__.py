@@ -17,6 +17,7 @@ from qvec.circuit.observables import Hamiltonian, ObservableTerms, PauliString, 
 from qvec.circuit.parameters import ParamValue
 from qvec.errors import InputError
 
+from .fastpath import fast_expval
 from .measure import observable_expectations, probabilities
 from .memory import memory_budget, set_memory_budget
 from .sampling import SAMPLE_BYTES_PER_SHOT, check_seed, check_shots, counts, sample_indices, uniform_draws
@@ -45,6 +46,9 @@ def expval(circuit: Circuit, observables: Sequence[str], params: Params = None, 
     if not observables:
         raise InputError("expval needs at least one observable, got none")
     strings = _parse_observables(tuple(observables), circuit.n_qubits)
+    fast = fast_expval(circuit, strings, params, dtype, device)
+    if fast is not None:
+        return fast
     simulation = prepare(circuit, params, dtype=dtype, device=device,
                          output=RowOutput("expectation values", per_row=len(strings) * 8))
     return simulation.map_rows(lambda state: observable_expectations(state, strings, circuit.n_qubits))

@@ -7,7 +7,7 @@ import weakref
 from collections import OrderedDict
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Hashable, Mapping
 
 import torch
 from torch.utils.checkpoint import checkpoint
@@ -103,7 +103,7 @@ class PlanCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self.compilations = 0
-        self._entries: OrderedDict[tuple[int, int, frozenset[int] | None], tuple[weakref.ref, Any]] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, int, Hashable], tuple[weakref.ref, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -113,8 +113,12 @@ class PlanCache:
         with self._lock:
             self._entries.clear()
 
-    def _get(self, circuit: Circuit, row_ops: frozenset[int] | None, compute: Callable[[], Any]) -> Any:
-        key = (id(circuit), len(circuit), row_ops)
+    def derived(self, circuit: Circuit, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """What ``compute`` derives from the circuit's structure for ``key`` (e.g. a fast-path plan), kept here."""
+        return self._get(circuit, key, compute)
+
+    def _get(self, circuit: Circuit, extra: Hashable, compute: Callable[[], Any]) -> Any:
+        key = (id(circuit), len(circuit), extra)
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[0]() is circuit:
@@ -130,13 +134,17 @@ class PlanCache:
 
     def program(self, circuit: Circuit, batch: ParameterBatch, tensors: list[torch.Tensor]) -> Program:
         """The program for this circuit's structure and this batch's per-row angles."""
-        gates, reads = self._get(circuit, None, lambda: _gate_specs(circuit))
+        gates, reads = self.gate_specs(circuit)
         row_names = batch.row_names()
         row_tensors = {i for i, t in enumerate(tensors) if t.dim() == 1}
         row_ops = frozenset(i for i, (names, indices) in enumerate(reads)
                             if (row_names and not names.isdisjoint(row_names))
                             or (row_tensors and not indices.isdisjoint(row_tensors)))
         return self._get(circuit, row_ops, lambda: self._compile(circuit.n_qubits, gates, row_ops))
+
+    def gate_specs(self, circuit: Circuit) -> tuple[tuple[GateSpec, ...], tuple]:
+        """Each op as (gate, wires, angle sources), and the names and tensor angles it reads (once per circuit)."""
+        return self._get(circuit, None, lambda: _gate_specs(circuit))
 
     def _compile(self, n_qubits: int, gates: tuple[GateSpec, ...], row_ops: frozenset[int]) -> Program:
         self.compilations += 1

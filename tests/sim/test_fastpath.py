@@ -1,0 +1,206 @@
+"""The small-batch fast path against a dense reference, the general path and finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import qvec
+from qvec.bench.circuits import standard_qubit_circuit
+from qvec.circuit import Circuit
+from qvec.circuit.observables import Hamiltonian
+from qvec.circuit.parameters import ParameterStack
+from qvec.errors import InputError
+from qvec.nn.encoders import data_reuploading
+from qvec.sim import fastpath, set_memory_budget
+
+from .reference import pauli_matrix, reference_state
+
+OBSERVABLES = ["Z0", "Z1 Z2", "X0", "Y1 X2", Hamiltonian([(0.5, "Z0 Z1"), (-0.25, "X2"), (1.5, "Y0")])]
+ONE_QUBIT = ["Z0", "X0", "Y0", Hamiltonian([(0.5, "Z0"), (-0.25, "X0")])]
+
+
+def observables(n_qubits: int) -> list:
+    return OBSERVABLES if n_qubits >= 3 else ONE_QUBIT
+
+
+def mixed_gates(n_qubits: int) -> tuple[Circuit, list[str], list[str]]:
+    """Every single-qubit gate kind, constant angles, constant permutations with phases (cz), per-row
+    rotations after shared ones: the cases the fast path's atoms and stages must get right."""
+    circuit = Circuit(n_qubits)
+    inputs = [f"x{q}" for q in range(n_qubits)]
+    weights = []
+    for q in range(n_qubits):
+        circuit.h(q).rx(q, inputs[q])
+    for layer in range(2):
+        for q in range(n_qubits):
+            names = [f"w{layer}_{q}_{k}" for k in range(4)]
+            weights += names
+            circuit.u(q, names[0], names[1], names[2]).p(q, names[3]).rz(q, 0.3).s(q).t(q).sx(q).y(q)
+        for q in range(n_qubits - 1):
+            circuit.cz(q, q + 1).cx(q + 1, q)
+        if n_qubits > 2:
+            circuit.swap(0, n_qubits - 1).ccx(0, 1, 2)
+        for q in range(n_qubits):
+            circuit.ry(q, inputs[q])
+    return circuit, inputs, weights
+
+
+def standard(n_qubits: int) -> tuple[Circuit, list[str], list[str]]:
+    circuit = standard_qubit_circuit(n_qubits, 2)
+    return circuit, [f"x{q}" for q in range(n_qubits)], [p for p in circuit.parameters if p.startswith("w")]
+
+
+def reuploading(n_qubits: int) -> tuple[Circuit, list[str], list[str]]:
+    return data_reuploading(n_qubits, 2)
+
+
+CIRCUITS = {"standard": standard, "mixed": mixed_gates, "reuploading": reuploading}
+
+
+def stack(inputs: list[str], weights: list[str], rows: int, real: torch.dtype, *, seed: int = 0,
+          per_row_weights: bool = False) -> tuple[ParameterStack, torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.rand(rows, len(inputs), generator=generator, dtype=torch.float64).to(real).mul(3).requires_grad_()
+    shape = (rows, len(weights)) if per_row_weights else (len(weights),)
+    w = torch.rand(*shape, generator=generator, dtype=torch.float64).to(real).mul(6).requires_grad_()
+    return ParameterStack((weights, w), (inputs, x)), x, w
+
+
+def general(monkeypatch: pytest.MonkeyPatch, run):
+    """``run()`` with the fast path switched off."""
+    with monkeypatch.context() as patch:
+        patch.setattr(fastpath, "FAST_MAX_AMPLITUDES", 0)
+        return run()
+
+
+def dense_values(circuit: Circuit, params: ParameterStack, rows: int) -> np.ndarray:
+    values = {name: params[name].detach().double() for name in params}
+    matrices = []
+    for observable in observables(circuit.n_qubits):
+        terms = observable.terms if isinstance(observable, Hamiltonian) else [(1.0, observable)]
+        matrices.append(sum(c * pauli_matrix(str(s), circuit.n_qubits) for c, s in terms))
+    out = np.zeros((rows, len(matrices)))
+    for row in range(rows):
+        state = reference_state(circuit, values, row)
+        out[row] = [np.real(state.conj() @ m @ state) for m in matrices]
+    return out
+
+
+@pytest.mark.parametrize("name", list(CIRCUITS))
+@pytest.mark.parametrize("n_qubits", [1, 3, 4, 5])
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+def test_values_match_a_dense_reference(name: str, n_qubits: int, dtype: torch.dtype) -> None:
+    if name != "mixed" and n_qubits == 1:
+        pytest.skip("a CNOT ring needs two qubits")
+    circuit, inputs, weights = CIRCUITS[name](n_qubits)
+    real = torch.float64 if dtype == torch.complex128 else torch.float32
+    params, _, _ = stack(inputs, weights, 3, real)
+    values = qvec.sim.expval(circuit, observables(n_qubits), params, dtype=dtype)
+    tolerance = 1e-10 if dtype == torch.complex128 else 2e-5
+    np.testing.assert_allclose(values.detach().double().numpy(), dense_values(circuit, params, 3), atol=tolerance)
+
+
+@pytest.mark.parametrize("name", list(CIRCUITS))
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+@pytest.mark.parametrize("per_row_weights", [False, True])
+def test_values_and_gradients_match_the_general_path(monkeypatch: pytest.MonkeyPatch, name: str, dtype: torch.dtype,
+                                                      per_row_weights: bool) -> None:
+    circuit, inputs, weights = CIRCUITS[name](4)
+    real = torch.float64 if dtype == torch.complex128 else torch.float32
+    params, x, w = stack(inputs, weights, 5, real, per_row_weights=per_row_weights)
+    readout = torch.randn(5, len(OBSERVABLES), generator=torch.Generator().manual_seed(1), dtype=real)
+
+    def run():
+        values = qvec.sim.expval(circuit, OBSERVABLES, params, dtype=dtype)
+        return (values.detach(), *torch.autograd.grad((values * readout).sum(), [x, w]))
+
+    fast, slow = run(), general(monkeypatch, run)
+    tolerance = 1e-10 if dtype == torch.complex128 else 1e-4
+    for a, b in zip(fast, slow):
+        torch.testing.assert_close(a, b, atol=tolerance, rtol=tolerance)
+
+
+def test_gradients_match_finite_differences() -> None:
+    circuit, inputs, weights = mixed_gates(3)
+    params, x, w = stack(inputs, weights, 2, torch.float64)
+    grad_x, grad_w = torch.autograd.grad(qvec.sim.expval(circuit, OBSERVABLES, params, dtype=torch.complex128).sum(),
+                                         [x, w])
+
+    def total(x_value: torch.Tensor, w_value: torch.Tensor) -> float:
+        values = ParameterStack((weights, w_value), (inputs, x_value))
+        return float(qvec.sim.expval(circuit, OBSERVABLES, values, dtype=torch.complex128).sum())
+
+    step = 1e-6
+    for tensor, grad in ((x, grad_x), (w, grad_w)):
+        flat = tensor.detach().reshape(-1)
+        for i in range(0, flat.numel(), 3):
+            up, down = flat.clone(), flat.clone()
+            up[i] += step
+            down[i] -= step
+            args = [up.reshape(tensor.shape), w.detach()] if tensor is x else [x.detach(), up.reshape(tensor.shape)]
+            low = [down.reshape(tensor.shape), w.detach()] if tensor is x else [x.detach(), down.reshape(tensor.shape)]
+            estimate = (total(*args) - total(*low)) / (2 * step)
+            assert abs(estimate - float(grad.reshape(-1)[i])) < 1e-6
+
+
+def test_inputs_without_grad_leave_weights_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    circuit, inputs, weights = standard(6)
+    params, x, w = stack(inputs, weights, 4, torch.float32)
+    params = ParameterStack((weights, w), (inputs, x.detach()))
+
+    def run():
+        return torch.autograd.grad(qvec.sim.expval(circuit, ["Z0", "Z5"], params).sum(), w)[0]
+
+    torch.testing.assert_close(run(), general(monkeypatch, run), atol=1e-4, rtol=1e-4)
+
+
+def taken(circuit: Circuit, params, monkeypatch: pytest.MonkeyPatch) -> bool:
+    calls = []
+    original = fastpath._Evolve.apply
+    monkeypatch.setattr(fastpath._Evolve, "apply", lambda *args: calls.append(1) or original(*args))
+    qvec.sim.expval(circuit, ["Z0"], params)
+    return bool(calls)
+
+
+def test_the_path_is_chosen_by_the_stated_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    circuit, inputs, weights = standard(8)
+    small, _, _ = stack(inputs, weights, fastpath.FAST_MAX_AMPLITUDES // 2**8, torch.float32)
+    large, _, _ = stack(inputs, weights, fastpath.FAST_MAX_AMPLITUDES // 2**8 + 1, torch.float32)
+    assert taken(circuit, small, monkeypatch)
+    assert not taken(circuit, large, monkeypatch)
+    assert not taken(circuit, {name: small[name] for name in small}, monkeypatch)  # a plain dict
+    with_rzz = standard(8)[0].rzz(0, 1, 0.5)
+    assert not taken(with_rzz, small, monkeypatch)
+    with_tensor = standard(8)[0].rx(0, torch.tensor(0.5))
+    assert not taken(with_tensor, small, monkeypatch)
+
+
+def test_a_non_finite_angle_names_its_parameter() -> None:
+    circuit, inputs, weights = standard(4)
+    params, x, w = stack(inputs, weights, 2, torch.float32)
+    bad = w.detach().clone()
+    bad[3] = float("nan")
+    with pytest.raises(InputError, match=repr(weights[3])):
+        qvec.sim.expval(circuit, ["Z0"], ParameterStack((weights, bad), (inputs, x)))
+
+
+def test_a_set_memory_budget_is_still_checked() -> None:
+    circuit, inputs, weights = standard(4)
+    params, _, _ = stack(inputs, weights, 2, torch.float32)
+    set_memory_budget(64)
+    try:
+        with pytest.raises(InputError, match="memory budget"):
+            qvec.sim.expval(circuit, ["Z0"], params)
+    finally:
+        set_memory_budget(None)
+
+
+def test_missing_and_unknown_names_are_refused_as_on_the_general_path() -> None:
+    circuit, inputs, weights = standard(4)
+    _, x, w = stack(inputs, weights, 2, torch.float32)
+    with pytest.raises(InputError, match="missing value"):
+        qvec.sim.expval(circuit, ["Z0"], ParameterStack((weights[:-1], w[:-1]), (inputs, x)))
+    with pytest.raises(InputError, match="unknown parameter"):
+        qvec.sim.expval(circuit, ["Z0"], ParameterStack((weights + ["extra"], torch.cat([w, w[:1]])), (inputs, x)))
