@@ -172,3 +172,29 @@ def test_a_photonic_backend_without_gradients_is_refused_when_training() -> None
         layer()
     with torch.no_grad():
         assert layer().item() == pytest.approx(layer.weights.item() ** 2, abs=1e-4)
+
+
+def test_gan_generator_step_on_the_adjoint_engine_equals_the_general_engine(monkeypatch):
+    """The CV-GAN generator (latent D per row, two of Killoran's layers): outputs and the gradients to weights and
+    latent inputs, from the one-node adjoint engine and from the general engine's autograd graph."""
+    import importlib
+
+    simulate_module = importlib.import_module("qvec.photonic.simulate")
+    circuit = photonic.Circuit(2)
+    inputs = ["z0", "z1"]
+    circuit.d(0, "z0", 0.0).d(1, "z1", 0.0)
+    circuit, weights = cv_neural_net(2, 2, circuit=circuit)
+    layer = PhotonicLayer(circuit, inputs, weights, [QuadratureMean(0), QuadratureMean(1), MeanPhoton(0), MeanPhoton(1)],
+                          cutoff=8, seed=3, dtype=torch.complex128)
+    x = (0.3 * torch.randn(5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))).requires_grad_()
+
+    def step() -> tuple[torch.Tensor, ...]:
+        out = layer(x)
+        return (out.detach(), *torch.autograd.grad((out * torch.arange(1.0, 5.0, dtype=torch.float64)).sum(),
+                                                   [layer.weights, x]))
+
+    fast = step()
+    monkeypatch.setattr(simulate_module.adjoint, "supports", lambda c, d: False)
+    general = step()
+    for mine, theirs in zip(fast, general):
+        assert torch.allclose(mine, theirs, rtol=0, atol=1e-11)

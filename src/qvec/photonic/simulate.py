@@ -17,6 +17,7 @@ from qvec.circuit.parameters import ParamValue, bind_parameters
 from qvec.errors import InputError
 from qvec.sim.memory import allocation_failures_as_errors, check_fits, memory_budget, resolve_device
 
+from . import adjoint
 from .apply import apply_diagonal, apply_operator
 from .fuse import CHANNEL_FORM, Step, fuse, worth_fusing_two_modes
 from .operations import CHANNEL, DIAGONAL, Operation
@@ -44,11 +45,14 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
     cutoff = _checked_cutoff(cutoff)
     if dtype not in (torch.complex64, torch.complex128):
         raise InputError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
-    values, rows = _bind(circuit, params)
+    values, rows, named = _bind(circuit, params)
     device = resolve_device(device) if device is not None else _device_of(values)
     _check_size(circuit, values, rows, cutoff, dtype, device)
     with allocation_failures_as_errors(f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows}"):
-        state = _run(circuit, values, rows, cutoff, dtype, device)
+        if adjoint.supports(circuit, device):
+            state = adjoint.evolve(circuit, params, named, rows, cutoff, dtype)
+        else:
+            state = _run(circuit, values, rows, cutoff, dtype, device)
     pure = state.dim() == 1 + circuit.n_modes
     result = FockState(state, n_modes=circuit.n_modes, cutoff=cutoff, pure=pure, hbar=circuit.hbar)
     tol = DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol
@@ -112,8 +116,8 @@ def _checked_cutoff(cutoff: int | None) -> int:
     return cutoff
 
 
-def _bind(circuit: Any, params: Mapping[str, ParamValue] | None) -> tuple[list[list[Value]], int]:
-    """Each operation's parameter values (floats, 0-d or 1-D tensors) and the batch size B."""
+def _bind(circuit: Any, params: Mapping[str, ParamValue] | None) -> tuple[list[list[Value]], int, dict]:
+    """Each operation's parameter values (floats, 0-d or 1-D tensors), the batch size B and each name's value."""
     try:
         batch = bind_parameters(circuit.parameters, params, circuit.tensor_angles())
     except InputError:
@@ -131,7 +135,7 @@ def _bind(circuit: Any, params: Mapping[str, ParamValue] | None) -> tuple[list[l
         rows = ket_rows.pop()
     for op, vals in zip(circuit, values):
         _check_ranges(op, vals)
-    return values, rows
+    return values, rows, batch.values
 
 
 def _check_ranges(op: Operation, vals: list[Value]) -> None:

@@ -1,0 +1,127 @@
+"""The adjoint engine gives the general engine's states and gradients, and finite differences' gradients."""
+
+import importlib
+import random
+
+import pytest
+import torch
+
+from qvec.circuit.parameters import ParameterStack
+from qvec.photonic import Circuit
+
+simulate_module = importlib.import_module("qvec.photonic.simulate")
+adjoint = importlib.import_module("qvec.photonic.adjoint")
+CPU = torch.device("cpu")
+
+
+def _general(monkeypatch, circuit, params, **options):
+    """The same run on the general engine (the adjoint one switched off)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(simulate_module.adjoint, "supports", lambda c, d: False)
+        return circuit.run(params, **options)
+
+
+def _random_circuit(seed: int, n_modes: int = 3) -> tuple[Circuit, list[str]]:
+    """Fock and vacuum preparations, then D, S, R, K, BS (neighbours, far apart, reversed) on names and floats."""
+    rng = random.Random(seed)
+    circuit, names = Circuit(n_modes), []
+    circuit.fock(n_modes - 1, 1)
+
+    def angle() -> object:
+        if rng.random() < 0.3:
+            return rng.uniform(-0.4, 0.4)
+        names.append(f"p{len(names)}")
+        return names[-1]
+
+    circuit.d(0, "z0", angle()).d(1, "z1")
+    names += ["z0", "z1"]
+    for _ in range(10):
+        kind = rng.choice(["d", "s", "r", "k", "bs"])
+        if kind == "bs":
+            first, second = rng.sample(range(n_modes), 2)
+            circuit.bs(first, second, angle(), angle())
+        elif kind in ("d", "s"):
+            getattr(circuit, kind)(rng.randrange(n_modes), angle(), angle())
+        else:
+            getattr(circuit, kind)(rng.randrange(n_modes), angle())
+    return circuit, list(dict.fromkeys(names))
+
+
+def _params(names: list[str], rows: int, seed: int) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    params = {}
+    for name in names:
+        shape = (rows,) if name.startswith("z") else ()
+        params[name] = (0.3 * torch.randn(shape, generator=generator, dtype=torch.float64)).requires_grad_()
+    return params
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("dtype,tol", [(torch.complex128, 1e-12), (torch.complex64, 2e-6)])
+def test_states_and_gradients_equal_the_general_engine(seed, dtype, tol, monkeypatch):
+    circuit, names = _random_circuit(seed)
+    assert adjoint.supports(circuit, CPU)
+    params = _params(names, rows=4, seed=seed)
+    options = dict(cutoff=6, dtype=dtype, truncation_tol=1.0)
+    fast, general = circuit.run(params, **options).ket(), _general(monkeypatch, circuit, params, **options).ket()
+    assert torch.allclose(fast, general, rtol=0, atol=tol)
+    weights = torch.randn(fast.shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    losses = [(ket * weights).real.sum() + (ket.abs() ** 2 * weights.real).sum() for ket in (fast, general)]
+    grads = [torch.autograd.grad(loss, list(params.values())) for loss in losses]
+    for mine, theirs in zip(*grads):
+        assert torch.allclose(mine, theirs.to(mine.dtype), rtol=0, atol=50 * tol)
+
+
+def test_gradients_match_finite_differences():
+    circuit, names = _random_circuit(7, n_modes=2)
+    shared = [n for n in names if not n.startswith("z")]
+    weights = 0.3 * torch.randn(len(shared), dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    rows = 0.3 * torch.randn(3, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+
+    def ket(w: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        stack = ParameterStack((shared, w), (["z0", "z1"], x))
+        return circuit.run(stack, cutoff=5, dtype=torch.complex128, truncation_tol=1.0).ket()
+
+    assert torch.autograd.gradcheck(ket, (weights.requires_grad_(), rows.requires_grad_()), eps=1e-6, atol=1e-7)
+
+
+def test_parameter_stack_and_dict_give_the_same_run():
+    circuit, names = _random_circuit(3, n_modes=2)
+    params = _params(names, rows=5, seed=0)
+    shared = [n for n in names if not n.startswith("z")]
+    stack = ParameterStack((shared, torch.stack([params[n] for n in shared])),
+                           (["z0", "z1"], torch.stack([params["z0"], params["z1"]], 1)))
+    options = dict(cutoff=6, dtype=torch.complex128, truncation_tol=1.0)
+    assert torch.allclose(circuit.run(stack, **options).ket(), circuit.run(params, **options).ket(), atol=1e-14)
+
+
+def test_float32_parameters_get_float32_gradients():
+    circuit = Circuit(2)
+    circuit.d(0, "z").bs(0, 1, "t", 0.2).s(1, "t")
+    z = torch.tensor([0.1, 0.2], requires_grad=True)
+    t = torch.tensor(0.3, requires_grad=True)
+    circuit.run({"z": z, "t": t}, cutoff=6).mean_photon(1).sum().backward()
+    assert z.grad.dtype == torch.float32 and t.grad.dtype == torch.float32
+    assert torch.isfinite(z.grad).all() and torch.isfinite(t.grad)
+
+
+@pytest.mark.parametrize("build", [
+    lambda c: c.loss(0, 0.5), lambda c: c.mz(0, 1, 0.1, 0.2), lambda c: c.s2(0, 1, 0.1), lambda c: c.ck(0, 1, 0.1),
+    lambda c: c.d(0, torch.tensor(0.1)),
+])
+def test_other_operations_stay_on_the_general_engine(build):
+    circuit = Circuit(2)
+    build(circuit)
+    assert not adjoint.supports(circuit, CPU)
+
+
+def test_a_circuit_grown_after_a_run_is_planned_again():
+    circuit = Circuit(1)
+    circuit.d(0, "r")
+    first = circuit.run({"r": 0.3}, cutoff=5, dtype=torch.complex128).ket()
+    circuit.s(0, 0.2)
+    grown = circuit.run({"r": 0.3}, cutoff=5, dtype=torch.complex128, truncation_tol=1.0).ket()
+    assert not torch.allclose(first, grown)
+    assert adjoint.supports(circuit, CPU)
+    circuit.loss(0, 0.5)
+    assert not adjoint.supports(circuit, CPU)
