@@ -105,12 +105,13 @@ def test_values_match_a_dense_reference(name: str, n_qubits: int, dtype: torch.d
 @pytest.mark.parametrize("name", list(CIRCUITS))
 @pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
 @pytest.mark.parametrize("per_row_weights", [False, True])
+@pytest.mark.parametrize("rows", [1, 5])  # one row runs as shared values
 def test_values_and_gradients_match_the_general_path(monkeypatch: pytest.MonkeyPatch, name: str, dtype: torch.dtype,
-                                                      per_row_weights: bool) -> None:
+                                                      per_row_weights: bool, rows: int) -> None:
     circuit, inputs, weights = CIRCUITS[name](4)
     real = torch.float64 if dtype == torch.complex128 else torch.float32
-    params, x, w = stack(inputs, weights, 5, real, per_row_weights=per_row_weights)
-    readout = torch.randn(5, len(OBSERVABLES), generator=torch.Generator().manual_seed(1), dtype=real)
+    params, x, w = stack(inputs, weights, rows, real, per_row_weights=per_row_weights)
+    readout = torch.randn(rows, len(OBSERVABLES), generator=torch.Generator().manual_seed(1), dtype=real)
 
     def run():
         values = qvec.sim.expval(circuit, OBSERVABLES, params, dtype=dtype)

@@ -109,7 +109,8 @@ def _product_state(vectors: tuple[torch.Tensor, torch.Tensor], n_rows: int, per_
     high, low = vectors
     if per_row:
         return (high.mT.unsqueeze(-1) * low.unsqueeze(0)).reshape(-1)
-    return (high[:, None] * low[None, :]).unsqueeze(1).expand(-1, n_rows, -1).reshape(-1)
+    state = high[:, None] * low[None, :]
+    return state.view(-1) if n_rows == 1 else state.unsqueeze(1).expand(-1, n_rows, -1).reshape(-1)
 
 
 def _product_back(mu: torch.Tensor, vectors: tuple[torch.Tensor, torch.Tensor], n_rows: int,
@@ -215,7 +216,7 @@ class _Evolve(torch.autograd.Function):
             for c, i, high in op[2]:
                 states.append(psi)
                 psi = _apply(psi, blocks[op[1]][c][i], high, op[1], shape)
-        final = psi.index_select(0, to_rows).view(n_rows, -1)
+        final = (psi if n_rows == 1 else psi.index_select(0, to_rows)).view(n_rows, -1)  # one row: the same order
         ctx.plan, ctx.shape, ctx.vectors, ctx.found = plan, shape, vectors, found
         ctx.saved, ctx.blocks, ctx.states, ctx.final = saved, blocks, states, final
         ctx.tables = {kind: None if t is None else (t.shape, t.dtype, t.device)
@@ -227,7 +228,9 @@ class _Evolve(torch.autograd.Function):
         plan, shape, blocks = ctx.plan, ctx.shape, ctx.blocks
         want = {False: ctx.needs_input_grad[2], True: ctx.needs_input_grad[3]}
         perms, _, from_rows = plan.indices(shape[1])
-        mu = _read_back(plan, ctx.final, grad).reshape(-1).index_select(0, from_rows)
+        mu = _read_back(plan, ctx.final, grad).reshape(-1)
+        if shape[1] > 1:
+            mu = mu.index_select(0, from_rows)
         grads = {kind: [[None] * count for _, count in k.classes] if k is not None else []
                  for kind, k in ((False, plan.shared), (True, plan.row))}
         earliest = min((k for k, op in enumerate(plan.ops) if op[0] == "layer" and want[op[1]]), default=0)
@@ -282,11 +285,14 @@ def _plan(circuit: Circuit, layout: tuple, terms: ObservableTerms, dtype: torch.
     return PLANS.derived(circuit, ("fast", layout, terms.strings, dtype, device), compute)
 
 
-def _table(params: ParameterStack, kind: Kind | None, real: torch.dtype, device: torch.device) -> torch.Tensor | None:
+def _table(params: ParameterStack, plan: FastPlan, kind: Kind | None, real: torch.dtype,
+           device: torch.device) -> torch.Tensor | None:
     """The kind's stacked groups side by side, finite (else the ``InputError`` naming the parameter)."""
     if kind is None:
         return None
     values = [params.groups[g][1].to(device=device, dtype=real) for g in kind.groups]
+    if kind is plan.shared:  # a group of one row read as shared values
+        values = [v.reshape(-1) if v.dim() == 2 else v for v in values]
     if not values:
         return torch.zeros(0, dtype=real, device=device)
     table = values[0] if len(values) == 1 else torch.cat(values, -1)
@@ -309,7 +315,8 @@ def fast_expval(circuit: Circuit, terms: ObservableTerms, params: object, dtype:
     if n_rows == 0 or n_rows * 2**circuit.n_qubits > FAST_MAX_AMPLITUDES:
         return None
     device = resolve_device(device)
-    layout = tuple((names, values.dim() == 2) for names, values in params.groups)
+    # One row is shared by the batch: every gate is then built, and every block applied, as a shared one.
+    layout = tuple((names, values.dim() == 2 and n_rows > 1) for names, values in params.groups)
     plan = _plan(circuit, layout, terms, dtype, device)
     if plan is None:
         return None
@@ -318,5 +325,6 @@ def fast_expval(circuit: Circuit, terms: ObservableTerms, params: object, dtype:
     working = n_states * n_rows * 2**circuit.n_qubits * torch.empty((), dtype=dtype).element_size()
     check_small_fits(working, f"{circuit.n_qubits} qubits x B = {n_rows} (the states a fast-path step keeps)", device,
                "lower the batch")
-    values = _Evolve.apply(plan, n_rows, _table(params, plan.shared, real, device), _table(params, plan.row, real, device))
+    values = _Evolve.apply(plan, n_rows, _table(params, plan, plan.shared, real, device),
+                           _table(params, plan, plan.row, real, device))
     return terms.combine(values)
