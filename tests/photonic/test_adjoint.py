@@ -125,3 +125,15 @@ def test_a_circuit_grown_after_a_run_is_planned_again():
     assert adjoint.supports(circuit, CPU)
     circuit.loss(0, 0.5)
     assert not adjoint.supports(circuit, CPU)
+
+
+def test_only_states_below_the_general_engines_fusion_size_take_the_adjoint_engine(monkeypatch):
+    """At M = 2, cutoff 8 the general engine fuses shared two-mode gates from B = 64 (B c^2 >= c^4) and is faster there."""
+    calls = []
+    real = simulate_module.adjoint.evolve
+    monkeypatch.setattr(simulate_module.adjoint, "evolve", lambda *a: calls.append(a[3]) or real(*a))
+    circuit = Circuit(2)
+    circuit.d(0, "z").bs(0, 1, 0.3, 0.1)
+    for rows in (1, 63, 64, 200):
+        circuit.run({"z": torch.zeros(rows)}, cutoff=8)
+    assert calls == [1, 63]

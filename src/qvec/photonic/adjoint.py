@@ -2,15 +2,18 @@
 
 At small batches a run is dominated by the fixed cost of many small tensor operations and their
 autograd nodes, not by arithmetic. For circuits of vacuum/Fock preparations and D, S, R, K, BS gates
-on a CPU, ``evolve`` instead runs the circuit in numpy inside one ``torch.autograd.Function``: every
-gate of a kind for every row built by one table contraction (``tables``), the state evolved gate by
-gate, and the backward pass written by hand (the adjoint sweep: each gate's input state kept, the
+on a CPU, ``evolve`` instead runs the circuit in numpy (its products through torch, which keeps to
+torch's thread count) inside one ``torch.autograd.Function``: every gate of a kind for every row built
+by one table contraction (``tables``), the state evolved gate by gate, and the backward pass written by hand (the adjoint sweep: each gate's input state kept, the
 output gradient pulled back through ``G^dagger``, each gate's gradient ``sum_b g_b x_b^dagger``
 contracted with the gate's exact parameter derivative). The plan (which parameter feeds which gate,
 index arrays, phase exponents) is made once per circuit, parameter layout, cutoff, dtype and batch.
 
-Everything else (mixed states, channels, thermal or ket preparations, MZ, S2, CK, gates given tensor
-angles directly, other devices) runs on the general engine in ``simulate``.
+It applies gates one by one, so ``simulate`` gives it only states below the size where the general
+engine starts fusing shared two-mode gates into one operator (``fuse.worth_fusing_two_modes``: at M = 2,
+cutoff 8, B < 64), where per-operation overhead, not arithmetic, is what a step costs. Everything else
+(larger states, mixed states, channels, thermal or ket preparations, MZ, S2, CK, gates given tensor
+angles directly, other devices) runs on the general engine.
 """
 
 from __future__ import annotations
@@ -233,9 +236,20 @@ def _forward(plan: Plan, operators: list[np.ndarray], keep: bool) -> tuple[np.nd
         if keep:
             inputs.append(state)
         x, moved = _view(state, gate.modes, plan.cutoff)
-        out = x * operator if gate.name in DIAGONALS else matmul(operator, x)
+        out = x * operator if gate.name in DIAGONALS else _contract(operator, x)
         state = _unview(out, gate.modes, moved, plan.n_modes, plan.cutoff)
     return state, inputs
+
+
+def _contract(operator: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``operator`` ``[Bo, 1, K, K]`` applied to ``x`` ``[B, L, K, R]``; a shared one as one matrix product over
+    all rows (not B small ones)."""
+    if operator.shape[0] > 1:
+        return matmul(operator, x)
+    matrix = operator[0, 0]
+    if x.shape[3] == 1:
+        return matmul(x.reshape(-1, x.shape[2]), matrix.T).reshape(x.shape)
+    return matmul(x.swapaxes(-1, -2), matrix.T).swapaxes(-1, -2)
 
 
 def _backward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], adjoints: list[np.ndarray],
@@ -252,7 +266,7 @@ def _backward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], adjoints: li
             pulled = adjoints[index] * g
         else:
             gate_grad = matmul(g, x.conj().swapaxes(-1, -2)).sum(1) if gate.rows > 1 else _batch_outer(g, x)
-            pulled = matmul(adjoints[index], g)
+            pulled = _contract(adjoints[index], g)
         if x_state.shape[0] == 1 and pulled.shape[0] > 1:
             pulled = pulled.sum(0, keepdims=True)
         target = grads[gate.name]

@@ -49,7 +49,7 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
     device = resolve_device(device) if device is not None else _device_of(values)
     _check_size(circuit, values, rows, cutoff, dtype, device)
     with allocation_failures_as_errors(f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows}"):
-        if adjoint.supports(circuit, device):
+        if adjoint.supports(circuit, device) and not worth_fusing_two_modes(rows * cutoff**circuit.n_modes, cutoff):
             state = adjoint.evolve(circuit, params, named, rows, cutoff, dtype)
         else:
             state = _run(circuit, values, rows, cutoff, dtype, device)
