@@ -187,13 +187,17 @@ def test_a_non_finite_angle_names_its_parameter() -> None:
         qvec.sim.expval(circuit, ["Z0"], ParameterStack((weights, bad), (inputs, x)))
 
 
-def test_a_set_memory_budget_is_still_checked() -> None:
+def test_a_set_memory_budget_is_still_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     circuit, inputs, weights = standard(4)
-    params, _, _ = stack(inputs, weights, 2, torch.float32)
+    params, _, _ = stack(inputs, weights, 64, torch.float32)
+    expected = qvec.sim.expval(circuit, ["Z0"], params)
     set_memory_budget(64)
     try:
         with pytest.raises(InputError, match="memory budget"):
             qvec.sim.expval(circuit, ["Z0"], params)
+        set_memory_budget(20_000)  # too little for the fast path's states: the general path runs it in chunks
+        assert not taken(circuit, params, monkeypatch)
+        torch.testing.assert_close(qvec.sim.expval(circuit, ["Z0"], params), expected)
     finally:
         set_memory_budget(None)
 

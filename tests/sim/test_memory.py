@@ -144,3 +144,20 @@ def test_a_platform_that_says_nothing_needs_a_budget(monkeypatch: pytest.MonkeyP
         memory.memory_budget(torch.device("cpu"))
     monkeypatch.setenv("QVEC_MEMORY_BUDGET", "1e9")
     assert memory.memory_budget(torch.device("cpu")) == 10**9
+
+
+def test_fits_budget_checks_a_set_budget_but_reads_free_memory_only_for_large_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu = torch.device("cpu")
+    monkeypatch.delenv("QVEC_MEMORY_BUDGET", raising=False)
+    reads = []
+    monkeypatch.setattr(memory, "_cpu_available_bytes", lambda: reads.append(1) or 2**40)
+    assert memory.fits_budget(memory.SMALL_RUN_BYTES, cpu) and not reads
+    assert memory.fits_budget(memory.SMALL_RUN_BYTES + 1, cpu) and reads
+    memory.set_memory_budget(1000)
+    try:
+        assert memory.fits_budget(1000, cpu) and not memory.fits_budget(1001, cpu)
+    finally:
+        memory.set_memory_budget(None)
+    monkeypatch.setattr(memory, "_cpu_available_bytes", lambda: 2 * memory.SMALL_RUN_BYTES + 2)
+    assert not memory.fits_budget(memory.SMALL_RUN_BYTES + 2, cpu)  # over half of what is free

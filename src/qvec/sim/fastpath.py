@@ -22,13 +22,13 @@ from qvec.circuit.observables import ObservableTerms
 from qvec.circuit.parameters import ParameterStack, check_all_finite
 
 from .fastplan import FastPlan, Kind, compile_fast_plan
-from .memory import check_small_fits, resolve_device
+from .memory import fits_budget, resolve_device
 
 __all__ = ["FAST_MAX_AMPLITUDES", "fast_expval"]
 
-# The fast path runs a batch when rows x 2**n is at most this; past it the general path's chunked,
-# shared-operator plan is as fast and keeps fewer states (docs/performance.md, "Small batches").
-FAST_MAX_AMPLITUDES = 2**16
+# The fast path runs a batch when rows x 2**n is at most this (and the states it keeps fit the memory
+# budget); it was measured faster than the general path up to here (docs/performance.md, "Small batches").
+FAST_MAX_AMPLITUDES = 2**20
 
 
 # ----- gate matrices, fused runs and kron blocks of one kind ------------------------------------------
@@ -305,8 +305,9 @@ def fast_expval(circuit: Circuit, terms: ObservableTerms, params: object, dtype:
                 device: Any) -> torch.Tensor | None:
     """Observable values ``[B, m]`` by the fast path, or None when this run takes the general path.
 
-    Taken when ``params`` is a ``ParameterStack``, rows x 2**n is at most ``FAST_MAX_AMPLITUDES`` and the
-    circuit has only single-qubit gates and constant permutation gates (``compile_fast_plan``).
+    Taken when ``params`` is a ``ParameterStack``, rows x 2**n is at most ``FAST_MAX_AMPLITUDES``, the states
+    a step keeps fit the memory budget, and the circuit has only single-qubit gates and constant permutation
+    gates (``compile_fast_plan``).
     """
     if not isinstance(params, ParameterStack):
         return None
@@ -322,9 +323,8 @@ def fast_expval(circuit: Circuit, terms: ObservableTerms, params: object, dtype:
         return None
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     n_states = sum(len(op[2]) for op in plan.ops if op[0] == "layer") + 4
-    working = n_states * n_rows * 2**circuit.n_qubits * torch.empty((), dtype=dtype).element_size()
-    check_small_fits(working, f"{circuit.n_qubits} qubits x B = {n_rows} (the states a fast-path step keeps)", device,
-               "lower the batch")
+    if not fits_budget(n_states * n_rows * 2**circuit.n_qubits * plan.dtype.itemsize, device):
+        return None  # the general path runs it in chunks, or says what does not fit
     values = _Evolve.apply(plan, n_rows, _table(params, plan, plan.shared, real, device),
                            _table(params, plan, plan.row, real, device))
     return terms.combine(values)

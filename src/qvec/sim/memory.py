@@ -17,7 +17,7 @@ import torch
 from qvec.errors import BackendError, InputError
 
 __all__ = [
-    "DEFAULT_BUDGET_FRACTION", "allocation_failures_as_errors", "available_bytes", "check_fits", "check_small_fits", "format_bytes",
+    "DEFAULT_BUDGET_FRACTION", "allocation_failures_as_errors", "available_bytes", "check_fits", "fits_budget", "format_bytes",
     "memory_budget", "parse_meminfo", "resolve_device", "rows_per_chunk", "set_memory_budget",
 ]
 
@@ -26,7 +26,7 @@ DEFAULT_BUDGET_FRACTION = 0.5
 MEMINFO = Path("/proc/meminfo")
 BUDGET_VARIABLE = "QVEC_MEMORY_BUDGET"
 _budget_override: int | None = None
-# See check_small_fits.
+# See fits_budget.
 SMALL_RUN_BYTES = 16 * 2**20
 
 
@@ -136,20 +136,19 @@ def check_fits(needed: int, what: str, device: torch.device, advice: str) -> Non
                          f"{advice}")
 
 
-def check_small_fits(needed: int, what: str, device: torch.device, advice: str) -> None:
-    """``check_fits`` for a small run: against a set budget only, without reading the device's free memory.
+def fits_budget(needed: int, device: torch.device) -> bool:
+    """Whether ``needed`` bytes fit the budget and what the device has (the test ``check_fits`` makes, as a bool).
 
-    Up to ``SMALL_RUN_BYTES`` on the CPU the budget set by ``set_memory_budget`` or ``QVEC_MEMORY_BUDGET``
-    (which may be anything) is still checked; the share of free memory is not read, which costs two reads of
-    /proc/meminfo, more than a small step (it could only fail with under twice ``SMALL_RUN_BYTES`` free).
+    Up to ``SMALL_RUN_BYTES`` on the CPU a budget set by ``set_memory_budget`` or ``QVEC_MEMORY_BUDGET`` (which
+    may be anything) is still checked, but the share of free memory is not read: that costs two reads of
+    /proc/meminfo, more than a small step, and could only fail with under twice ``SMALL_RUN_BYTES`` free.
     """
-    if needed > SMALL_RUN_BYTES or device.type != "cpu":
-        check_fits(needed, what, device, advice)
-    elif _budget_override is not None or os.environ.get(BUDGET_VARIABLE, "").strip():
-        budget = memory_budget(device)
-        if needed > budget:
-            raise InputError(f"{what}: {format_bytes(needed)} needed; the memory budget is {format_bytes(budget)}: "
-                             f"{advice}, or set {BUDGET_VARIABLE}")
+    if needed <= SMALL_RUN_BYTES and device.type == "cpu":
+        if _budget_override is None and not os.environ.get(BUDGET_VARIABLE, "").strip():
+            return True
+        return needed <= memory_budget(device)
+    available = available_bytes(device)
+    return needed <= memory_budget(device) and (available is None or needed <= available)
 
 
 @contextmanager
