@@ -209,3 +209,15 @@ def test_missing_and_unknown_names_are_refused_as_on_the_general_path() -> None:
         qvec.sim.expval(circuit, ["Z0"], ParameterStack((weights[:-1], w[:-1]), (inputs, x)))
     with pytest.raises(InputError, match="unknown parameter"):
         qvec.sim.expval(circuit, ["Z0"], ParameterStack((weights + ["extra"], torch.cat([w, w[:1]])), (inputs, x)))
+
+
+def test_gradcheck_and_a_retained_graph() -> None:
+    """torch's own check of the hand-written backward (it runs backward several times on one graph)."""
+    circuit, inputs, weights = mixed_gates(3)
+    _, x, w = stack(inputs, weights, 2, torch.float64)
+
+    def values(x_value: torch.Tensor, w_value: torch.Tensor) -> torch.Tensor:
+        params = ParameterStack((weights, w_value), (inputs, x_value))
+        return qvec.sim.expval(circuit, OBSERVABLES, params, dtype=torch.complex128)
+
+    assert torch.autograd.gradcheck(values, (x.detach().requires_grad_(), w.detach().requires_grad_()))
