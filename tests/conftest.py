@@ -10,7 +10,14 @@ from qvec.backends import IonQBackend
 from qvec.backends.ionq import PollPolicy
 from qvec.emulator import Emulator, EmulatorConfig
 
-torch.set_num_threads(2)
+# Two torch threads on a two-core machine; one per worker under pytest-xdist (`make test` runs two workers), where
+# two threads each would oversubscribe the cores and an OpenMP region waits for a descheduled thread. The processes
+# the tests start (CLI runs, Dask workers, examples) inherit the one thread through OMP_NUM_THREADS.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
+else:
+    torch.set_num_threads(2)
 
 IONQ_TEST_KEY = "qvec-test-key-7d21"
 FAST_POLL = PollPolicy(initial=0.01, factor=1.5, maximum=0.1)

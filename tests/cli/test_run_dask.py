@@ -9,6 +9,9 @@ import pytest
 
 from qvec.cli import main
 
+# Under pytest-xdist the module runs on one worker: one scheduler (tests/cli/conftest.py), not one per worker.
+pytestmark = pytest.mark.xdist_group("cli-dask-run")
+
 BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0],q[1];\n'
 # A coherent state on mode 0 whose amplitude is a free parameter: --param alpha=... makes a batch.
 COHERENT = "name coherent\nversion 1.0\ntarget fock (num_subsystems=2, cutoff_dim=6)\n\nDgate({alpha}, 0.0) | 0\n"

@@ -11,6 +11,9 @@ from qvec.cli import main
 from .test_train_classify import SMALL as CLASSIFY
 from .test_train_qgan import SMALL as QGAN
 
+# Under pytest-xdist the module runs on one worker: one scheduler (tests/cli/conftest.py), not one per worker.
+pytestmark = pytest.mark.xdist_group("cli-dask-train")
+
 
 def shards_run(cluster) -> int:
     """Shard tasks the cluster's scheduler has seen so far."""

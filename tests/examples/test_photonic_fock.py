@@ -4,6 +4,9 @@ import math
 
 import pytest
 
+# Under pytest-xdist both tests run on one worker, so the example runs once (run_example caches it per process).
+pytestmark = pytest.mark.xdist_group("examples")
+
 
 def test_coherent_states_have_poisson_statistics(run_example):
     out = run_example("examples/photonic_fock.py")

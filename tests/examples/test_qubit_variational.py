@@ -4,6 +4,9 @@ import math
 
 import pytest
 
+# Under pytest-xdist both tests run on one worker, so the example runs once (run_example caches it per process).
+pytestmark = pytest.mark.xdist_group("examples")
+
 
 def test_values_and_gradient_are_the_textbook_ones(run_example):
     out = run_example("examples/qubit_variational.py")

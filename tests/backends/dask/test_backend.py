@@ -18,6 +18,8 @@ from qvec.errors import BackendError, InputError
 from .faulty import DiesOnceBackend
 
 F64 = torch.complex128
+# Under pytest-xdist the module runs on one worker: one two-process cluster, not one per worker.
+pytestmark = pytest.mark.xdist_group("dask-cluster")
 
 
 def qubit_circuit(angle: torch.Tensor) -> qvec.Circuit:
