@@ -11,6 +11,7 @@ gather, one ``exp`` and one batched product. Atoms are laid out ``[run position,
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -25,6 +26,9 @@ from .program import GateSpec, LayerSpec, MonomialSpec, compile_program
 
 __all__ = ["FastPlan", "Kind", "Readout", "compile_fast_plan", "FAST_MAX_QUBITS"]
 
+# Batch sizes whose layout indices a plan keeps (a training loop has a batch size and a last, smaller one;
+# at 2**20 amplitudes one size's indices take ~80 MiB).
+INDEX_BATCH_SIZES = 2
 # Registers past this many qubits always take the general path (kron blocks and saved states grow as 2**n).
 FAST_MAX_QUBITS = 12
 
@@ -90,13 +94,16 @@ class FastPlan:
     row: Kind | None
     ops: tuple[tuple, ...]
     readouts: tuple[Readout, ...]
-    _indices: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _indices: OrderedDict = field(default_factory=OrderedDict, compare=False, hash=False, repr=False)
 
     def indices(self, n_rows: int) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor, torch.Tensor]:
         """For a batch of ``n_rows``: each perm's gather and inverse on the flat ``[high, B, low]`` layout, and
-        the gather to rows ``[B, 2**n]`` and back (made once per batch size)."""
+        the gather to rows ``[B, 2**n]`` and back (kept for the last ``INDEX_BATCH_SIZES`` batch sizes)."""
         if n_rows not in self._indices:
             self._indices[n_rows] = _layout_indices(self, n_rows)
+            while len(self._indices) > INDEX_BATCH_SIZES:
+                self._indices.popitem(last=False)
+        self._indices.move_to_end(n_rows)
         return self._indices[n_rows]
 
 
