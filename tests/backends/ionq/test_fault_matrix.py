@@ -112,7 +112,7 @@ MATRIX = [
     Row("dropped before processing", Faults(seed=6, drop_rate=0.3), injected="dropped"),
     Row("accepted, answer lost", Faults(seed=7, lost_answer_rate=0.5), injected="dropped"),
     Row("slower than the request timeout",
-        Faults(seed=10, slow_rate=0.15, slow_seconds=3.0, endpoints=("POST /jobs", *RESULTS)),
+        Faults(seed=10, slow_rate=0.15, slow_seconds=2.0, endpoints=("POST /jobs", *RESULTS)),
         injected="slow", options={"timeouts": Timeouts(request=1.5)}),
     Row("job fails", Faults(seed=21, fail_rate=0.3), JobFailedError),
     Row("job stuck past the deadline", Faults(seed=9, stuck_rate=0.3), JobStalledError,
