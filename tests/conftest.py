@@ -10,7 +10,7 @@ from qvec.backends import IonQBackend
 from qvec.backends.ionq import PollPolicy
 from qvec.emulator import Emulator, EmulatorConfig
 
-# Two torch threads on a two-core machine; one per worker under pytest-xdist (`make test` runs two workers), where
+# Two torch threads on a two-core machine; one per worker under pytest-xdist (`pytest -n 2 --dist loadgroup`), where
 # two threads each would oversubscribe the cores and an OpenMP region waits for a descheduled thread. The processes
 # the tests start (CLI runs, Dask workers, examples) inherit the one thread through OMP_NUM_THREADS.
 if os.environ.get("PYTEST_XDIST_WORKER"):
