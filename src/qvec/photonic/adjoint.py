@@ -91,8 +91,8 @@ class Plan:
     constants: np.ndarray
 
 
-def evolve(circuit: Any, params: Any, values: dict[str, np.ndarray], rows: int, cutoff: int,
-           dtype: torch.dtype) -> np.ndarray:
+def evolve(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int, cutoff: int,
+           dtype: torch.dtype) -> torch.Tensor:
     """The output ket ``[B, c, ..]`` of ``circuit``; ``values`` are the bound parameters (0-d or ``[B]``)."""
     sources = _sources(params, values, circuit.parameters)
     layout: Layout = tuple((names, tensor.dim() == 2) for names, tensor in sources)
@@ -108,7 +108,8 @@ def evolve(circuit: Any, params: Any, values: dict[str, np.ndarray], rows: int, 
     return _Evolve.apply(plan, flat_shared, flat_rows)
 
 
-def _sources(params: Any, values: dict[str, np.ndarray], names: list[str]) -> list[tuple[tuple[str, ...], np.ndarray]]:
+def _sources(params: Any, values: dict[str, torch.Tensor],
+             names: list[str]) -> list[tuple[tuple[str, ...], torch.Tensor]]:
     """The parameter values as a few tensors ``[P]`` (shared) or ``[B, P]`` (per row), with their names."""
     if isinstance(params, ParameterStack):
         return [(names, tensor) for names, tensor in params.groups]
