@@ -17,6 +17,7 @@ from qvec.backends.resolve import resolve_photonic_backend
 from qvec.errors import InputError
 from qvec.execute import run_photonic
 from qvec.photonic import DEFAULT_CUTOFF, Circuit, FockState
+from qvec.photonic.expectations import Form, expectations
 from qvec.photonic.measure import marginal
 from qvec.sim.sampling import check_seed
 from qvec.sim.simulate import real_dtype
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 PHOTONIC_DIFF_METHODS = ("best", "backprop")
+# Up to this many amplitudes (B = 64 at 2 modes, cutoff 8) <x> and <n> readouts of a CPU ket are one
+# autograd node (``photonic.expectations``); larger, the per-readout operations are as fast or faster.
+EXPECTATION_NODE_AMPLITUDES = 4096
 
 
 def _check_mode(mode: int, what: str) -> None:
@@ -139,6 +143,20 @@ def _check_readouts(readouts: Sequence[Readout], n_modes: int) -> tuple[Readout,
     return tuple(readouts)
 
 
+def _expectation_forms(readouts: tuple[Readout, ...], hbar: float) -> tuple[Form, ...] | None:
+    """The readouts as expectation forms when all are ``<x_phi>`` (a float phi) or ``<n>``: one autograd node
+    reads them all from a ket (``photonic.expectations``); ``None`` when any is another kind."""
+    forms = []
+    for readout in readouts:
+        if isinstance(readout, MeanPhoton):
+            forms.append(Form(readout.mode))
+        elif isinstance(readout, QuadratureMean) and isinstance(readout.phi, (int, float)):
+            forms.append(Form(readout.mode, float(readout.phi), hbar))
+        else:
+            return None
+    return tuple(forms)
+
+
 class PhotonicLayer(nn.Module):
     """Readouts of a photonic ``circuit``: ``x [..., len(inputs)] -> [..., sum of readout widths]``.
 
@@ -167,6 +185,7 @@ class PhotonicLayer(nn.Module):
         self.renormalize, self.truncation_tol = renormalize, truncation_tol
         self.inputs, self.weight_names = check_names(circuit.parameters, inputs, weights)
         self.readouts = _check_readouts(readouts, circuit.n_modes)
+        self._forms = _expectation_forms(self.readouts, circuit.hbar)
         self.backend = resolve_photonic_backend(backend)
         real = real_dtype(dtype)
         self.weights = nn.Parameter(initial_weights(len(self.weight_names), init, seed, real, std=init_std).to(device))
@@ -184,7 +203,11 @@ class PhotonicLayer(nn.Module):
 
     def forward(self, x: torch.Tensor | None = None) -> torch.Tensor:
         leading, state = self.state(x)
-        values = torch.cat([readout.read(state) for readout in self.readouts], dim=-1)
+        if self._forms is not None and state.is_pure and state.tensor.device.type == "cpu" \
+                and state.tensor.numel() <= EXPECTATION_NODE_AMPLITUDES:
+            values = expectations(state.tensor, self._forms)
+        else:
+            values = torch.cat([readout.read(state) for readout in self.readouts], dim=-1)
         if not self.inputs:  # one row serves every row of x
             values = values.expand(math.prod(leading), self.n_outputs)
         return values.reshape(*leading, self.n_outputs)

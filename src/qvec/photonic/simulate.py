@@ -15,7 +15,7 @@ import torch
 
 from qvec.circuit.parameters import ParamValue, bind_parameters
 from qvec.errors import InputError
-from qvec.sim.memory import allocation_failures_as_errors, check_fits, memory_budget, resolve_device
+from qvec.sim.memory import allocation_failures_as_errors, check_fits, fits_budget, memory_budget, resolve_device
 
 from . import adjoint
 from .apply import apply_diagonal, apply_operator
@@ -92,6 +92,8 @@ def _check_size(circuit: Any, values: list[list[Value]], rows: int, cutoff: int,
             per_row += entries * MATRIX_BYTES_PER_ENTRY
         else:
             shared += entries * MATRIX_BYTES_PER_ENTRY
+    if fits_budget(shared + rows * per_row, device):
+        return
     fit = (memory_budget(device) - shared) // per_row
     check_fits(shared + rows * per_row, f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows} "
                f"({'density matrices' if circuit.is_mixed else 'kets'} and gate matrices)", device,

@@ -6,6 +6,8 @@ import sys
 import warnings
 from pathlib import Path
 
+import torch
+
 from .state import FockState
 
 __all__ = ["TruncationWarning", "check_truncation"]
@@ -25,7 +27,7 @@ class TruncationWarning(UserWarning):
 
 def check_truncation(state: FockState, tol: float, *, renormalize: bool = False) -> FockState:
     """Warn once if any row's norm is below ``1 - tol``; return the state, rescaled if asked."""
-    lost = 1.0 - state.norm().detach()
+    lost = 1.0 - _norms(state)
     worst = int(lost.argmax())
     if float(lost[worst]) > tol:
         mode, edge = _edge_mode(state, worst)
@@ -37,6 +39,13 @@ def check_truncation(state: FockState, tol: float, *, renormalize: bool = False)
                   else "Raise the cutoff, or renormalize the rows.")
         warnings.warn(TruncationWarning(summary, advice), stacklevel=_first_caller_outside_qvec())
     return state.renormalized() if renormalize else state
+
+
+def _norms(state: FockState) -> torch.Tensor:
+    """Each row's norm ``[B]``, recording no autograd: a ket's as one vector norm, a density matrix's trace."""
+    if not state.is_pure:
+        return state.norm().detach()
+    return torch.linalg.vector_norm(state.tensor.detach().reshape(state.batch_size, -1), dim=1).square()
 
 
 _QVEC_ROOT = str(Path(__file__).resolve().parents[1])
