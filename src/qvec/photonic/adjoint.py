@@ -264,14 +264,15 @@ def _backward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], adjoints: li
         if gate.name in DIAGONALS:
             product = g * x.conj()
             gate_grad = product.sum((1, 3)) if gate.rows > 1 else product.sum((0, 1, 3))[None]
-            pulled = adjoints[index] * g
         else:
             gate_grad = matmul(g, x.conj().swapaxes(-1, -2)).sum(1) if gate.rows > 1 else _batch_outer(g, x)
-            pulled = _contract(adjoints[index], g)
-        if x_state.shape[0] == 1 and pulled.shape[0] > 1:
-            pulled = pulled.sum(0, keepdims=True)
         target = grads[gate.name]
         target[gate.start:gate.start + gate.rows] = gate_grad.reshape((gate.rows,) + target.shape[1:])
+        if index == 0:  # the first gate's input is the constant start state: nothing to pull back
+            break
+        pulled = adjoints[index] * g if gate.name in DIAGONALS else _contract(adjoints[index], g)
+        if x_state.shape[0] == 1 and pulled.shape[0] > 1:
+            pulled = pulled.sum(0, keepdims=True)
         grad = _unview(pulled, gate.modes, moved, plan.n_modes, plan.cutoff)
     return grads
 
