@@ -13,4 +13,5 @@ def client():
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
                       dashboard_address="127.0.0.1:0", scheduler_kwargs=NO_DASHBOARD) as cluster, \
             Client(cluster, set_as_default=False) as connected:
+        connected.wait_for_workers(2, timeout=120)
         yield connected

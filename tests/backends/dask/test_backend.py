@@ -151,6 +151,8 @@ def test_the_circuit_is_scattered_to_every_worker_once_not_per_shard_or_per_batc
 def test_a_lost_worker_costs_no_row_and_repeats_none(client, tmp_path):
     """The first shard kills its worker process mid-batch; Dask reruns it and every row comes back once."""
     marker, log = tmp_path / "killed", tmp_path / "runs.log"
+    # The circuit goes to the workers connected when it is scattered: with one, the kill would take its only copy.
+    client.wait_for_workers(2, timeout=120)
     a = torch.linspace(0.0, 2.0, 8, dtype=torch.float64)
     c = qvec.Circuit(2)
     c.ry(0, "a"); c.cx(0, 1); c.rx(1, "a")
