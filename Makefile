@@ -21,9 +21,11 @@ demo: install
 
 # The documentation, then the suite (pytest's summary stays the last line CI prints): --strict turns
 # a broken docstring or link into a failure (never add --quiet: it hides the warnings, and --strict then passes).
+# The suite runs on two worker processes (pytest-xdist; one torch thread each, tests/conftest.py); tests marked
+# with one xdist_group run on one worker, one after another (a shared cluster or cached example run).
 test: install
 	$(BIN)/mkdocs build --strict --site-dir site
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 docs: install
 	$(BIN)/mkdocs build --strict --site-dir site
