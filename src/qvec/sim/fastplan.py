@@ -21,7 +21,7 @@ import torch
 from qvec.circuit.gates import gate_definition
 from qvec.circuit.observables import PauliString
 
-from .measure import _flip, _phase_table
+from .measure import flip_index, phase_table
 from .program import GateSpec, LayerSpec, MonomialSpec, compile_program
 
 __all__ = ["FastPlan", "Kind", "Readout", "compile_fast_plan", "FAST_MAX_QUBITS"]
@@ -232,9 +232,9 @@ def _readouts(strings: tuple[PauliString, ...], n_qubits: int, dtype: torch.dtyp
         by_mask.setdefault(x_mask | y_mask, []).append(position)
     readouts = []
     for mask, positions in by_mask.items():
-        table = _phase_table(tuple(strings[p] for p in positions), n_qubits).to(device)
+        table = phase_table(tuple(strings[p] for p in positions), n_qubits).to(device)
         table = table.real.to(real) if mask == 0 else table.to(dtype)
-        flip = None if mask == 0 else _flip(n_qubits, mask, device)
+        flip = None if mask == 0 else flip_index(n_qubits, mask, device)
         forward = table.repeat_interleave(2, dim=0) if mask == 0 else table
         back = (2 * table.mT).contiguous()
         readouts.append(Readout(tuple(positions), flip, forward, back if mask == 0 else back.conj().resolve_conj()))

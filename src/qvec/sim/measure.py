@@ -16,7 +16,7 @@ import torch
 
 from qvec.circuit.observables import ObservableTerms, PauliString
 
-__all__ = ["observable_expectations", "probabilities", "pauli_expectations"]
+__all__ = ["flip_index", "observable_expectations", "pauli_expectations", "phase_table", "probabilities"]
 
 
 def probabilities(state: torch.Tensor) -> torch.Tensor:
@@ -25,7 +25,7 @@ def probabilities(state: torch.Tensor) -> torch.Tensor:
 
 
 @lru_cache(maxsize=128)
-def _phase_table(strings: tuple[PauliString, ...], n_qubits: int) -> torch.Tensor:
+def phase_table(strings: tuple[PauliString, ...], n_qubits: int) -> torch.Tensor:
     """``phase(j)`` for each string as columns ``[2**n, k]`` (complex128, on the CPU)."""
     index = torch.arange(2**n_qubits)
     columns = []
@@ -41,7 +41,8 @@ def _phase_table(strings: tuple[PauliString, ...], n_qubits: int) -> torch.Tenso
     return torch.stack(columns, dim=1)
 
 
-def _flip(n_qubits: int, mask: int, device: torch.device) -> torch.Tensor:
+def flip_index(n_qubits: int, mask: int, device: torch.device) -> torch.Tensor:
+    """The basis index each index maps to when the X/Y part of a Pauli string (``mask``) flips its bits."""
     return torch.arange(2**n_qubits, device=device) ^ mask
 
 
@@ -54,11 +55,11 @@ def pauli_expectations(state: torch.Tensor, strings: Sequence[PauliString], n_qu
         by_mask[x_mask | y_mask].append(position)
     columns: dict[int, torch.Tensor] = {}
     for mask, positions in by_mask.items():
-        table = _phase_table(tuple(strings[p] for p in positions), n_qubits).to(state.device)
+        table = phase_table(tuple(strings[p] for p in positions), n_qubits).to(state.device)
         if mask == 0:
             values = probabilities(state) @ table.real.to(real)
         else:
-            product = state.index_select(1, _flip(n_qubits, mask, state.device)).conj() * state
+            product = state.index_select(1, flip_index(n_qubits, mask, state.device)).conj() * state
             values = (product @ table.to(state.dtype)).real
         if len(by_mask) == 1:
             return values
