@@ -149,6 +149,21 @@ def test_a_bad_parameter_stack_is_an_input_error_naming_the_parameter(groups: li
         ParameterStack(*groups)
 
 
+def test_a_parameter_stack_checks_its_names_every_time_although_their_index_is_kept() -> None:
+    good = ParameterStack((["a", "b"], [0.1, 0.2]), (["x"], [[1.0], [2.0]]))
+    again = ParameterStack((("a", "b"), torch.tensor([0.3, 0.4])), (("x",), torch.tensor([[5.0]])))
+    assert good.locate("x") == again.locate("x") == (1, 0) and float(again["b"]) == pytest.approx(0.4)
+    for _ in range(2):  # a refusal is not kept as an answer, nor does a kept index let a bad stack through
+        with pytest.raises(InputError, match=r"parameter 'a' is given twice"):
+            ParameterStack((["a", "b"], [0.1, 0.2]), (["a"], [[1.0]]))
+        with pytest.raises(InputError, match=r"parameters 'a' \.\. 'b' \(2 names\) must have shape \[2\]"):
+            ParameterStack((["a", "b"], [0.1, 0.2, 0.3]), (["x"], [[1.0]]))
+    with pytest.raises(InputError, match=r"non-empty list of parameter names"):
+        ParameterStack(([["a"]], [0.1]))  # an unhashable name
+    swapped = ParameterStack((["b", "a"], [0.1, 0.2]))
+    assert swapped.locate("a") == (0, 1) and float(swapped["a"]) == pytest.approx(0.2)
+
+
 def test_a_parameter_stack_binds_like_the_dict_of_its_columns() -> None:
     stack = ParameterStack((["a", "b"], torch.tensor([0.1, 0.2])), (["x"], [[1.0], [2.0], [3.0]]))
     assert dict(stack).keys() == {"a", "b", "x"} and float(stack["b"]) == pytest.approx(0.2)

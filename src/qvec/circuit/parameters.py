@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ItemsView, Iterable, Iterator, Mapping, Sequence, Union, ValuesView
 
 import numpy as np
@@ -178,6 +179,21 @@ def _check_stack(values: torch.Tensor, names: tuple[str, ...]) -> torch.Tensor:
     raise InputError(f"the values of parameters {_span(names)} must be a real tensor, got dtype {values.dtype}")
 
 
+@lru_cache(maxsize=256)
+def _name_index(groups: tuple[tuple[str, ...], ...]) -> dict[str, tuple[int, int]]:
+    """Each name's (group, column), the names checked: kept per names, as a layer passes the same ones every step
+    (the dict is shared by the stacks made with these names: read it, never change it)."""
+    where: dict[str, tuple[int, int]] = {}
+    for group, names in enumerate(groups):
+        if not names or not all(isinstance(name, str) for name in names):
+            raise InputError(f"a ParameterStack group needs a non-empty list of parameter names, got {names!r}")
+        for column, name in enumerate(names):
+            if name in where:
+                raise InputError(f"parameter {name!r} is given twice in a ParameterStack")
+            where[name] = (group, column)
+    return where
+
+
 class ParameterStack(Mapping[str, torch.Tensor]):
     """Values of many parameters as the last axis of a few tensors, bound by one gather (one autograd node)
     instead of one scalar per name.
@@ -188,19 +204,13 @@ class ParameterStack(Mapping[str, torch.Tensor]):
     """
 
     def __init__(self, *groups: tuple[Sequence[str], ParamValue]) -> None:
-        checked: list[tuple[tuple[str, ...], torch.Tensor]] = []
-        self._where: dict[str, tuple[int, int]] = {}
-        for names, values in groups:
-            names = tuple(names)
-            if not names or not all(isinstance(name, str) for name in names):
-                raise InputError(f"a ParameterStack group needs a non-empty list of parameter names, got {names!r}")
-            for column, name in enumerate(names):
-                if name in self._where:
-                    raise InputError(f"parameter {name!r} is given twice in a ParameterStack")
-                self._where[name] = (len(checked), column)
-            checked.append((names, _check_stack(as_value_tensor(values, f"the values of parameters {_span(names)}"),
-                                                names)))
-        self.groups = tuple(checked)
+        keys = tuple(tuple(names) for names, _ in groups)
+        try:
+            self._where = _name_index(keys)
+        except TypeError:  # an unhashable name: the uncached check refuses it
+            self._where = _name_index.__wrapped__(keys)
+        self.groups = tuple((names, _check_stack(as_value_tensor(values, f"the values of parameters {_span(names)}"),
+                                                 names)) for names, (_, values) in zip(keys, groups))
         self._columns: dict[str, torch.Tensor] | None = None
 
     def locate(self, name: str) -> tuple[int, int]:
