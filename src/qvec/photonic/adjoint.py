@@ -2,12 +2,14 @@
 
 At small batches a run is dominated by the fixed cost of many small tensor operations and their
 autograd nodes, not by arithmetic. For circuits of vacuum/Fock preparations and D, S, R, K, BS gates
-on a CPU, ``evolve`` instead runs the circuit in numpy (its products through torch, which keeps to
-torch's thread count) inside one ``torch.autograd.Function``: every gate of a kind for every row built
-by one table contraction (``tables``), the state evolved gate by gate, and the backward pass written by hand (the adjoint sweep: each gate's input state kept, the
+on a CPU, ``evolve`` instead runs the circuit in numpy inside one ``torch.autograd.Function``: every
+gate of a kind for every row built by one table contraction (``tables``), then each gate applied by
+one call, and the backward pass written by hand (the adjoint sweep: each gate's input state kept, the
 output gradient pulled back through ``G^dagger``, each gate's gradient ``sum_b g_b x_b^dagger``
-contracted with the gate's exact parameter derivative). The plan (which parameter feeds which gate,
-index arrays, phase exponents) is made once per circuit, parameter layout, cutoff, dtype and batch.
+contracted with the gate's exact parameter derivative). The state is kept as ``[c, .., c, B]``, the
+batch last, so that a gate shared by the batch is one matrix product over all rows with no copy.
+The plan (which parameter feeds which gate, views, phase exponents) is made once per circuit,
+parameter layout, cutoff, dtype and batch.
 
 It applies gates one by one, so ``simulate`` gives it only states below the size where the general
 engine starts fusing shared two-mode gates into one operator (``fuse.worth_fusing_two_modes``: at M = 2,
@@ -28,7 +30,8 @@ import torch
 from qvec.circuit.parameters import ParameterStack
 
 from .prepare import initial_state
-from .tables import matmul, zero_phase_derivative, zero_phase_gate
+from .blas import torch_thread_count
+from .tables import table_for, zero_phase_entries, zero_phase_slopes
 
 __all__ = ["supports", "evolve"]
 
@@ -36,7 +39,6 @@ NUMPY_COMPLEX = {torch.complex64: np.complex64, torch.complex128: np.complex128}
 ZERO_PHASE = {"d": "displacement", "s": "squeezing", "bs": "beamsplitter"}
 DIAGONALS = ("r", "k")
 PREPARATIONS = ("vacuum", "fock")
-# Ops on the batch axis (moves, reshapes) are views; a kind's rows are [instances x rows] in that order.
 Layout = tuple[tuple[tuple[str, ...], bool], ...]  # each source: (names, per_row)
 
 
@@ -58,24 +60,32 @@ def supports(circuit: Any, device: torch.device) -> bool:
 
 @dataclass(frozen=True)
 class Gate:
-    """One gate of the plan: its kind, modes, rows (1 shared or B) and where its rows sit in its kind's stack."""
+    """One gate of the plan: its kind, its rows (1 shared or B) and where they sit in its kind's stack; how the
+    state ``[c, .., c, R]`` is seen by it: ``moves`` (a transpose bringing its modes first, or None) and ``view``
+    ``[L, K, S, R]`` (modes before, the gate's, after, the batch); ``batch_in`` is R of its input state."""
 
     name: str
-    modes: tuple[int, ...]
     rows: int
     start: int
+    moves: tuple[int, ...] | None
+    view: tuple[int, int, int, int]
+    batch_in: int
+
+    @property
+    def diagonal(self) -> bool:
+        return self.name in DIAGONALS
 
 
 @dataclass(frozen=True)
 class Kind:
-    """All gates of one name: per parameter slot, the index of each stacked row in the flat value vector."""
+    """All gates of one name: per parameter slot, the index of each stacked row in the flat value vector, and
+    ``exponents``, what the phase multiplies (``exp(i phi E)``): along a diagonal gate's axis, or on a dense gate's
+    non-zero ``entries`` (of its flattened ``[K, K]`` matrix)."""
 
     name: str
     slots: tuple[np.ndarray, ...]
-    exponents: tuple[np.ndarray, ...]  # what the phase multiplies on the gate's grid (diagonal: on its axis)
-    axes: tuple[int, int] = (0, 0)  # a dense gate's phase: exp(i scale phi (index on axes[0] - index on axes[1]))
-    scale: float = 1.0
-    powers: np.ndarray | None = None  # 0..c-1
+    exponents: np.ndarray
+    entries: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -84,11 +94,12 @@ class Plan:
     cutoff: int
     dtype: Any
     rows: int
-    start: np.ndarray  # the initial ket [1, c..] (vacuum and Fock preparations)
+    start: np.ndarray  # the initial ket [c, .., c, 1] (vacuum and Fock preparations)
     gates: tuple[Gate, ...]
     kinds: dict[str, Kind]
     n_shared: int  # flat values: shared ones, then constants, then per-row columns (B each)
     constants: np.ndarray
+    batch_out: int  # R of the output state: 1 when no gate reads a per-row value
 
 
 def evolve(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int, cutoff: int,
@@ -123,6 +134,8 @@ def _sources(params: Any, values: dict[str, torch.Tensor],
     return sources
 
 
+# ----- the plan ----------------------------------------------------------------------------------------
+
 def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dtype) -> Plan:
     """Where every gate parameter comes from in the flat value vector, per kind; the gates in order."""
     where: dict[str, tuple[bool, int]] = {}
@@ -137,7 +150,7 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
     start = initial_state(circuit.n_modes, preparations, cutoff, dtype, torch.device("cpu"), False).numpy()
     gates: list[Gate] = []
     indices: dict[str, list[list[np.ndarray]]] = {}
-    constant = n_shared
+    constant, batch = n_shared, 1
     for op in circuit:
         if op.name in PREPARATIONS:
             continue
@@ -150,160 +163,176 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
                 constant += 1
         gate_rows = rows if any(per_row for per_row, _ in located) else 1
         slots = indices.setdefault(op.name, [[] for _ in op.params])
-        gates.append(Gate(op.name, op.modes, gate_rows, sum(len(i) for i in slots[0])))
+        moves, view = _placement(op.modes, circuit.n_modes, cutoff, max(batch, gate_rows))
+        gates.append(Gate(op.name, gate_rows, sum(len(i) for i in slots[0]), moves, view, batch))
+        batch = max(batch, gate_rows)
         for slot, (per_row, index) in zip(slots, located):
             slot.append(row_base + index * rows + np.arange(rows) if per_row else np.full(gate_rows, index))
     kinds = {name: _kind(name, [np.concatenate(s) for s in slots], cutoff) for name, slots in indices.items()}
-    return Plan(circuit.n_modes, cutoff, NUMPY_COMPLEX[dtype], rows, start, tuple(gates), kinds, n_shared,
-                np.array(constants, dtype=np.float64))
+    return Plan(circuit.n_modes, cutoff, NUMPY_COMPLEX[dtype], rows, np.moveaxis(start, 0, -1), tuple(gates), kinds,
+                n_shared, np.array(constants, dtype=np.float64), batch)
+
+
+def _placement(modes: tuple[int, ...], n_modes: int, cutoff: int,
+               batch: int) -> tuple[tuple[int, ...] | None, tuple[int, int, int, int]]:
+    """The transpose bringing ``modes`` first (None when they already sit together, in order) and the view."""
+    k = len(modes)
+    if modes == tuple(range(modes[0], modes[0] + k)):
+        return None, (cutoff ** modes[0], cutoff**k, cutoff ** (n_modes - modes[0] - k), batch)
+    rest = [m for m in range(n_modes) if m not in modes]
+    return (*modes, *rest, n_modes), (1, cutoff**k, cutoff ** (n_modes - k), batch)
 
 
 def _kind(name: str, slots: list[np.ndarray], cutoff: int) -> Kind:
-    """A kind's slots with the photon-number pattern its phase multiplies (``exp(i phi E)``)."""
+    """A kind's slots with the photon-number pattern its phase multiplies."""
     n = np.arange(cutoff, dtype=np.float64)
     if name in DIAGONALS:
-        return Kind(name, tuple(slots), (n if name == "r" else n * n,))
-    scale = 0.5 if name == "s" else 1.0
+        return Kind(name, tuple(slots), n if name == "r" else n * n)
+    entries = table_for(ZERO_PHASE[name], cutoff).entries
     if name == "bs":  # BS(theta, phi) = R_2(phi) BS(theta, 0) R_2(-phi) on [m, n, p, q]: n - q
         grid = np.meshgrid(n, n, n, n, indexing="ij")
-        return Kind(name, tuple(slots), (grid[1] - grid[3],), (1, 3), scale, n)
-    return Kind(name, tuple(slots), (scale * (n[:, None] - n[None, :]),), (0, 1), scale, n)
+        return Kind(name, tuple(slots), (grid[1] - grid[3]).reshape(-1)[entries], entries)
+    scale = 0.5 if name == "s" else 1.0  # D(r, phi), S(r, phi): exp(i scale phi (m - n)) on [m, n]
+    return Kind(name, tuple(slots), (scale * (n[:, None] - n[None, :])).reshape(-1)[entries], entries)
 
 
-def _view(state: np.ndarray, modes: tuple[int, ...], cutoff: int) -> tuple[np.ndarray, bool]:
-    """``state`` ``[B, c..]`` as ``[B, L, c^k, R]`` around ``modes`` (moved next to each other first if they are not)."""
-    k, n_modes = len(modes), state.ndim - 1
-    if modes == tuple(range(modes[0], modes[0] + k)):
-        return state.reshape(state.shape[0], cutoff ** modes[0], cutoff**k, -1), False
-    moved = np.moveaxis(state, [1 + m for m in modes], list(range(1, 1 + k)))
-    return moved.reshape(state.shape[0], 1, cutoff**k, cutoff ** (n_modes - k)), True
-
-
-def _unview(out: np.ndarray, modes: tuple[int, ...], moved: bool, n_modes: int, cutoff: int) -> np.ndarray:
-    """Undo ``_view`` on a result ``[B, L, c^k, R]``."""
-    state = out.reshape((out.shape[0],) + (cutoff,) * n_modes)
-    if moved:
-        state = np.moveaxis(state, list(range(1, 1 + len(modes))), [1 + m for m in modes])
-    return state
-
+# ----- gates of a kind, built at once ------------------------------------------------------------------
 
 def _build(plan: Plan, flat: np.ndarray) -> dict[str, tuple[np.ndarray, ...]]:
-    """Per kind, every stacked gate ``[G, ..]`` in the state's dtype, with what its backward needs."""
+    """Per kind, every stacked gate in the state's dtype (dense ``[G, K, K]``, diagonal ``[G, c]``), then what its
+    backward needs: a dense kind's zero-phase entries ``[G, E]``, their phases and ``theta``."""
     built = {}
     for name, kind in plan.kinds.items():
         if name in DIAGONALS:
-            phase = np.exp(1j * flat[kind.slots[0]][:, None] * kind.exponents[0])
+            phase = np.exp(1j * flat[kind.slots[0]][:, None] * kind.exponents)
             built[name] = (phase.astype(plan.dtype), phase)
             continue
         theta, phi = flat[kind.slots[0]], flat[kind.slots[1]]
-        zero_phase = zero_phase_gate(ZERO_PHASE[name], theta, plan.cutoff)
-        turn = np.exp(1j * kind.scale * phi[:, None] * kind.powers)  # e^{i s phi k}, [G, c]
-        rotation = _outer(kind, turn)
-        gate = zero_phase * rotation
-        built[name] = (gate.astype(plan.dtype), gate, zero_phase, theta, rotation)
+        values = zero_phase_entries(ZERO_PHASE[name], theta, plan.cutoff)
+        phases = np.exp(1j * phi[:, None] * kind.exponents)
+        size = plan.cutoff ** (2 if name == "bs" else 1)
+        gates = np.zeros((theta.shape[0], size * size), dtype=plan.dtype)
+        gates[:, kind.entries] = values * phases
+        built[name] = (gates.reshape(-1, size, size), values, phases, theta)
     return built
 
 
-def _operators(plan: Plan, built: dict[str, tuple[np.ndarray, ...]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Each gate's operator as its application broadcasts it (``[rows, 1, c^k, c^k]``, diagonals ``[rows, 1, c, 1]``)
-    and its adjoint, sliced from one stack per kind."""
-    stacks = {}
-    for name, values in built.items():
-        gates = values[0]
-        if name in DIAGONALS:
-            operator = gates[:, None, :, None]
-        else:
-            size = plan.cutoff ** (gates.ndim // 2)
-            operator = gates.reshape(gates.shape[0], 1, size, size)
-        stacks[name] = (operator, operator.conj() if name in DIAGONALS else operator.conj().swapaxes(-1, -2))
-    operators = [stacks[g.name][0][g.start:g.start + g.rows] for g in plan.gates]
-    adjoints = [stacks[g.name][1][g.start:g.start + g.rows] for g in plan.gates]
-    return operators, adjoints
+def _operator(stacks: dict[str, np.ndarray], gate: Gate) -> np.ndarray:
+    """The gate's matrix ``[K, K]`` or phases ``[K]`` (shared), or ``[B, K, K]``, ``[B, K]`` (per row), from its
+    kind's stack."""
+    stack = stacks[gate.name]
+    return stack[gate.start] if gate.rows == 1 else stack[gate.start:gate.start + gate.rows]
 
 
-def _outer(kind: Kind, turn: np.ndarray) -> np.ndarray:
-    """``exp(i s phi (out - in))`` on the gate's index grid from ``turn`` = ``exp(i s phi k)`` [G, c]."""
-    shape = [turn.shape[0]] + [1] * kind.exponents[0].ndim
-    out_shape, in_shape = list(shape), list(shape)
-    out_shape[1 + kind.axes[0]] = in_shape[1 + kind.axes[1]] = turn.shape[1]
-    return turn.reshape(out_shape) * turn.conj().reshape(in_shape)
+# ----- one gate on a state [L, K, S, R], forward and back --------------------------------------------
+
+def _seen(state: np.ndarray, gate: Gate, batch: int) -> np.ndarray:
+    """``state`` ``[c, .., c, R]`` as the gate sees it: ``[L, K, S, R]``."""
+    if gate.moves is not None:
+        state = state.transpose(gate.moves)
+    left, size, right, _ = gate.view
+    return state.reshape(left, size, right, batch)
 
 
-def _forward(plan: Plan, operators: list[np.ndarray], keep: bool) -> tuple[np.ndarray, list]:
-    """The output state and, if ``keep``, each gate's input state."""
-    state = plan.start
-    inputs = []
-    for gate, operator in zip(plan.gates, operators):
+def _unseen(out: np.ndarray, gate: Gate, n_modes: int, cutoff: int) -> np.ndarray:
+    """Undo ``_seen`` on a result ``[L, K, S, R]``."""
+    state = out.reshape((cutoff,) * n_modes + (out.shape[-1],))
+    return state if gate.moves is None else state.transpose(np.argsort(gate.moves))
+
+
+def _apply(operator: np.ndarray, x: np.ndarray, gate: Gate) -> np.ndarray:
+    """The gate on ``x`` ``[L, K, S, R]``: phases along K, or one matrix product (one per row for a per-row gate)."""
+    if gate.diagonal:
+        return x * (operator[:, None, None] if gate.rows == 1 else operator.T[:, None, :])
+    if gate.rows > 1:
+        return np.einsum("rij,ajsr->aisr", operator, np.broadcast_to(x, x.shape[:3] + (gate.rows,)))
+    left, size = x.shape[:2]
+    if left == 1:
+        return np.matmul(operator, x.reshape(size, -1)).reshape(x.shape)
+    return np.matmul(operator, x.reshape(left, size, -1)).reshape(x.shape)
+
+
+def _pull(conjugate: np.ndarray, g: np.ndarray, gate: Gate) -> np.ndarray:
+    """``G^dagger g`` (from ``conjugate``, the gate's ``conj(G)``): the gradient pulled back through the gate, summed
+    over rows the input did not have."""
+    if gate.diagonal:
+        pulled = g * (conjugate[:, None, None] if gate.rows == 1 else conjugate.T[:, None, :])
+    elif gate.rows > 1:
+        pulled = np.einsum("rji,ajsr->aisr", conjugate, g)
+    else:
+        left, size = g.shape[:2]
+        pulled = np.matmul(conjugate.T, g.reshape(size, -1) if left == 1 else g.reshape(left, size, -1))
+        pulled = pulled.reshape(g.shape)
+    return pulled.sum(-1, keepdims=True) if gate.batch_in == 1 and pulled.shape[-1] > 1 else pulled
+
+
+def _gate_grad(g: np.ndarray, x: np.ndarray, gate: Gate) -> np.ndarray:
+    """``sum g x^dagger`` over the gate's other axes (and the rows, for a shared gate)."""
+    if x.shape != g.shape:
+        x = np.broadcast_to(x, g.shape)
+    if gate.diagonal:
+        product = g * x.conj()
+        return product.sum((0, 2, 3)) if gate.rows == 1 else product.sum((0, 2)).T
+    if gate.rows > 1:
+        return np.einsum("aisr,ajsr->rij", g, x.conj())
+    left, size = g.shape[:2]
+    if left == 1:
+        return np.matmul(g.reshape(size, -1), x.reshape(size, -1).conj().T)
+    return np.matmul(g.reshape(left, size, -1), x.reshape(left, size, -1).conj().swapaxes(1, 2)).sum(0)
+
+
+# ----- the run and its adjoint sweep ---------------------------------------------------------------------
+
+def _forward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], keep: bool) -> tuple[np.ndarray, list]:
+    """The output state ``[c, .., c, R]`` and, if ``keep``, each gate's input as the gate saw it."""
+    state, inputs = plan.start, []
+    stacks = {name: values[0] for name, values in built.items()}
+    for gate in plan.gates:
+        x = _seen(state, gate, gate.batch_in)
         if keep:
-            inputs.append(state)
-        x, moved = _view(state, gate.modes, plan.cutoff)
-        out = x * operator if gate.name in DIAGONALS else _contract(operator, x)
-        state = _unview(out, gate.modes, moved, plan.n_modes, plan.cutoff)
+            inputs.append(x)
+        state = _unseen(_apply(_operator(stacks, gate), x, gate), gate, plan.n_modes, plan.cutoff)
     return state, inputs
 
 
-def _contract(operator: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``operator`` ``[Bo, 1, K, K]`` applied to ``x`` ``[B, L, K, R]``; a shared one as one matrix product over
-    all rows (not B small ones)."""
-    if operator.shape[0] > 1:
-        return matmul(operator, x)
-    matrix = operator[0, 0]
-    if x.shape[3] == 1:
-        return matmul(x.reshape(-1, x.shape[2]), matrix.T).reshape(x.shape)
-    return matmul(x.swapaxes(-1, -2), matrix.T).swapaxes(-1, -2)
-
-
-def _backward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], adjoints: list[np.ndarray],
-              inputs: list[np.ndarray], grad: np.ndarray) -> dict[str, np.ndarray]:
-    """The adjoint sweep: the loss's gradient with respect to every stacked gate, per kind."""
+def _backward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], inputs: list[np.ndarray],
+              grad: np.ndarray) -> dict[str, np.ndarray]:
+    """The adjoint sweep from the output's gradient ``[c, .., c, R]``: the gradient of every stacked gate, per kind."""
     grads = {name: np.zeros_like(values[0]) for name, values in built.items()}
+    conjugates = {name: values[0].conj() for name, values in built.items()}
     for index in range(len(plan.gates) - 1, -1, -1):
-        gate, x_state = plan.gates[index], inputs[index]
-        g, moved = _view(grad, gate.modes, plan.cutoff)
-        x, _ = _view(x_state, gate.modes, plan.cutoff)
-        if gate.name in DIAGONALS:
-            product = g * x.conj()
-            gate_grad = product.sum((1, 3)) if gate.rows > 1 else product.sum((0, 1, 3))[None]
-        else:
-            gate_grad = matmul(g, x.conj().swapaxes(-1, -2)).sum(1) if gate.rows > 1 else _batch_outer(g, x)
-        target = grads[gate.name]
-        target[gate.start:gate.start + gate.rows] = gate_grad.reshape((gate.rows,) + target.shape[1:])
+        gate = plan.gates[index]
+        g = _seen(grad, gate, grad.shape[-1])
+        grads[gate.name][gate.start:gate.start + gate.rows] = _gate_grad(g, inputs[index], gate)
         if index == 0:  # the first gate's input is the constant start state: nothing to pull back
             break
-        pulled = adjoints[index] * g if gate.name in DIAGONALS else _contract(adjoints[index], g)
-        if x_state.shape[0] == 1 and pulled.shape[0] > 1:
-            pulled = pulled.sum(0, keepdims=True)
-        grad = _unview(pulled, gate.modes, moved, plan.n_modes, plan.cutoff)
+        grad = _unseen(_pull(_operator(conjugates, gate), g, gate), gate, plan.n_modes, plan.cutoff)
     return grads
 
 
 def _parameter_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads: dict[str, np.ndarray],
                      size: int) -> np.ndarray:
-    """The loss's gradient with respect to every flat value, from the gates' gradients and exact derivatives."""
+    """The loss's gradient with respect to every flat value, from the gates' gradients and exact derivatives.
+
+    With ``G = v(theta) exp(i phi E)`` entrywise and ``t = conj(exp(i phi E)) dL/dG``: ``dL/dtheta = sum v' Re t``
+    and ``dL/dphi = sum v E Im t`` (a diagonal: ``v = 1``)."""
     flat_grad = np.zeros(size)
     for name, kind in plan.kinds.items():
-        gate_grad = grads[name].astype(np.complex128)
-        axes = tuple(range(1, gate_grad.ndim))
         if name in DIAGONALS:
-            phase = built[name][1]
-            np.add.at(flat_grad, kind.slots[0], ((phase.conj() * gate_grad).imag * kind.exponents[0]).sum(axes))
+            phase, gate_grad = built[name][1], grads[name]
+            _add(flat_grad, kind.slots[0], ((phase.conj() * gate_grad).imag * kind.exponents).sum(1))
             continue
-        _, gate, zero_phase, theta, rotation = built[name]
-        derivative = zero_phase_derivative(ZERO_PHASE[name], theta, zero_phase)
-        np.add.at(flat_grad, kind.slots[0], (derivative * (rotation.conj() * gate_grad).real).sum(axes))
-        np.add.at(flat_grad, kind.slots[1], ((gate.conj() * gate_grad).imag * kind.exponents[0]).sum(axes))
+        _, values, phases, theta = built[name]
+        turned = phases.conj() * grads[name].reshape(theta.shape[0], -1)[:, kind.entries]
+        slopes = zero_phase_slopes(ZERO_PHASE[name], theta, plan.cutoff)
+        _add(flat_grad, kind.slots[0], (slopes * turned.real).sum(1))
+        _add(flat_grad, kind.slots[1], (values * turned.imag * kind.exponents).sum(1))
     return flat_grad
 
 
-def _batch_outer(g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``sum_{b, l, r} g[b, l, i, r] conj(x[b, l, j, r])`` as ``[1, c^k, c^k]``: a shared gate's gradient."""
-    x = np.broadcast_to(x, g.shape)
-    size = g.shape[2]
-    if g.shape[3] == 1:  # the gate's modes are the last ones: [B L, c^k] each, no moves
-        return matmul(g.reshape(-1, size).T, x.reshape(-1, size).conj())[None]
-    left = np.moveaxis(g, 2, 0).reshape(size, -1)
-    right = np.moveaxis(x, 2, -1).reshape(-1, size).conj()
-    return matmul(left, right)[None]
+def _add(total: np.ndarray, slots: np.ndarray, values: np.ndarray) -> None:
+    """``total[slots] += values``, repeated slots adding up."""
+    total += np.bincount(slots, values, minlength=total.shape[0])
 
 
 class _Evolve(torch.autograd.Function):
@@ -313,20 +342,24 @@ class _Evolve(torch.autograd.Function):
     def forward(ctx: Any, plan: Plan, shared: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         flat = np.concatenate([shared.detach().numpy().astype(np.float64), plan.constants,
                                rows.detach().numpy().astype(np.float64).T.reshape(-1)])
-        built = _build(plan, flat)
-        operators, adjoints = _operators(plan, built)
-        state, inputs = _forward(plan, operators, any(ctx.needs_input_grad))
-        ctx.plan, ctx.built, ctx.adjoints, ctx.inputs, ctx.size = plan, built, adjoints, inputs, flat.shape[0]
+        with torch_thread_count():
+            built = _build(plan, flat)
+            state, inputs = _forward(plan, built, any(ctx.needs_input_grad))
+        ctx.plan, ctx.built, ctx.inputs, ctx.size = plan, built, inputs, flat.shape[0]
         ctx.dtypes = shared.dtype, rows.dtype
-        out = torch.from_numpy(np.ascontiguousarray(state))
+        out = torch.from_numpy(np.ascontiguousarray(np.moveaxis(state, -1, 0)))
         return out.expand((plan.rows,) + out.shape[1:]) if out.shape[0] != plan.rows else out
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[None, torch.Tensor | None, torch.Tensor | None]:
         plan = ctx.plan
-        grads = _backward(plan, ctx.built, ctx.adjoints, ctx.inputs, grad.detach().resolve_conj().resolve_neg().numpy())
-        flat_grad = _parameter_grads(plan, ctx.built, grads, ctx.size)
+        grad = grad.detach().resolve_conj().resolve_neg().numpy()
+        if plan.batch_out == 1 and grad.shape[0] > 1:
+            grad = grad.sum(0, keepdims=True)
+        with torch_thread_count():
+            grads = _backward(plan, ctx.built, ctx.inputs, np.moveaxis(grad, 0, -1))
+            flat_grad = _parameter_grads(plan, ctx.built, grads, ctx.size)
         row_base = plan.n_shared + plan.constants.shape[0]
         shared = torch.from_numpy(flat_grad[:plan.n_shared]).to(ctx.dtypes[0])
         rows = torch.from_numpy(np.ascontiguousarray(flat_grad[row_base:].reshape(-1, plan.rows).T)).to(ctx.dtypes[1])

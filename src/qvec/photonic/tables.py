@@ -26,7 +26,7 @@ import torch
 
 from .recurrences import RECURRENCES
 
-__all__ = ["GateTable", "matmul", "table_for", "zero_phase_gate", "zero_phase_derivative", "MAX_ERROR"]
+__all__ = ["GateTable", "table_for", "zero_phase_entries", "zero_phase_slopes", "MAX_ERROR"]
 
 # Entries' bound; their derivatives' errors come out up to ~10x larger (higher-degree monomials).
 MAX_ERROR = 1e-13
@@ -77,12 +77,6 @@ TERMS = {"displacement": (_displacement_terms, 2), "squeezing": (_squeezing_term
          "beamsplitter": (_beamsplitter_terms, 4)}
 
 
-def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` by torch on the CPU: it keeps to torch's thread count, where numpy's BLAS would start its own
-    threads (which, on a busy machine, wait for each other: milliseconds for a 64 x 64 product)."""
-    return torch.matmul(torch.from_numpy(a), torch.from_numpy(b)).numpy()
-
-
 @dataclass(frozen=True)
 class GateTable:
     """Coefficients ``[K, E]`` of monomials ``u^a v^b`` (exponents ``a``, ``b`` [K]) for the non-zero ``entries``."""
@@ -128,29 +122,38 @@ class GateTable:
         """Largest rounding error of an entry: epsilon times the sum of its terms' absolute values."""
         u, v, _, _, pre, _ = self.scalars(theta)
         ua, vb, _, _ = self._monomials(np.abs(u), np.abs(v))
-        return float((np.abs(pre)[:, None] * matmul(ua * vb, self.magnitude)).max()) * EPSILON
+        return float((np.abs(pre)[:, None] * (ua * vb) @ self.magnitude).max()) * EPSILON
 
     def exact_for(self, theta: np.ndarray) -> bool:
         """Whether the table is exact to ``MAX_ERROR`` for every value of ``theta``."""
         return self.limit == math.inf or (theta.size == 0 or float(np.abs(theta).max()) <= self.limit)
 
-    def build(self, theta: np.ndarray) -> np.ndarray:
-        """The gates ``[G, c, ..]`` (float64) for ``theta`` [G]."""
+    def values(self, theta: np.ndarray) -> np.ndarray:
+        """The non-zero ``entries`` of the gates, ``[G, E]`` (float64), for ``theta`` [G]."""
         u, v, _, _, pre, _ = self.scalars(theta)
         ua, vb, _, _ = self._monomials(u, v)
-        return self._scatter(pre[:, None] * matmul(ua * vb, self.coefficients))
+        return pre[:, None] * (ua * vb) @ self.coefficients
 
-    def derivative(self, theta: np.ndarray) -> np.ndarray:
-        """``d gate / d theta`` ``[G, c, ..]`` (float64), exact."""
+    def slopes(self, theta: np.ndarray) -> np.ndarray:
+        """``d values / d theta`` ``[G, E]`` (float64), exact."""
         u, v, du, dv, pre, dpre = self.scalars(theta)
         ua, vb, lower_u, lower_v = self._monomials(u, v)
         slope = (self.a_factor * lower_u * du[:, None]) * vb + ua * (self.b_factor * lower_v * dv[:, None])
-        values = matmul(np.concatenate([ua * vb, slope]), self.coefficients)
+        values = np.concatenate([ua * vb, slope]) @ self.coefficients
         count = theta.shape[0]
-        return self._scatter(dpre[:, None] * values[:count] + pre[:, None] * values[count:])
+        return dpre[:, None] * values[:count] + pre[:, None] * values[count:]
 
-    def _scatter(self, values: np.ndarray) -> np.ndarray:
-        out = np.zeros((values.shape[0], self.cutoff ** len(self.shape)))
+    def build(self, theta: np.ndarray) -> np.ndarray:
+        """The gates ``[G, c, ..]`` (float64) for ``theta`` [G]."""
+        return self.scatter(self.values(theta))
+
+    def derivative(self, theta: np.ndarray) -> np.ndarray:
+        """``d gate / d theta`` ``[G, c, ..]`` (float64), exact."""
+        return self.scatter(self.slopes(theta))
+
+    def scatter(self, values: np.ndarray) -> np.ndarray:
+        """Entries ``[G, E]`` placed on the gates' grid ``[G, c, ..]``."""
+        out = np.zeros((values.shape[0], self.cutoff ** len(self.shape)), dtype=values.dtype)
         out[:, self.entries] = values
         return out.reshape(values.shape[0], *self.shape)
 
@@ -191,18 +194,19 @@ def _limit(table: GateTable) -> float:
     return float(grid[bad[0] - 1]) if bad[0] else -1.0
 
 
-def zero_phase_gate(kind: str, theta: np.ndarray, cutoff: int) -> np.ndarray:
-    """The real zero-phase gate ``kind`` for each of ``theta`` [G] (float64): from its table where that is exact
-    to ``MAX_ERROR``, else from the recurrence."""
+def zero_phase_entries(kind: str, theta: np.ndarray, cutoff: int) -> np.ndarray:
+    """The non-zero entries ``[G, E]`` (float64, at ``table_for(kind, cutoff).entries``) of the real zero-phase gate
+    ``kind`` for each of ``theta`` [G]: from its table where that is exact to ``MAX_ERROR``, else from the recurrence."""
     table = table_for(kind, cutoff)
     if table.exact_for(theta):
-        return table.build(theta)
-    return RECURRENCES[kind][0](theta, cutoff)
+        return table.values(theta)
+    return RECURRENCES[kind][0](theta, cutoff).reshape(theta.shape[0], -1)[:, table.entries]
 
 
-def zero_phase_derivative(kind: str, theta: np.ndarray, gate: np.ndarray) -> np.ndarray:
-    """``d gate / d theta`` for the gates ``zero_phase_gate`` built, by the same choice of method."""
-    table = table_for(kind, gate.shape[-1])
+def zero_phase_slopes(kind: str, theta: np.ndarray, cutoff: int) -> np.ndarray:
+    """``d entries / d theta`` for the entries ``zero_phase_entries`` gives, by the same choice of method."""
+    table = table_for(kind, cutoff)
     if table.exact_for(theta):
-        return table.derivative(theta)
-    return RECURRENCES[kind][1](theta, gate)
+        return table.slopes(theta)
+    build, derivative = RECURRENCES[kind]
+    return derivative(theta, build(theta, cutoff)).reshape(theta.shape[0], -1)[:, table.entries]
