@@ -221,3 +221,30 @@ def test_gradcheck_and_a_retained_graph() -> None:
         return qvec.sim.expval(circuit, OBSERVABLES, params, dtype=torch.complex128)
 
     assert torch.autograd.gradcheck(values, (x.detach().requires_grad_(), w.detach().requires_grad_()))
+
+
+@pytest.mark.parametrize("n_qubits", [7, 8])  # qubit groups of 4 and 3 or 4: kron blocks of up to 16 x 16
+@pytest.mark.parametrize("rows", [1, 3])
+def test_gradients_of_wide_blocks_match_the_general_path(monkeypatch: pytest.MonkeyPatch, n_qubits: int,
+                                                         rows: int) -> None:
+    circuit, inputs, weights = standard(n_qubits)
+    params, x, w = stack(inputs, weights, rows, torch.float64)
+
+    strings = ["Z0", "Z1 Z2", "X0", "Y1 X2"]
+
+    def run():
+        values = qvec.sim.expval(circuit, strings, params, dtype=torch.complex128)
+        return (values.detach(), *torch.autograd.grad(values.sum(), [x, w]))
+
+    slow = general(monkeypatch, run)
+    with torch.inference_mode():  # a plan compiled here still serves a step with autograd
+        qvec.sim.expval(circuit, strings, params, dtype=torch.complex128)
+    for a, b in zip(run(), slow):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize("half", [1, 2, 4, 8])
+def test_the_pair_order_lays_a_block_out_as_its_pairs(half: int) -> None:
+    block = torch.randn(3, 2 * half, 2 * half, dtype=torch.complex64)
+    expected = block.view(3, half, 2, half, 2).transpose(2, 3).reshape(3, -1)
+    assert torch.equal(block.reshape(3, -1).index_select(1, fastpath._pair_order(half, block.device)), expected)

@@ -13,6 +13,7 @@ beside it), carrying the conjugate of the gradient so that no step needs a conju
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import torch
@@ -41,7 +42,7 @@ def _build(kind: Kind, table: torch.Tensor, saved: dict) -> list[torch.Tensor]:
         turns = angles * kind.coef if kind.offset is None else torch.addcmul(kind.offset, angles, kind.coef)
     else:
         turns = kind.offset if kind.offset is not None else torch.zeros_like(kind.coef)
-    phases = torch.polar(kind.ones.expand_as(turns), turns)
+    phases = torch.polar(kind.ones.expand_as(turns) if lead else kind.ones, turns)
     if lead:
         atoms = torch.matmul(phases.unsqueeze(-2), kind.projectors)
     else:
@@ -67,19 +68,36 @@ def _build(kind: Kind, table: torch.Tensor, saved: dict) -> list[torch.Tensor]:
     return blocks
 
 
+@lru_cache(maxsize=64)
+def _pair_order(half: int, device: torch.device) -> torch.Tensor:
+    """The gather that lays a ``[half * 2, half * 2]`` block out as ``[half, half, 2, 2]`` (a permuting copy of
+    complex numbers costs several times this gather)."""
+    with torch.inference_mode(False):
+        return torch.arange(4 * half * half, device=device).view(half, 2, half, 2).transpose(1, 2).reshape(-1)
+
+
+@lru_cache(maxsize=64)
+def _unit(dim: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """|0> of ``dim`` amplitudes (read only: shared by every step)."""
+    with torch.inference_mode(False):
+        unit = torch.zeros(dim, dtype=dtype, device=device)
+        unit[0] = 1
+        return unit
+
+
 def _build_back(kind: Kind, saved: dict, grads: list[torch.Tensor], shape: torch.Size, dtype: torch.dtype,
                 device: torch.device) -> torch.Tensor:
     """The table's gradient from the conjugated gradients of the blocks (``grads``, as ``_build`` returned them)."""
     lead, fused = saved["lead"], []
     for (factors, prefixes), grad, (size, count) in zip(saved["classes"], grads, kind.classes):
-        per_factor = []
-        for i in range(size - 1, 0, -1):  # prefixes[i] = prefixes[i - 1] (x) factors[i]
+        n, per_factor = grad.numel() >> (2 * size), []  # n: the blocks, rows and count flattened
+        for i in range(size - 1, 0, -1):  # prefixes[i] = prefixes[i - 1] (x) factors[i]: two bmm on [n, half**2, 4]
             half = 1 << i
-            split = grad.view(*lead, count, half, 2, half, 2)
-            per_factor.append((split * prefixes[i - 1].view(*lead, count, half, 1, half, 1)).sum((-4, -2)))
-            grad = (split * factors[i].view(*lead, count, 1, 2, 1, 2)).sum((-3, -1))
-        per_factor.append(grad)
-        fused.append(torch.stack(per_factor[::-1], -3).view(*lead, count * size, 2, 2))
+            split = grad.reshape(n, -1).index_select(1, _pair_order(half, grad.device)).view(n, half * half, 4)
+            per_factor.append(torch.bmm(prefixes[i - 1].reshape(n, 1, half * half), split))
+            grad = torch.bmm(split, factors[i].reshape(n, 4, 1))
+        per_factor.append(grad.view(n, 1, 4))
+        fused.append(torch.cat(per_factor[::-1], 1).view(*lead, count * size, 2, 2))
     grad = fused[0] if len(fused) == 1 else torch.cat(fused, -3)
     positions, partial = saved["positions"], saved["partial"]
     per_atom = []
@@ -100,9 +118,7 @@ def _first_column(block: torch.Tensor | None, dim: int, like: torch.Tensor) -> t
     """What a group's block makes of |0>: its first column, or |0> itself where the group has no block."""
     if block is not None:
         return block[..., :, 0]
-    unit = torch.zeros(dim, dtype=like.dtype, device=like.device)
-    unit[0] = 1
-    return unit.expand(*like.shape[:-2], dim)
+    return _unit(dim, like.dtype, like.device).expand(*like.shape[:-2], dim)
 
 
 def _product_state(vectors: tuple[torch.Tensor, torch.Tensor], n_rows: int, per_row: bool) -> torch.Tensor:
@@ -117,6 +133,9 @@ def _product_back(mu: torch.Tensor, vectors: tuple[torch.Tensor, torch.Tensor], 
                   per_row: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Conjugated gradients of the two vectors of a product state, from the state's ``mu``."""
     high, low = vectors
+    if n_rows == 1 and not per_row:
+        summed = mu.reshape(high.shape[-1], low.shape[-1])
+        return summed @ low, high @ summed
     mu3 = mu.reshape(high.shape[-1], n_rows, low.shape[-1])
     if per_row:
         return (mu3 * low.unsqueeze(0)).sum(-1).mT, (mu3 * high.mT.unsqueeze(-1)).sum(0)
@@ -255,9 +274,7 @@ class _Evolve(torch.autograd.Function):
             grad_vectors = dict(zip((True, False), _product_back(mu, ctx.vectors, shape[1], per_row)))
             for c, i, high in placed:
                 first = ctx.found[high]
-                unit = torch.zeros(first.shape[-1], dtype=first.dtype, device=first.device)
-                unit[0] = 1
-                grads[per_row][c][i] = grad_vectors[high].unsqueeze(-1) * unit
+                grads[per_row][c][i] = grad_vectors[high].unsqueeze(-1) * _unit(first.shape[-1], first.dtype, first.device)
         out = []
         for kind, name in ((False, "shared"), (True, "row")):
             k_plan = getattr(plan, name)
