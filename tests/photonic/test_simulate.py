@@ -286,3 +286,29 @@ def test_a_bad_device_is_an_input_error():
 def test_a_state_past_any_memory_is_refused_without_computing_its_size():
     with pytest.raises(InputError, match=r"100000000 mode\(s\) at cutoff 3: a state would hold 3\*\*100000000"):
         Circuit(10**8).d(0, 0.1).run(cutoff=3)
+
+
+def test_a_stack_layout_checked_once_still_refuses_bad_values_and_a_grown_circuit_and_the_budget():
+    """The adjoint lane checks a ParameterStack layout in full once; later calls must still catch what changes."""
+    from qvec.circuit.parameters import ParameterStack
+    from qvec.sim import set_memory_budget
+
+    c = Circuit(2)
+    c.d(0, "z").bs(0, 1, "theta", 0.1)
+    good = ParameterStack((["theta"], torch.tensor([0.3])), (["z"], torch.tensor([[0.1], [0.2]])))
+    first = c.run(good, cutoff=6).ket()
+    again = c.run(ParameterStack((["theta"], torch.tensor([0.3])), (["z"], torch.tensor([[0.1], [0.2]]))), cutoff=6)
+    assert torch.equal(again.ket(), first)
+    with pytest.raises(InputError, match="'z'"):
+        c.run(ParameterStack((["theta"], torch.tensor([0.3])), (["z"], torch.tensor([[0.1], [math.nan]]))), cutoff=6)
+    c.s(1, "r", 0.0)  # the circuit grows: its new parameter is missing from the same layout
+    with pytest.raises(InputError, match="missing value for parameter 'r'"):
+        c.run(good, cutoff=6)
+    grown = ParameterStack((["theta", "r"], torch.tensor([0.3, 0.1])), (["z"], torch.tensor([[0.1], [0.2]])))
+    c.run(grown, cutoff=6)  # this layout is now checked
+    set_memory_budget(1000)
+    try:
+        with pytest.raises(InputError, match=r"x B = 2 \(kets and gate matrices\)"):
+            c.run(grown, cutoff=6)
+    finally:
+        set_memory_budget(None)

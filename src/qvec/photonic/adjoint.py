@@ -105,7 +105,7 @@ class Plan:
 def evolve(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int, cutoff: int,
            dtype: torch.dtype) -> torch.Tensor:
     """The output ket ``[B, c, ..]`` of ``circuit``; ``values`` are the bound parameters (0-d or ``[B]``)."""
-    sources = _sources(params, values, circuit.parameters)
+    sources = _sources(params, values, circuit)
     layout: Layout = tuple((names, tensor.dim() == 2) for names, tensor in sources)
     key = (len(circuit), layout, cutoff, dtype, rows)
     plans = _PLANS.setdefault(circuit, {})
@@ -119,11 +119,11 @@ def evolve(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int
     return _Evolve.apply(plan, flat_shared, flat_rows)
 
 
-def _sources(params: Any, values: dict[str, torch.Tensor],
-             names: list[str]) -> list[tuple[tuple[str, ...], torch.Tensor]]:
+def _sources(params: Any, values: dict[str, torch.Tensor], circuit: Any) -> list[tuple[tuple[str, ...], torch.Tensor]]:
     """The parameter values as a few tensors ``[P]`` (shared) or ``[B, P]`` (per row), with their names."""
     if isinstance(params, ParameterStack):
-        return [(names, tensor) for names, tensor in params.groups]
+        return list(params.groups)
+    names = circuit.parameters
     shared = [n for n in names if values[n].dim() == 0]
     per_row = [n for n in names if values[n].dim() == 1]
     sources = []

@@ -38,6 +38,8 @@ class Circuit:
         self.hbar = float(hbar)
         self._operations: list[Operation] = []
         self._touched: set[int] = set()
+        self._names: tuple[str, ...] = ()  # parameters in order of first use, kept up as operations are appended
+        self._tensor_angles: tuple[torch.Tensor, ...] = ()
 
     # -- building -------------------------------------------------------------------------
     def append(self, name: str, modes: Sequence[int], params: Sequence[Angle] = (), data: Any = None) -> Circuit:
@@ -54,7 +56,10 @@ class Circuit:
             raise InputError(f"{name} prepares mode(s) {modes}, but an earlier operation already acts on them; "
                              "prepare a mode before applying gates to it")
         self._touched.update(modes)
-        self._operations.append(Operation(name, modes, checked, data))
+        operation = Operation(name, modes, checked, data)
+        self._operations.append(operation)
+        self._names = tuple(dict.fromkeys(self._names + tuple(operation.parameter_names)))
+        self._tensor_angles += tuple(p for p in checked if isinstance(p, torch.Tensor))
         return self
 
     def _check_modes(self, name: str, modes: tuple[int, ...], arity: int) -> tuple[int, ...]:
@@ -142,7 +147,7 @@ class Circuit:
     @property
     def parameters(self) -> list[str]:
         """Parameter names in order of first use."""
-        return list(dict.fromkeys(name for op in self._operations for name in op.parameter_names))
+        return list(self._names)
 
     @property
     def is_mixed(self) -> bool:
@@ -150,7 +155,7 @@ class Circuit:
         return any(op.name in ("thermal", "loss") for op in self._operations)
 
     def tensor_angles(self) -> list[torch.Tensor]:
-        return [p for op in self._operations for p in op.params if isinstance(p, torch.Tensor)]
+        return list(self._tensor_angles)
 
     def __len__(self) -> int:
         return len(self._operations)

@@ -8,12 +8,13 @@ contraction with the ``[B, c, ..., c]`` state. Nothing loops over rows.
 from __future__ import annotations
 
 import math
+import weakref
 from collections import defaultdict
 from typing import Any, Mapping
 
 import torch
 
-from qvec.circuit.parameters import ParamValue, bind_parameters
+from qvec.circuit.parameters import ParameterStack, ParamValue, bind_parameters
 from qvec.errors import InputError
 from qvec.sim.memory import allocation_failures_as_errors, check_fits, fits_budget, memory_budget, resolve_device
 
@@ -45,18 +46,55 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
     cutoff = _checked_cutoff(cutoff)
     if dtype not in (torch.complex64, torch.complex128):
         raise InputError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
-    values, rows, named = _bind(circuit, params)
-    device = resolve_device(device) if device is not None else _device_of(values)
-    _check_size(circuit, values, rows, cutoff, dtype, device)
-    with allocation_failures_as_errors(f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows}"):
-        if adjoint.supports(circuit, device) and not worth_fusing_two_modes(rows * cutoff**circuit.n_modes, cutoff):
-            state = adjoint.evolve(circuit, params, named, rows, cutoff, dtype)
-        else:
-            state = _run(circuit, values, rows, cutoff, dtype, device)
+    state = _stack_on_adjoint(circuit, params, cutoff, dtype, device)
+    if state is None:
+        values, rows, named = _bind(circuit, params)
+        device = resolve_device(device) if device is not None else _device_of(values)
+        _check_size(circuit, values, rows, cutoff, dtype, device)
+        with allocation_failures_as_errors(f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows}"):
+            if _on_adjoint(circuit, device, rows, cutoff):
+                state = adjoint.evolve(circuit, params, named, rows, cutoff, dtype)
+            else:
+                state = _run(circuit, values, rows, cutoff, dtype, device)
     pure = state.dim() == 1 + circuit.n_modes
     result = FockState(state, n_modes=circuit.n_modes, cutoff=cutoff, pure=pure, hbar=circuit.hbar)
     tol = DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol
     return check_truncation(result, tol, renormalize=renormalize)
+
+
+def _on_adjoint(circuit: Any, device: torch.device, rows: int, cutoff: int) -> bool:
+    return adjoint.supports(circuit, device) and not worth_fusing_two_modes(rows * cutoff**circuit.n_modes, cutoff)
+
+
+# Per circuit: the sizes (shared, per row) of the ParameterStack layouts already bound and checked in full.
+_STACK_SIZES: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def _stack_on_adjoint(circuit: Any, params: Any, cutoff: int, dtype: torch.dtype,
+                      device: Any) -> torch.Tensor | None:
+    """A ``ParameterStack`` run on the adjoint engine, bound and sized in full once per stack layout (names,
+    shapes, gradients); after that each call checks only what its numbers change (finite values, the memory budget).
+    None where the general flow runs it, or refuses it with the error that names the problem."""
+    if not isinstance(params, ParameterStack) or not params.groups:
+        return None
+    device = resolve_device(device) if device is not None else params.groups[0][1].device
+    counts = {int(values.shape[0]) for _, values in params.groups if values.dim() == 2}
+    rows = counts.pop() if len(counts) == 1 else 1 if not counts else 0
+    if rows == 0 or not _on_adjoint(circuit, device, rows, cutoff):
+        return None
+    layout = tuple((names, tuple(values.shape), values.requires_grad) for names, values in params.groups)
+    key = (len(circuit), layout, cutoff, dtype, torch.is_grad_enabled())
+    sizes = _STACK_SIZES.setdefault(circuit, {})
+    if key not in sizes:
+        values, _, _ = _bind(circuit, params)
+        _check_size(circuit, values, rows, cutoff, dtype, device)
+        sizes[key] = _sizes(circuit, values, cutoff, dtype)
+    elif not all(math.isfinite(values.detach().sum()) for _, values in params.groups):
+        return None  # the full binding names the parameter
+    shared, per_row = sizes[key]
+    if not fits_budget(shared + rows * per_row, device):
+        return None  # the full check says what does not fit
+    return adjoint.evolve(circuit, params, {}, rows, cutoff, dtype)
 
 
 def _run(circuit: Any, values: list[list[Value]], rows: int, cutoff: int, dtype: torch.dtype,
@@ -79,6 +117,19 @@ def _check_size(circuit: Any, values: list[list[Value]], rows: int, cutoff: int,
     if axes * math.log2(max(cutoff, 2)) > MAX_ADDRESSABLE_BITS:
         raise InputError(f"{circuit.n_modes} mode(s) at cutoff {cutoff}: a state would hold {cutoff}**{axes} "
                          "amplitudes, more than any memory holds: lower the cutoff or the number of modes")
+    shared, per_row = _sizes(circuit, values, cutoff, dtype)
+    if fits_budget(shared + rows * per_row, device):
+        return
+    fit = (memory_budget(device) - shared) // per_row
+    check_fits(shared + rows * per_row, f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows} "
+               f"({'density matrices' if circuit.is_mixed else 'kets'} and gate matrices)", device,
+               f"lower the batch ({f'at most {fit} row(s) fit' if fit > 0 else 'not even one row fits'} at this "
+               "cutoff) or the cutoff")
+
+
+def _sizes(circuit: Any, values: list[list[Value]], cutoff: int, dtype: torch.dtype) -> tuple[int, int]:
+    """Bytes a run holds for what the batch shares (gate matrices) and per row (states, per-row matrices)."""
+    axes = circuit.n_modes * (2 if circuit.is_mixed else 1)
     records_graph = torch.is_grad_enabled() and any(
         isinstance(v, torch.Tensor) and v.requires_grad for vals in values for v in vals)
     copies = STATE_COPIES + (len(circuit.operations) if records_graph else 0)
@@ -92,13 +143,7 @@ def _check_size(circuit: Any, values: list[list[Value]], rows: int, cutoff: int,
             per_row += entries * MATRIX_BYTES_PER_ENTRY
         else:
             shared += entries * MATRIX_BYTES_PER_ENTRY
-    if fits_budget(shared + rows * per_row, device):
-        return
-    fit = (memory_budget(device) - shared) // per_row
-    check_fits(shared + rows * per_row, f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows} "
-               f"({'density matrices' if circuit.is_mixed else 'kets'} and gate matrices)", device,
-               f"lower the batch ({f'at most {fit} row(s) fit' if fit > 0 else 'not even one row fits'} at this "
-               "cutoff) or the cutoff")
+    return shared, per_row
 
 
 def _device_of(values: list[list[Value]]) -> torch.device:

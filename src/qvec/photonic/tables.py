@@ -112,16 +112,18 @@ class GateTable:
         c, s = np.cos(theta), np.sin(theta)
         return c, s, -s, c, np.ones_like(theta), np.zeros_like(theta)
 
-    def _monomials(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, ...]:
-        """``u^a``, ``v^b`` per monomial ``[G, K]`` and ``u^(a-1)``, ``v^(b-1)`` (``u^0`` where a = 0)."""
+    def _monomials(self, u: np.ndarray, v: np.ndarray, lowered: bool = True) -> tuple[np.ndarray, ...]:
+        """``u^a``, ``v^b`` per monomial ``[G, K]`` and, if ``lowered``, ``u^(a-1)``, ``v^(b-1)`` (``u^0`` where a = 0)."""
         pu = u[:, None] ** self.a_range
         pv = v[:, None] ** self.b_range
+        if not lowered:
+            return pu[:, self.a], pv[:, self.b]
         return pu[:, self.a], pv[:, self.b], pu[:, self.a_lower], pv[:, self.b_lower]
 
     def error_bound(self, theta: np.ndarray) -> float:
         """Largest rounding error of an entry: epsilon times the sum of its terms' absolute values."""
         u, v, _, _, pre, _ = self.scalars(theta)
-        ua, vb, _, _ = self._monomials(np.abs(u), np.abs(v))
+        ua, vb = self._monomials(np.abs(u), np.abs(v), lowered=False)
         return float((np.abs(pre)[:, None] * (ua * vb) @ self.magnitude).max()) * EPSILON
 
     def exact_for(self, theta: np.ndarray) -> bool:
@@ -131,7 +133,7 @@ class GateTable:
     def values(self, theta: np.ndarray) -> np.ndarray:
         """The non-zero ``entries`` of the gates, ``[G, E]`` (float64), for ``theta`` [G]."""
         u, v, _, _, pre, _ = self.scalars(theta)
-        ua, vb, _, _ = self._monomials(u, v)
+        ua, vb = self._monomials(u, v, lowered=False)
         return pre[:, None] * (ua * vb) @ self.coefficients
 
     def slopes(self, theta: np.ndarray) -> np.ndarray:
