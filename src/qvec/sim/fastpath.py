@@ -4,9 +4,9 @@ At small batches a step's cost is the number of torch calls, not arithmetic. Her
 ``torch.autograd.Function`` takes the angle tables and returns the Pauli strings' values. Forward:
 every gate matrix of a kind (shared or per row) from one gather, one ``exp`` and one batched product,
 runs fused by a few batched 2x2 products, kron blocks by broadcasting, then the states: a product
-state, each block one ``mm`` and each merged permutation one gather. States are kept as
-``[high, B, low]`` (the two qubit groups around the batch), so that a shared block on either group is a
-plain ``mm`` with no copy. Backward walks the same steps back (the exact VJP of each, written out
+state, each block one ``mm`` and each merged permutation one ``take``. States are ``[high, B, low]`` (the
+two qubit groups around the batch) kept as matrices ``[high, B * low]``, so that a shared block on either
+group is a plain ``mm`` with no copy (and, for one row, with no view: each torch call costs microseconds). Backward walks the same steps back (the exact VJP of each, written out
 beside it), carrying the conjugate of the gradient so that no step needs a conjugated copy.
 """
 
@@ -112,7 +112,7 @@ def _build_back(kind: Kind, saved: dict, grads: list[torch.Tensor], shape: torch
     return torch.zeros(shape, dtype=dtype, device=device).index_add_(-1, kind.index, grad_angles)
 
 
-# ----- states as [high, B, low]: product state, blocks, permutations ----------------------------------
+# ----- states as [high, B, low], kept as matrices [high, B * low]: product state, blocks, permutations ------
 
 def _first_column(block: torch.Tensor | None, dim: int, like: torch.Tensor) -> torch.Tensor:
     """What a group's block makes of |0>: its first column, or |0> itself where the group has no block."""
@@ -124,9 +124,9 @@ def _first_column(block: torch.Tensor | None, dim: int, like: torch.Tensor) -> t
 def _product_state(vectors: tuple[torch.Tensor, torch.Tensor], n_rows: int, per_row: bool) -> torch.Tensor:
     high, low = vectors
     if per_row:
-        return (high.mT.unsqueeze(-1) * low.unsqueeze(0)).reshape(-1)
+        return (high.mT.unsqueeze(-1) * low.unsqueeze(0)).contiguous().view(high.shape[-1], -1)
     state = high[:, None] * low[None, :]
-    return state.view(-1) if n_rows == 1 else state.unsqueeze(1).expand(-1, n_rows, -1).reshape(-1)
+    return state if n_rows == 1 else state.unsqueeze(1).expand(-1, n_rows, -1).reshape(high.shape[-1], -1)
 
 
 def _product_back(mu: torch.Tensor, vectors: tuple[torch.Tensor, torch.Tensor], n_rows: int,
@@ -134,43 +134,46 @@ def _product_back(mu: torch.Tensor, vectors: tuple[torch.Tensor, torch.Tensor], 
     """Conjugated gradients of the two vectors of a product state, from the state's ``mu``."""
     high, low = vectors
     if n_rows == 1 and not per_row:
-        summed = mu.reshape(high.shape[-1], low.shape[-1])
-        return summed @ low, high @ summed
-    mu3 = mu.reshape(high.shape[-1], n_rows, low.shape[-1])
+        return mu @ low, high @ mu
+    mu3 = mu.view(high.shape[-1], n_rows, low.shape[-1])
     if per_row:
         return (mu3 * low.unsqueeze(0)).sum(-1).mT, (mu3 * high.mT.unsqueeze(-1)).sum(0)
     summed = mu3.sum(1)
     return summed @ low, high @ summed
 
 
-def _apply(psi: torch.Tensor, block: torch.Tensor, high: bool, per_row: bool, shape: tuple[int, int, int]) -> torch.Tensor:
-    """``block`` on the high or low qubit group of states ``[high, B, low]`` (flat)."""
+def _apply(psi: torch.Tensor, block: torch.Tensor, block_t: torch.Tensor, high: bool, per_row: bool,
+           shape: tuple[int, int, int]) -> torch.Tensor:
+    """``block`` (``block_t`` its transpose) on the high or low qubit group of states ``[high, B * low]``."""
     n_high, n_rows, n_low = shape
     if not per_row:
         if high:
-            return torch.mm(block, psi.view(n_high, -1)).view(-1)
-        return torch.mm(psi.view(-1, n_low), block.mT).view(-1)
+            return torch.mm(block, psi)
+        if n_rows == 1:  # [high, low] is already the [high * B, low] the block multiplies
+            return torch.mm(psi, block_t)
+        return torch.mm(psi.view(-1, n_low), block_t).view(n_high, -1)
     rows = psi.view(shape).transpose(0, 1)
-    new = block @ rows if high else rows @ block.mT
-    return new.transpose(0, 1).reshape(-1)
+    new = block @ rows if high else rows @ block_t
+    return new.transpose(0, 1).reshape(n_high, -1)
 
 
-def _apply_back(mu: torch.Tensor, psi: torch.Tensor, block: torch.Tensor, high: bool, per_row: bool,
+def _apply_back(mu: torch.Tensor, psi: torch.Tensor, block: torch.Tensor, block_t: torch.Tensor, high: bool, per_row: bool,
                 shape: tuple[int, int, int], want_state: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The VJP of ``_apply`` on conjugated gradients: the block's (summed over rows when shared) and the input's."""
     n_high, n_rows, n_low = shape
     if not per_row:
         if high:
-            mu2, psi2 = mu.view(n_high, -1), psi.view(n_high, -1)
-            return torch.mm(mu2, psi2.mT), torch.mm(block.mT, mu2).view(-1) if want_state else None
+            return torch.mm(mu, psi.mT), torch.mm(block_t, mu) if want_state else None
+        if n_rows == 1:
+            return torch.mm(mu.mT, psi), torch.mm(mu, block) if want_state else None
         mu2, psi2 = mu.view(-1, n_low), psi.view(-1, n_low)
-        return torch.mm(mu2.mT, psi2), torch.mm(mu2, block).view(-1) if want_state else None
+        return torch.mm(mu2.mT, psi2), torch.mm(mu2, block).view(n_high, -1) if want_state else None
     mu3, psi3 = mu.view(shape).transpose(0, 1), psi.view(shape).transpose(0, 1)
     grad = mu3 @ psi3.mT if high else mu3.mT @ psi3
     if not want_state:
         return grad, None
-    back = block.mT @ mu3 if high else mu3 @ block
-    return grad, back.transpose(0, 1).reshape(-1)
+    back = block_t @ mu3 if high else mu3 @ block
+    return grad, back.transpose(0, 1).reshape(n_high, -1)
 
 
 # ----- readout ---------------------------------------------------------------------------------------
@@ -218,6 +221,7 @@ class _Evolve(torch.autograd.Function):
         n_low = 1 << plan.n_low
         shape = ((1 << plan.n_qubits) // n_low, n_rows, n_low)
         perms, to_rows, _ = plan.indices(n_rows)
+        blocks_t = {kind: [b.mT.unbind(-3) for b in kind_blocks] for kind, kind_blocks in blocks.items()}
         blocks = {kind: [b.unbind(-3) for b in kind_blocks] for kind, kind_blocks in blocks.items()}
         _, per_row, placed = plan.ops[0]
         found = {high: blocks[per_row][c][i] for c, i, high in placed}
@@ -227,29 +231,28 @@ class _Evolve(torch.autograd.Function):
         states, perm = [], 0
         for op in plan.ops[1:]:
             if op[0] == "perm":
-                psi = psi.index_select(0, perms[perm][0])
+                psi = torch.take(psi, perms[perm][0])
                 if op[2] is not None:
-                    psi = (psi.view(shape) * op[2].view(shape[0], 1, shape[2])).view(-1)
+                    psi = (psi.view(shape) * op[2].view(shape[0], 1, shape[2])).view(shape[0], -1)
                 perm += 1
                 continue
             for c, i, high in op[2]:
                 states.append(psi)
-                psi = _apply(psi, blocks[op[1]][c][i], high, op[1], shape)
-        final = (psi if n_rows == 1 else psi.index_select(0, to_rows)).view(n_rows, -1)  # one row: the same order
+                psi = _apply(psi, blocks[op[1]][c][i], blocks_t[op[1]][c][i], high, op[1], shape)
+        final = psi.view(1, -1) if n_rows == 1 else torch.take(psi, to_rows)  # one row: the same order
         ctx.plan, ctx.shape, ctx.vectors, ctx.found = plan, shape, vectors, found
-        ctx.saved, ctx.blocks, ctx.states, ctx.final = saved, blocks, states, final
+        ctx.saved, ctx.blocks, ctx.blocks_t, ctx.states, ctx.final = saved, blocks, blocks_t, states, final
         ctx.tables = {kind: None if t is None else (t.shape, t.dtype, t.device)
                       for kind, t in ((False, shared_table), (True, row_table))}
         return _read(plan, final)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple:
-        plan, shape, blocks = ctx.plan, ctx.shape, ctx.blocks
+        plan, shape, blocks, blocks_t = ctx.plan, ctx.shape, ctx.blocks, ctx.blocks_t
         want = {False: ctx.needs_input_grad[2], True: ctx.needs_input_grad[3]}
         perms, _, from_rows = plan.indices(shape[1])
-        mu = _read_back(plan, ctx.final, grad).reshape(-1)
-        if shape[1] > 1:
-            mu = mu.index_select(0, from_rows)
+        mu = _read_back(plan, ctx.final, grad)
+        mu = mu.view(shape[0], -1) if shape[1] == 1 else torch.take(mu, from_rows)
         grads = {kind: [[None] * count for _, count in k.classes] if k is not None else []
                  for kind, k in ((False, plan.shared), (True, plan.row))}
         earliest = min((k for k, op in enumerate(plan.ops) if op[0] == "layer" and want[op[1]]), default=0)
@@ -259,14 +262,15 @@ class _Evolve(torch.autograd.Function):
             if op[0] == "perm":
                 perm -= 1
                 if op[2] is not None:
-                    mu = (mu.view(shape) * op[2].view(shape[0], 1, shape[2])).view(-1)
-                mu = mu.index_select(0, perms[perm][1])
+                    mu = (mu.view(shape) * op[2].view(shape[0], 1, shape[2])).view(shape[0], -1)
+                mu = torch.take(mu, perms[perm][1])
                 continue
             for position in range(len(op[2]) - 1, -1, -1):
                 c, i, high = op[2][position]
                 state -= 1
-                grads[op[1]][c][i], mu = _apply_back(mu, ctx.states[state], blocks[op[1]][c][i], high,
-                                                     op[1], shape, k > earliest or position > 0)
+                grads[op[1]][c][i], mu = _apply_back(mu, ctx.states[state], blocks[op[1]][c][i],
+                                                     blocks_t[op[1]][c][i], high, op[1], shape,
+                                                     k > earliest or position > 0)
             if k <= earliest:
                 break
         _, per_row, placed = plan.ops[0]

@@ -97,8 +97,9 @@ class FastPlan:
     _indices: OrderedDict = field(default_factory=OrderedDict, compare=False, hash=False, repr=False)
 
     def indices(self, n_rows: int) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor, torch.Tensor]:
-        """For a batch of ``n_rows``: each perm's gather and inverse on the flat ``[high, B, low]`` layout, and
-        the gather to rows ``[B, 2**n]`` and back (kept for the last ``INDEX_BATCH_SIZES`` batch sizes)."""
+        """For a batch of ``n_rows``: each perm's gather and inverse on states ``[high, B * low]`` (``torch.take``
+        indices of that shape), and the gather to rows ``[B, 2**n]`` and back (kept for the last
+        ``INDEX_BATCH_SIZES`` batch sizes)."""
         if n_rows not in self._indices:
             self._indices[n_rows] = _layout_indices(self, n_rows)
             while len(self._indices) > INDEX_BATCH_SIZES:
@@ -122,10 +123,10 @@ def _layout_indices(plan: FastPlan, n_rows: int) -> tuple:
         if op[0] == "perm":
             inverse = torch.empty_like(op[1])
             inverse[op[1]] = torch.arange(len(op[1]), device=device)
-            perms.append((at(op[1]).reshape(-1), at(inverse).reshape(-1)))
+            perms.append((at(op[1]).reshape(high, -1), at(inverse).reshape(high, -1)))
     y = torch.arange(high * low, device=device)
-    to_rows = at(y).permute(1, 0, 2).reshape(-1)
-    from_rows = (b * (high * low) + y.reshape(high, 1, low)).reshape(-1)
+    to_rows = at(y).permute(1, 0, 2).reshape(n_rows, -1)
+    from_rows = (b * (high * low) + y.reshape(high, 1, low)).reshape(high, -1)
     return perms, to_rows, from_rows
 
 
