@@ -137,3 +137,28 @@ def test_only_states_below_the_general_engines_fusion_size_take_the_adjoint_engi
     for rows in (1, 63, 64, 200):
         circuit.run({"z": torch.zeros(rows)}, cutoff=8)
     assert calls == [1, 63]
+
+
+@pytest.mark.parametrize("first", ["s", "d", "bs"])
+def test_per_row_gates_on_untouched_modes_equal_the_general_engine(first, monkeypatch):
+    """A per-row one-mode gate first on its mode reads one column (the prepared level); a later one, a per-row
+    two-mode gate, or one after a shared gate takes the full product: states and gradients as the general engine."""
+    circuit = Circuit(3)
+    circuit.fock(2, 2).d(1, "a", 0.2)
+    if first == "bs":
+        circuit.bs(0, 2, "z", "w")
+    else:
+        getattr(circuit, first)(2, "z", "w")
+    circuit.s(0, "z", 0.1).bs(1, 2, "a", 0.3).d(2, "w", "z").r(0, "a").k(2, "a")
+    rows = 3
+    params = {"z": (0.3 * torch.randn(rows, dtype=torch.float64, generator=torch.Generator().manual_seed(1))),
+              "w": (0.2 * torch.randn(rows, dtype=torch.float64, generator=torch.Generator().manual_seed(2))),
+              "a": torch.tensor(0.4, dtype=torch.float64)}
+    params = {name: value.requires_grad_() for name, value in params.items()}
+    options = dict(cutoff=5, dtype=torch.complex128, truncation_tol=1.0)
+    fast, general = circuit.run(params, **options).ket(), _general(monkeypatch, circuit, params, **options).ket()
+    assert torch.allclose(fast, general, rtol=0, atol=1e-12)
+    weights = torch.randn(fast.shape, generator=torch.Generator().manual_seed(3), dtype=torch.complex128)
+    grads = [torch.autograd.grad((ket * weights).real.sum(), list(params.values())) for ket in (fast, general)]
+    for mine, theirs in zip(*grads):
+        assert torch.allclose(mine, theirs, rtol=0, atol=1e-11)

@@ -62,7 +62,9 @@ def supports(circuit: Any, device: torch.device) -> bool:
 class Gate:
     """One gate of the plan: its kind, its rows (1 shared or B) and where they sit in its kind's stack; how the
     state ``[c, .., c, R]`` is seen by it: ``moves`` (a transpose bringing its modes first, or None) and ``view``
-    ``[L, K, S, R]`` (modes before, the gate's, after, the batch); ``batch_in`` is R of its input state."""
+    ``[L, K, S, R]`` (modes before, the gate's, after, the batch); ``batch_in`` is R of its input state. ``fresh``
+    is the Fock level its mode was prepared in when a per-row one-mode gate is the first gate on that mode: it
+    then only reads that column of its matrices (a latent ``D(z)|0>`` is a coherent state per row)."""
 
     name: str
     rows: int
@@ -70,6 +72,7 @@ class Gate:
     moves: tuple[int, ...] | None
     view: tuple[int, int, int, int]
     batch_in: int
+    fresh: int | None = None
 
     @property
     def diagonal(self) -> bool:
@@ -151,6 +154,8 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
     gates: list[Gate] = []
     indices: dict[str, list[list[np.ndarray]]] = {}
     constant, batch = n_shared, 1
+    levels = {op.modes[0]: op.data if op.name == "fock" else 0 for op, _ in preparations}
+    untouched = set(range(circuit.n_modes))
     for op in circuit:
         if op.name in PREPARATIONS:
             continue
@@ -164,8 +169,11 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
         gate_rows = rows if any(per_row for per_row, _ in located) else 1
         slots = indices.setdefault(op.name, [[] for _ in op.params])
         moves, view = _placement(op.modes, circuit.n_modes, cutoff, max(batch, gate_rows))
-        gates.append(Gate(op.name, gate_rows, sum(len(i) for i in slots[0]), moves, view, batch))
+        fresh = (levels.get(op.modes[0], 0) if gate_rows > 1 and len(op.modes) == 1 and op.modes[0] in untouched
+                 and op.name not in DIAGONALS else None)
+        gates.append(Gate(op.name, gate_rows, sum(len(i) for i in slots[0]), moves, view, batch, fresh))
         batch = max(batch, gate_rows)
+        untouched -= set(op.modes)
         for slot, (per_row, index) in zip(slots, located):
             slot.append(row_base + index * rows + np.arange(rows) if per_row else np.full(gate_rows, index))
     kinds = {name: _kind(name, [np.concatenate(s) for s in slots], cutoff) for name, slots in indices.items()}
@@ -244,6 +252,8 @@ def _apply(operator: np.ndarray, x: np.ndarray, gate: Gate) -> np.ndarray:
     """The gate on ``x`` ``[L, K, S, R]``: phases along K, or one matrix product (one per row for a per-row gate)."""
     if gate.diagonal:
         return x * (operator[:, None, None] if gate.rows == 1 else operator.T[:, None, :])
+    if gate.fresh is not None:  # x holds only level ``fresh`` on the gate's mode: one column of each row's matrix
+        return operator[:, :, gate.fresh].T[None, :, None, :] * x[:, gate.fresh:gate.fresh + 1]
     if gate.rows > 1:
         return np.einsum("rij,ajsr->aisr", operator, np.broadcast_to(x, x.shape[:3] + (gate.rows,)))
     left, size = x.shape[:2]
@@ -257,6 +267,9 @@ def _pull(conjugate: np.ndarray, g: np.ndarray, gate: Gate) -> np.ndarray:
     over rows the input did not have."""
     if gate.diagonal:
         pulled = g * (conjugate[:, None, None] if gate.rows == 1 else conjugate.T[:, None, :])
+    elif gate.fresh is not None:  # the input's other levels were zero: their gradient is never read
+        pulled = np.zeros_like(g)
+        pulled[:, gate.fresh] = (conjugate[:, :, gate.fresh].T[None, :, None, :] * g).sum(1)
     elif gate.rows > 1:
         pulled = np.einsum("rji,ajsr->aisr", conjugate, g)
     else:
@@ -273,6 +286,10 @@ def _gate_grad(g: np.ndarray, x: np.ndarray, gate: Gate) -> np.ndarray:
     if gate.diagonal:
         product = g * x.conj()
         return product.sum((0, 2, 3)) if gate.rows == 1 else product.sum((0, 2)).T
+    if gate.fresh is not None:
+        grad = np.zeros((gate.rows,) + (g.shape[1],) * 2, dtype=g.dtype)
+        grad[:, :, gate.fresh] = (g * x[:, gate.fresh:gate.fresh + 1].conj()).sum((0, 2)).T
+        return grad
     if gate.rows > 1:
         return np.einsum("aisr,ajsr->rij", g, x.conj())
     left, size = g.shape[:2]
