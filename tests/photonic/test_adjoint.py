@@ -162,3 +162,25 @@ def test_per_row_gates_on_untouched_modes_equal_the_general_engine(first, monkey
     grads = [torch.autograd.grad((ket * weights).real.sum(), list(params.values())) for ket in (fast, general)]
     for mine, theirs in zip(*grads):
         assert torch.allclose(mine, theirs, rtol=0, atol=1e-11)
+
+
+def test_rotations_and_kerr_folded_into_one_mode_gates_equal_the_general_engine(monkeypatch):
+    """Shared R and K next to a D or S on their mode are folded into it (F = L G R); a per-row phase, a second phase
+    on a taken side, and phases next to a beamsplitter stay gates. States and gradients match the general engine."""
+    circuit = Circuit(2)
+    circuit.d(0, "z", 0.1).k(0, "a").r(0, "b")  # K folds after the per-row D; R has no free side left
+    circuit.r(1, "b").s(1, "c", "a").k(1, "c")  # R before S, K after it
+    circuit.bs(0, 1, "a", "b").r(1, "z").r(0, "c").d(1, "b", "c")  # per-row R stays; R(c) on mode 0 has no D/S
+    params = {"z": 0.3 * torch.randn(3, dtype=torch.float64, generator=torch.Generator().manual_seed(4)),
+              **{n: torch.tensor(v, dtype=torch.float64) for n, v in (("a", 0.3), ("b", -0.2), ("c", 0.25))}}
+    params = {name: value.requires_grad_() for name, value in params.items()}
+    options = dict(cutoff=6, dtype=torch.complex128, truncation_tol=1.0)
+    fast, general = circuit.run(params, **options).ket(), _general(monkeypatch, circuit, params, **options).ket()
+    assert torch.allclose(fast, general, rtol=0, atol=1e-12)
+    plan = next(p for p in adjoint._PLANS[circuit].values() if isinstance(p, adjoint.Plan))
+    assert [g.name for g in plan.gates] == ["d", "r", "s", "bs", "r", "r", "d"]
+    weights = torch.randn(fast.shape, generator=torch.Generator().manual_seed(5), dtype=torch.complex128)
+    grads = [torch.autograd.grad((ket * weights).real.sum() + (ket.abs() ** 2).sum(), list(params.values()))
+             for ket in (fast, general)]
+    for mine, theirs in zip(*grads):
+        assert torch.allclose(mine, theirs, rtol=0, atol=1e-11)

@@ -31,7 +31,7 @@ from qvec.circuit.parameters import ParameterStack
 
 from .prepare import initial_state
 from .blas import torch_thread_count
-from .tables import table_for, zero_phase_entries, zero_phase_slopes
+from .tables import table_for, zero_phase_entries
 
 __all__ = ["supports", "evolve"]
 
@@ -103,6 +103,8 @@ class Plan:
     n_shared: int  # flat values: shared ones, then constants, then per-row columns (B each)
     constants: np.ndarray
     batch_out: int  # R of the output state: 1 when no gate reads a per-row value
+    folds: dict[str, tuple[np.ndarray, np.ndarray]]  # a one-mode kind's phases after and before each row (below)
+    diagonals: tuple[str, ...]  # the diagonal kinds, in the order their phases are stacked for ``folds``
 
 
 def evolve(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int, cutoff: int,
@@ -156,9 +158,11 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
     constant, batch = n_shared, 1
     levels = {op.modes[0]: op.data if op.name == "fock" else 0 for op, _ in preparations}
     untouched = set(range(circuit.n_modes))
+    modes = []
     for op in circuit:
         if op.name in PREPARATIONS:
             continue
+        modes.append(op.modes)
         located = []
         for value in op.params:
             if isinstance(value, str):
@@ -177,8 +181,45 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
         for slot, (per_row, index) in zip(slots, located):
             slot.append(row_base + index * rows + np.arange(rows) if per_row else np.full(gate_rows, index))
     kinds = {name: _kind(name, [np.concatenate(s) for s in slots], cutoff) for name, slots in indices.items()}
-    return Plan(circuit.n_modes, cutoff, NUMPY_COMPLEX[dtype], rows, np.moveaxis(start, 0, -1), tuple(gates), kinds,
-                n_shared, np.array(constants, dtype=np.float64), batch)
+    diagonals = tuple(name for name in kinds if name in DIAGONALS)
+    kept, folds = _fold(gates, modes, kinds, diagonals)
+    return Plan(circuit.n_modes, cutoff, NUMPY_COMPLEX[dtype], rows, np.moveaxis(start, 0, -1), kept, kinds,
+                n_shared, np.array(constants, dtype=np.float64), batch, folds, diagonals)
+
+
+def _fold(gates: list[Gate], modes: list[tuple[int, ...]], kinds: dict[str, Kind],
+          diagonals: tuple[str, ...]) -> tuple[tuple[Gate, ...], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Fold shared diagonal gates (R, K) into a neighbouring one-mode dense gate (D, S) on the same mode: ``F = L G R``
+    with ``L`` the phases right after ``G`` and ``R`` those right before it (gates on other modes commute between).
+    Returns the gates still applied to the state and, per dense kind, each stacked row's ``L`` and ``R`` as indices
+    into the diagonal kinds' phases stacked in ``diagonals`` order (the last index: no phase)."""
+    offsets, total = {}, 0
+    for name in diagonals:
+        offsets[name], total = total, total + len(kinds[name].slots[0])
+    sides = {name: [np.full(len(kinds[name].slots[0]), total), np.full(len(kinds[name].slots[0]), total)]
+             for name in kinds if name in ("d", "s")}
+    taken, folded = set(), set()
+
+    def neighbour(index: int, step: int) -> int | None:
+        """The nearest gate before (step -1) or after (+1) ``index`` on its mode, unless it is folded away."""
+        j = index + step
+        while 0 <= j < len(gates) and (j in folded or modes[index][0] not in modes[j]):
+            j += step
+        return j if 0 <= j < len(gates) else None
+
+    for index, gate in enumerate(gates):
+        if not gate.diagonal or gate.rows != 1:
+            continue
+        for step, side in ((-1, 0), (1, 1)):
+            j = neighbour(index, step)
+            if j is not None and gates[j].name in sides and (j, side) not in taken:
+                target = gates[j]
+                sides[target.name][side][target.start:target.start + target.rows] = offsets[gate.name] + gate.start
+                taken.add((j, side))
+                folded.add(index)
+                break
+    kept = tuple(gate for index, gate in enumerate(gates) if index not in folded)
+    return kept, {name: (left, right) for name, (left, right) in sides.items() if (left < total).any() or (right < total).any()}
 
 
 def _placement(modes: tuple[int, ...], n_modes: int, cutoff: int,
@@ -208,7 +249,7 @@ def _kind(name: str, slots: list[np.ndarray], cutoff: int) -> Kind:
 
 def _build(plan: Plan, flat: np.ndarray) -> dict[str, tuple[np.ndarray, ...]]:
     """Per kind, every stacked gate in the state's dtype (dense ``[G, K, K]``, diagonal ``[G, c]``), then what its
-    backward needs: a dense kind's zero-phase entries ``[G, E]``, their phases and ``theta``."""
+    backward needs: a dense kind's zero-phase entries ``[G, E]``, their phases and their derivatives."""
     built = {}
     for name, kind in plan.kinds.items():
         if name in DIAGONALS:
@@ -216,13 +257,41 @@ def _build(plan: Plan, flat: np.ndarray) -> dict[str, tuple[np.ndarray, ...]]:
             built[name] = (phase.astype(plan.dtype), phase)
             continue
         theta, phi = flat[kind.slots[0]], flat[kind.slots[1]]
-        values = zero_phase_entries(ZERO_PHASE[name], theta, plan.cutoff)
+        values, slopes = zero_phase_entries(ZERO_PHASE[name], theta, plan.cutoff)
         phases = np.exp(1j * phi[:, None] * kind.exponents)
         size = plan.cutoff ** (2 if name == "bs" else 1)
         gates = np.zeros((theta.shape[0], size * size), dtype=plan.dtype)
         gates[:, kind.entries] = values * phases
-        built[name] = (gates.reshape(-1, size, size), values, phases, theta)
+        built[name] = (gates.reshape(-1, size, size), values, phases, slopes)
+    if plan.folds:
+        _fold_phases(plan, built)
     return built
+
+
+def _fold_phases(plan: Plan, built: dict[str, tuple[np.ndarray, ...]]) -> None:
+    """Each folding kind's stack becomes ``L G R``; ``G``, ``L`` and ``R`` are kept at the end of its tuple."""
+    phases = np.concatenate([built[name][0] for name in plan.diagonals] + [np.ones((1, plan.cutoff), plan.dtype)])
+    for name, (left, right) in plan.folds.items():
+        gates, *rest = built[name]
+        after, before = phases[left], phases[right]
+        built[name] = (after[:, :, None] * gates * before[:, None, :], *rest, gates, after, before)
+
+
+def _unfold_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads: dict[str, np.ndarray]) -> None:
+    """From the gradients of the stacks ``F = L G R`` to those of ``G`` and of the folded phases (in place)."""
+    phase_grads = np.zeros((sum(len(plan.kinds[n].slots[0]) for n in plan.diagonals) + 1, plan.cutoff),
+                           dtype=np.complex128)
+    for name, (left, right) in plan.folds.items():
+        gates, after, before = built[name][-3:]
+        fused_grad = grads[name]
+        grads[name] = after.conj()[:, :, None] * fused_grad * before.conj()[:, None, :]
+        np.add.at(phase_grads, left, (fused_grad * (gates * before[:, None, :]).conj()).sum(-1))
+        np.add.at(phase_grads, right, ((after[:, :, None] * gates).conj() * fused_grad).sum(-2))
+    start = 0
+    for name in plan.diagonals:
+        count = len(plan.kinds[name].slots[0])
+        grads[name] += phase_grads[start:start + count]
+        start += count
 
 
 def _operator(stacks: dict[str, np.ndarray], gate: Gate) -> np.ndarray:
@@ -339,9 +408,8 @@ def _parameter_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads
             phase, gate_grad = built[name][1], grads[name]
             _add(flat_grad, kind.slots[0], ((phase.conj() * gate_grad).imag * kind.exponents).sum(1))
             continue
-        _, values, phases, theta = built[name]
-        turned = phases.conj() * grads[name].reshape(theta.shape[0], -1)[:, kind.entries]
-        slopes = zero_phase_slopes(ZERO_PHASE[name], theta, plan.cutoff)
+        values, phases, slopes = built[name][1:4]
+        turned = phases.conj() * grads[name].reshape(values.shape[0], -1)[:, kind.entries]
         _add(flat_grad, kind.slots[0], (slopes * turned.real).sum(1))
         _add(flat_grad, kind.slots[1], (values * turned.imag * kind.exponents).sum(1))
     return flat_grad
@@ -376,6 +444,8 @@ class _Evolve(torch.autograd.Function):
             grad = grad.sum(0, keepdims=True)
         with torch_thread_count():
             grads = _backward(plan, ctx.built, ctx.inputs, np.moveaxis(grad, 0, -1))
+            if plan.folds:
+                _unfold_grads(plan, ctx.built, grads)
             flat_grad = _parameter_grads(plan, ctx.built, grads, ctx.size)
         row_base = plan.n_shared + plan.constants.shape[0]
         shared = torch.from_numpy(flat_grad[:plan.n_shared]).to(ctx.dtypes[0])

@@ -3,13 +3,14 @@
 OpenBLAS starts its own threads for products from about 64 x 64 x 32 complex multiply-adds; beside
 torch's threads, or on a busy machine, they wait for each other (a 20 us product took 260 us here).
 The numpy engines (``adjoint``) run inside ``torch_thread_count()``, which sets the limit for the call
-and restores it after (~15 us).
+and restores it after.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import ContextManager
+from typing import Iterator
 
 import torch
 from threadpoolctl import ThreadpoolController
@@ -18,10 +19,20 @@ __all__ = ["torch_thread_count"]
 
 
 @functools.cache
-def _controller() -> ThreadpoolController:
-    return ThreadpoolController()
+def _blas() -> tuple:
+    """The BLAS libraries loaded in this process (OpenBLAS for numpy), found once."""
+    return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
 
 
-def torch_thread_count() -> ContextManager:
-    """A context in which numpy's BLAS uses at most torch's number of threads."""
-    return _controller().limit(limits=torch.get_num_threads(), user_api="blas")
+@contextlib.contextmanager
+def torch_thread_count() -> Iterator[None]:
+    """A context in which numpy's BLAS uses at most torch's number of threads (a few us when already so)."""
+    wanted = torch.get_num_threads()
+    changed = [(lib, lib.get_num_threads()) for lib in _blas() if lib.get_num_threads() > wanted]
+    for lib, _ in changed:
+        lib.set_num_threads(wanted)
+    try:
+        yield
+    finally:
+        for lib, previous in changed:
+            lib.set_num_threads(previous)

@@ -26,7 +26,7 @@ import torch
 
 from .recurrences import RECURRENCES
 
-__all__ = ["GateTable", "table_for", "zero_phase_entries", "zero_phase_slopes", "MAX_ERROR"]
+__all__ = ["GateTable", "table_for", "zero_phase_entries", "MAX_ERROR"]
 
 # Entries' bound; their derivatives' errors come out up to ~10x larger (higher-degree monomials).
 MAX_ERROR = 1e-13
@@ -136,14 +136,14 @@ class GateTable:
         ua, vb = self._monomials(u, v, lowered=False)
         return pre[:, None] * (ua * vb) @ self.coefficients
 
-    def slopes(self, theta: np.ndarray) -> np.ndarray:
-        """``d values / d theta`` ``[G, E]`` (float64), exact."""
+    def values_and_slopes(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``values(theta)`` and their exact derivatives ``d values / d theta``, ``[G, E]`` each, by one product."""
         u, v, du, dv, pre, dpre = self.scalars(theta)
         ua, vb, lower_u, lower_v = self._monomials(u, v)
         slope = (self.a_factor * lower_u * du[:, None]) * vb + ua * (self.b_factor * lower_v * dv[:, None])
-        values = np.concatenate([ua * vb, slope]) @ self.coefficients
+        both = np.concatenate([ua * vb, slope]) @ self.coefficients
         count = theta.shape[0]
-        return dpre[:, None] * values[:count] + pre[:, None] * values[count:]
+        return pre[:, None] * both[:count], dpre[:, None] * both[:count] + pre[:, None] * both[count:]
 
     def build(self, theta: np.ndarray) -> np.ndarray:
         """The gates ``[G, c, ..]`` (float64) for ``theta`` [G]."""
@@ -151,7 +151,7 @@ class GateTable:
 
     def derivative(self, theta: np.ndarray) -> np.ndarray:
         """``d gate / d theta`` ``[G, c, ..]`` (float64), exact."""
-        return self.scatter(self.slopes(theta))
+        return self.scatter(self.values_and_slopes(theta)[1])
 
     def scatter(self, values: np.ndarray) -> np.ndarray:
         """Entries ``[G, E]`` placed on the gates' grid ``[G, c, ..]``."""
@@ -196,19 +196,15 @@ def _limit(table: GateTable) -> float:
     return float(grid[bad[0] - 1]) if bad[0] else -1.0
 
 
-def zero_phase_entries(kind: str, theta: np.ndarray, cutoff: int) -> np.ndarray:
+def zero_phase_entries(kind: str, theta: np.ndarray, cutoff: int) -> tuple[np.ndarray, np.ndarray]:
     """The non-zero entries ``[G, E]`` (float64, at ``table_for(kind, cutoff).entries``) of the real zero-phase gate
-    ``kind`` for each of ``theta`` [G]: from its table where that is exact to ``MAX_ERROR``, else from the recurrence."""
+    ``kind`` for each of ``theta`` [G], and their derivatives: from its table where that is exact to ``MAX_ERROR``,
+    else from the recurrences."""
     table = table_for(kind, cutoff)
     if table.exact_for(theta):
-        return table.values(theta)
-    return RECURRENCES[kind][0](theta, cutoff).reshape(theta.shape[0], -1)[:, table.entries]
-
-
-def zero_phase_slopes(kind: str, theta: np.ndarray, cutoff: int) -> np.ndarray:
-    """``d entries / d theta`` for the entries ``zero_phase_entries`` gives, by the same choice of method."""
-    table = table_for(kind, cutoff)
-    if table.exact_for(theta):
-        return table.slopes(theta)
+        return table.values_and_slopes(theta)
     build, derivative = RECURRENCES[kind]
-    return derivative(theta, build(theta, cutoff)).reshape(theta.shape[0], -1)[:, table.entries]
+    gates = build(theta, cutoff)
+    count = theta.shape[0]
+    return (gates.reshape(count, -1)[:, table.entries],
+            derivative(theta, gates).reshape(count, -1)[:, table.entries])
