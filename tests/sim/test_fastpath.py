@@ -248,3 +248,19 @@ def test_the_pair_order_lays_a_block_out_as_its_pairs(half: int) -> None:
     block = torch.randn(3, 2 * half, 2 * half, dtype=torch.complex64)
     expected = block.view(3, half, 2, half, 2).transpose(2, 3).reshape(3, -1)
     assert torch.equal(block.reshape(3, -1).index_select(1, fastpath._pair_order(half, block.device)), expected)
+
+
+@pytest.mark.parametrize("rows", [1, 5])
+def test_gathers_by_index_select_match_the_general_path(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
+    """Large states gather by index_select, small ones by take: both against the general path."""
+    circuit, inputs, weights = mixed_gates(4)
+    params, x, w = stack(inputs, weights, rows, torch.float64)
+
+    def run():
+        values = qvec.sim.expval(circuit, OBSERVABLES, params, dtype=torch.complex128)
+        return (values.detach(), *torch.autograd.grad(values.sum(), [x, w]))
+
+    slow = general(monkeypatch, run)
+    monkeypatch.setattr(fastpath, "TAKE_MAX_AMPLITUDES", 0)
+    for a, b in zip(run(), slow):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)

@@ -4,10 +4,11 @@ At small batches a step's cost is the number of torch calls, not arithmetic. Her
 ``torch.autograd.Function`` takes the angle tables and returns the Pauli strings' values. Forward:
 every gate matrix of a kind (shared or per row) from one gather, one ``exp`` and one batched product,
 runs fused by a few batched 2x2 products, kron blocks by broadcasting, then the states: a product
-state, each block one ``mm`` and each merged permutation one ``take``. States are ``[high, B, low]`` (the
+state, each block one ``mm`` and each merged permutation one gather. States are ``[high, B, low]`` (the
 two qubit groups around the batch) kept as matrices ``[high, B * low]``, so that a shared block on either
-group is a plain ``mm`` with no copy (and, for one row, with no view: each torch call costs microseconds). Backward walks the same steps back (the exact VJP of each, written out
-beside it), carrying the conjugate of the gradient so that no step needs a conjugated copy.
+group is a plain ``mm`` with no copy (and, for one row, with no view: each torch call costs microseconds).
+Backward walks the same steps back (the exact VJP of each, written out beside it), carrying the conjugate
+of the gradient so that no step needs a conjugated copy.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ __all__ = ["FAST_MAX_AMPLITUDES", "fast_expval"]
 # The fast path runs a batch when rows x 2**n is at most this (and the states it keeps fit the memory
 # budget); it was measured faster than the general path up to here (docs/performance.md, "Small batches").
 FAST_MAX_AMPLITUDES = 2**20
+# Gathers of up to this many amplitudes use torch.take (one call; at 256 faster than index_select and two
+# views, at 4,096 twice as slow as index_select alone).
+TAKE_MAX_AMPLITUDES = 1024
 
 
 # ----- gate matrices, fused runs and kron blocks of one kind ------------------------------------------
@@ -91,7 +95,7 @@ def _build_back(kind: Kind, saved: dict, grads: list[torch.Tensor], shape: torch
     lead, fused = saved["lead"], []
     for (factors, prefixes), grad, (size, count) in zip(saved["classes"], grads, kind.classes):
         n, per_factor = grad.numel() >> (2 * size), []  # n: the blocks, rows and count flattened
-        for i in range(size - 1, 0, -1):  # prefixes[i] = prefixes[i - 1] (x) factors[i]: two bmm on [n, half**2, 4]
+        for i in range(size - 1, 0, -1):  # prefixes[i] = prefixes[i - 1] (x) factors[i]: bmm on [n, half**2, 4]
             half = 1 << i
             split = grad.reshape(n, -1).index_select(1, _pair_order(half, grad.device)).view(n, half * half, 4)
             per_factor.append(torch.bmm(prefixes[i - 1].reshape(n, 1, half * half), split))
@@ -142,6 +146,14 @@ def _product_back(mu: torch.Tensor, vectors: tuple[torch.Tensor, torch.Tensor], 
     return summed @ low, high @ summed
 
 
+def _gather(psi: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``psi``'s amplitudes at ``index`` (flat positions), shaped as ``index``: one ``take`` for a small state; past
+    ``TAKE_MAX_AMPLITUDES`` a flat ``index_select`` and two views (``take`` was measured up to 4x slower there)."""
+    if index.numel() <= TAKE_MAX_AMPLITUDES:
+        return torch.take(psi, index)
+    return psi.view(-1).index_select(0, index.view(-1)).view(index.shape)
+
+
 def _apply(psi: torch.Tensor, block: torch.Tensor, block_t: torch.Tensor, high: bool, per_row: bool,
            shape: tuple[int, int, int]) -> torch.Tensor:
     """``block`` (``block_t`` its transpose) on the high or low qubit group of states ``[high, B * low]``."""
@@ -157,8 +169,9 @@ def _apply(psi: torch.Tensor, block: torch.Tensor, block_t: torch.Tensor, high: 
     return new.transpose(0, 1).reshape(n_high, -1)
 
 
-def _apply_back(mu: torch.Tensor, psi: torch.Tensor, block: torch.Tensor, block_t: torch.Tensor, high: bool, per_row: bool,
-                shape: tuple[int, int, int], want_state: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _apply_back(mu: torch.Tensor, psi: torch.Tensor, block: torch.Tensor, block_t: torch.Tensor, high: bool,
+                per_row: bool, shape: tuple[int, int, int],
+                want_state: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The VJP of ``_apply`` on conjugated gradients: the block's (summed over rows when shared) and the input's."""
     n_high, n_rows, n_low = shape
     if not per_row:
@@ -231,7 +244,7 @@ class _Evolve(torch.autograd.Function):
         states, perm = [], 0
         for op in plan.ops[1:]:
             if op[0] == "perm":
-                psi = torch.take(psi, perms[perm][0])
+                psi = _gather(psi, perms[perm][0])
                 if op[2] is not None:
                     psi = (psi.view(shape) * op[2].view(shape[0], 1, shape[2])).view(shape[0], -1)
                 perm += 1
@@ -239,7 +252,7 @@ class _Evolve(torch.autograd.Function):
             for c, i, high in op[2]:
                 states.append(psi)
                 psi = _apply(psi, blocks[op[1]][c][i], blocks_t[op[1]][c][i], high, op[1], shape)
-        final = psi.view(1, -1) if n_rows == 1 else torch.take(psi, to_rows)  # one row: the same order
+        final = psi.view(1, -1) if n_rows == 1 else _gather(psi, to_rows)  # one row: the same order
         ctx.plan, ctx.shape, ctx.vectors, ctx.found = plan, shape, vectors, found
         ctx.saved, ctx.blocks, ctx.blocks_t, ctx.states, ctx.final = saved, blocks, blocks_t, states, final
         ctx.tables = {kind: None if t is None else (t.shape, t.dtype, t.device)
@@ -252,7 +265,7 @@ class _Evolve(torch.autograd.Function):
         want = {False: ctx.needs_input_grad[2], True: ctx.needs_input_grad[3]}
         perms, _, from_rows = plan.indices(shape[1])
         mu = _read_back(plan, ctx.final, grad)
-        mu = mu.view(shape[0], -1) if shape[1] == 1 else torch.take(mu, from_rows)
+        mu = mu.view(shape[0], -1) if shape[1] == 1 else _gather(mu, from_rows)
         grads = {kind: [[None] * count for _, count in k.classes] if k is not None else []
                  for kind, k in ((False, plan.shared), (True, plan.row))}
         earliest = min((k for k, op in enumerate(plan.ops) if op[0] == "layer" and want[op[1]]), default=0)
@@ -263,7 +276,7 @@ class _Evolve(torch.autograd.Function):
                 perm -= 1
                 if op[2] is not None:
                     mu = (mu.view(shape) * op[2].view(shape[0], 1, shape[2])).view(shape[0], -1)
-                mu = torch.take(mu, perms[perm][1])
+                mu = _gather(mu, perms[perm][1])
                 continue
             for position in range(len(op[2]) - 1, -1, -1):
                 c, i, high = op[2][position]
@@ -277,8 +290,8 @@ class _Evolve(torch.autograd.Function):
         if want[per_row]:
             grad_vectors = dict(zip((True, False), _product_back(mu, ctx.vectors, shape[1], per_row)))
             for c, i, high in placed:
-                first = ctx.found[high]
-                grads[per_row][c][i] = grad_vectors[high].unsqueeze(-1) * _unit(first.shape[-1], first.dtype, first.device)
+                unit = _unit(ctx.found[high].shape[-1], mu.dtype, mu.device)
+                grads[per_row][c][i] = grad_vectors[high].unsqueeze(-1) * unit
         out = []
         for kind, name in ((False, "shared"), (True, "row")):
             k_plan = getattr(plan, name)
