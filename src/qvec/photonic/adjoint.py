@@ -361,9 +361,12 @@ def _gate_grad(g: np.ndarray, x: np.ndarray, gate: Gate) -> np.ndarray:
         return grad
     if gate.rows > 1:
         return np.einsum("aisr,ajsr->rij", g, x.conj())
-    left, size = g.shape[:2]
-    if left == 1:
-        return np.matmul(g.reshape(size, -1), x.reshape(size, -1).conj().T)
+    left, size, right, rows = g.shape
+    if left == 1:  # [K, S R] each: one product (an outer one for a single column)
+        g2, x2 = g.reshape(size, -1), x.reshape(size, -1).conj()
+        return g2 * x2.T if right * rows == 1 else np.matmul(g2, x2.T)
+    if right * rows == 1:  # [L, K] each
+        return np.matmul(g.reshape(left, size).T, x.reshape(left, size).conj())
     return np.matmul(g.reshape(left, size, -1), x.reshape(left, size, -1).conj().swapaxes(1, 2)).sum(0)
 
 
