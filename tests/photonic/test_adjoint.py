@@ -127,16 +127,19 @@ def test_a_circuit_grown_after_a_run_is_planned_again():
     assert not adjoint.supports(circuit, CPU)
 
 
-def test_only_states_below_the_general_engines_fusion_size_take_the_adjoint_engine(monkeypatch):
-    """At M = 2, cutoff 8 the general engine fuses shared two-mode gates from B = 64 (B c^2 >= c^4) and is faster there."""
+def test_only_states_up_to_the_adjoint_size_or_below_the_fusion_size_take_the_adjoint_engine(monkeypatch):
+    """At M = 2, cutoff 8 the adjoint engine runs up to 2**15 amplitudes (B = 512); at cutoff 20 the general engine
+    fuses two-mode gates only from B c^2 >= c^4 (B = 400), so the adjoint engine runs below that."""
     calls = []
     real = simulate_module.adjoint.evolve
-    monkeypatch.setattr(simulate_module.adjoint, "evolve", lambda *a: calls.append(a[3]) or real(*a))
+    monkeypatch.setattr(simulate_module.adjoint, "evolve", lambda *a: calls.append((a[3], a[4])) or real(*a))
     circuit = Circuit(2)
     circuit.d(0, "z").bs(0, 1, 0.3, 0.1)
-    for rows in (1, 63, 64, 200):
+    for rows in (1, 512, 513):
         circuit.run({"z": torch.zeros(rows)}, cutoff=8)
-    assert calls == [1, 63]
+    for rows in (399, 400):
+        circuit.run({"z": torch.zeros(rows)}, cutoff=20)
+    assert calls == [(1, 8), (512, 8), (399, 20)]
 
 
 @pytest.mark.parametrize("first", ["s", "d", "bs"])

@@ -11,9 +11,9 @@ batch last, so that a gate shared by the batch is one matrix product over all ro
 The plan (which parameter feeds which gate, views, phase exponents) is made once per circuit,
 parameter layout, cutoff, dtype and batch.
 
-It applies gates one by one, so ``simulate`` gives it only states below the size where the general
-engine starts fusing shared two-mode gates into one operator (``fuse.worth_fusing_two_modes``: at M = 2,
-cutoff 8, B < 64), where per-operation overhead, not arithmetic, is what a step costs. Everything else
+It applies gates one by one (shared R and K folded into a neighbouring D or S), so ``simulate`` gives it
+states up to ``simulate.ADJOINT_MAX_AMPLITUDES`` (B <= 512 at M = 2, cutoff 8), or below the size where the
+general engine starts fusing shared two-mode gates into one operator. Everything else
 (larger states, mixed states, channels, thermal or ket preparations, MZ, S2, CK, gates given tensor
 angles directly, other devices) runs on the general engine.
 """

@@ -36,6 +36,10 @@ STATE_COPIES = 3
 # Past 2**60 amplitudes a state overflows torch's int64 sizes; smaller ones are checked against the budget.
 MAX_ADDRESSABLE_BITS = 60
 MATRIX_BYTES_PER_ENTRY = 32
+# States up to this many amplitudes run on the adjoint engine even where the general engine fuses two-mode gates:
+# it was measured faster up to B = 512 at M = 2, cutoff 8 (1.19x; even at B = 768), B = 256 at cutoff 12 (1.5x;
+# 0.83x at 1,024) and B = 64 at M = 3, cutoff 8 (1.54x); docs/performance.md.
+ADJOINT_MAX_AMPLITUDES = 2**15
 Value = float | torch.Tensor
 
 
@@ -63,7 +67,11 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
 
 
 def _on_adjoint(circuit: Any, device: torch.device, rows: int, cutoff: int) -> bool:
-    return adjoint.supports(circuit, device) and not worth_fusing_two_modes(rows * cutoff**circuit.n_modes, cutoff)
+    """Whether the adjoint engine runs this batch: a circuit it supports, with a state of at most
+    ``ADJOINT_MAX_AMPLITUDES`` or below the general engine's two-mode fusion size."""
+    amplitudes = rows * cutoff**circuit.n_modes
+    return adjoint.supports(circuit, device) and (amplitudes <= ADJOINT_MAX_AMPLITUDES
+                                                  or not worth_fusing_two_modes(amplitudes, cutoff))
 
 
 # Per circuit: the sizes (shared, per row) of the ParameterStack layouts already bound and checked in full.
