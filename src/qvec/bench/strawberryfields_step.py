@@ -27,14 +27,15 @@ def main() -> None:
         for op in circuit["operations"]:
             arguments = [symbols[p] if isinstance(p, str) else p for p in op["params"]]
             GATES[op["name"]](*arguments) | tuple(q[m] for m in op["modes"])
-    engine = sf.Engine("tf", backend_options={"cutoff_dim": job["cutoff"], "batch_size": batch})
+    # The TF backend refuses batch_size 1: one row runs unbatched, its inputs as scalars.
+    engine = sf.Engine("tf", backend_options={"cutoff_dim": job["cutoff"], "batch_size": batch if batch > 1 else None})
     weights = tf.Variable(tf.constant(job["weights"], dtype=tf.float32))
     inputs = tf.constant(job["inputs"], dtype=tf.float32)
 
     def step():
         with tf.GradientTape() as tape:
             bound = {name: weights[i] for i, name in enumerate(circuit["weights"])}
-            bound.update({name: inputs[:, i] for i, name in enumerate(circuit["inputs"])})
+            bound.update({name: inputs[:, i] if batch > 1 else inputs[0, i] for i, name in enumerate(circuit["inputs"])})
             if engine.run_progs:
                 engine.reset()
             state = engine.run(program, args=bound).state
@@ -42,7 +43,7 @@ def main() -> None:
                                + [state.mean_photon(m)[0] for m in range(n_modes)], axis=-1)
             total = tf.reduce_sum(outputs)
         tape.gradient(total, weights)
-        return outputs
+        return tf.reshape(outputs, [batch, 2 * n_modes])
 
     start = time.perf_counter()
     first = step()
