@@ -249,3 +249,36 @@ def test_bad_inputs_are_an_input_error_naming_the_expected_size() -> None:
         layer(torch.zeros(1, 2, dtype=torch.complex64))
     with pytest.raises(InputError, match="call it with x of shape"):
         layer()
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_layer_first_run_under_inference_mode_still_trains(fast, monkeypatch):
+    """Tables and plans cached while torch.inference_mode() was on must not be inference tensors: a training step
+    after an evaluation under it gives the gradients a fresh process would."""
+    from qvec.circuit.observables import Hamiltonian
+    from qvec.sim import _parse_observables, fastpath
+    from qvec.sim.simulate import PLANS
+    from qvec.sim.measure import phase_table
+    from qvec.sim.program import compile_program
+
+    if not fast:
+        monkeypatch.setattr(fastpath, "FAST_MAX_AMPLITUDES", 0)
+    circuit = Circuit(3)
+    for q in range(3):
+        circuit.ry(q, f"x{q}").rz(q, f"w{q}")
+    circuit.cx(0, 1).cx(1, 2).rx(2, "w3")
+    observables = ["Z0", "X1 Y2", Hamiltonian([(0.5, "Z0 Z2"), (-0.25, "Y1")])]
+    x = torch.rand(4, 3, generator=torch.Generator().manual_seed(0))
+
+    def gradient(evaluate_first: bool) -> torch.Tensor:
+        for cache in (phase_table, _parse_observables, compile_program):
+            cache.cache_clear()
+        PLANS.clear()
+        layer = QuantumLayer(circuit, ["x0", "x1", "x2"], ["w0", "w1", "w2", "w3"], observables, seed=1)
+        if evaluate_first:
+            with torch.inference_mode():
+                layer(x)
+        layer(x).square().sum().backward()
+        return layer.weights.grad
+
+    assert torch.allclose(gradient(True), gradient(False), atol=1e-6)

@@ -227,3 +227,29 @@ def test_expectation_readouts_as_one_node_equal_the_readouts_own_reads(monkeypat
     general = step()
     for mine, theirs in zip(node, general):
         assert torch.allclose(mine, theirs, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["adjoint", "general"])
+def test_a_photonic_layer_first_run_under_inference_mode_still_trains(engine, monkeypatch):
+    """Gate tables and readout weights cached during an evaluation under inference mode serve a training step."""
+    import importlib
+
+    matrices = importlib.import_module("qvec.photonic.matrices")
+    if engine == "general":
+        monkeypatch.setattr(importlib.import_module("qvec.photonic.adjoint"), "supports", lambda circuit, device: False)
+    circuit = photonic.Circuit(2)
+    circuit.d(0, "z").bs(0, 1, "t", "p").s(1, "r", 0.1).k(0, "t")
+    x = 0.2 * torch.randn(3, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+    def gradient(evaluate_first: bool) -> torch.Tensor:
+        for cached in (matrices._number_range, matrices._exponent):
+            cached.cache_clear()
+        layer = PhotonicLayer(circuit, ["z"], ["t", "p", "r"], [QuadratureMean(0), MeanPhoton(1), FockProbabilities(0),
+                              QuadratureVariance(1)], cutoff=6, seed=2, dtype=torch.complex128)
+        if evaluate_first:
+            with torch.inference_mode():
+                layer(x)
+        layer(x).square().sum().backward()
+        return layer.weights.grad
+
+    assert torch.allclose(gradient(True), gradient(False), atol=1e-10)

@@ -19,10 +19,11 @@ e^{-i phi} a^dag b))``, ``S2(z) = exp(z a^dag b^dag - z^* a b)``, ``R(phi) = exp
 
 from __future__ import annotations
 
-import functools
 import math
 
 import torch
+
+from qvec.tensor_cache import tensor_cache
 
 from .recurrences import gaussian_gate
 
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 
-@functools.lru_cache(maxsize=64)
+@tensor_cache(maxsize=64)
 def _number_range(cutoff: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     return torch.arange(cutoff, dtype=dtype, device=device)
 
@@ -57,7 +58,7 @@ def _rotated(gate: torch.Tensor, phi: torch.Tensor | None, exponent: torch.Tenso
     return gate if phi is None else gate * _phase(phi, exponent, dtype)
 
 
-@functools.lru_cache(maxsize=64)
+@tensor_cache(maxsize=64)
 def _exponent(cutoff: int, pattern: str, device: torch.device) -> torch.Tensor:
     """Photon-number difference ``out - in`` that a gate's phase multiplies, on its index grid.
 
@@ -103,7 +104,7 @@ def beamsplitter(theta: torch.Tensor, phi: torch.Tensor | None, cutoff: int, dty
     return _rotated(gaussian_gate("beamsplitter", theta, cutoff), phi, _exponent(cutoff, "n-q", theta.device), dtype)
 
 
-@functools.lru_cache(maxsize=16)
+@tensor_cache(maxsize=16)
 def _symmetric_beamsplitter(cutoff: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """BS(pi/4, pi/2) as a ``[c^2, c^2]`` matrix, the fixed half of a Mach-Zehnder."""
     theta = torch.full((1,), math.pi / 4, dtype=torch.float64, device=device)
@@ -128,7 +129,7 @@ def two_mode_squeezing(r: torch.Tensor, phi: torch.Tensor | None, cutoff: int, d
     return _rotated(gaussian_gate("two_mode_squeezing", r, cutoff), phi, _exponent(cutoff, "m-p", r.device), dtype)
 
 
-@functools.lru_cache(maxsize=16)
+@tensor_cache(maxsize=16)
 def _loss_pattern(cutoff: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """``[k, m, n]`` tensor ``sqrt(C(n, k)) [n == m + k]``: where Kraus operator k sends |n> to |m>."""
     k, m, n = torch.meshgrid(*(torch.arange(cutoff, dtype=torch.float64),) * 3, indexing="ij")

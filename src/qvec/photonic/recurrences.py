@@ -21,6 +21,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from qvec.tensor_cache import tensor_cache
+
 __all__ = ["Recurrence", "gaussian_gate", "RECURRENCES"]
 
 
@@ -28,7 +30,7 @@ def _lib(array: Any) -> Any:
     return np if isinstance(array, np.ndarray) else torch
 
 
-@functools.lru_cache(maxsize=256)
+@tensor_cache(maxsize=256)
 def _sqrt_range(cutoff: int, axis: int, ndim: int, device: str | None) -> Any:
     """``sqrt(1..c-1)`` shaped to broadcast along ``axis`` (numpy if ``device`` is None, else torch)."""
     shape = [1] * ndim

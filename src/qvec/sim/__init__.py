@@ -7,7 +7,6 @@ matrices), ``apply`` (kernels), ``simulate`` (bind, plan, chunk), ``measure`` (r
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -16,6 +15,7 @@ from qvec.circuit import Circuit
 from qvec.circuit.observables import Hamiltonian, ObservableTerms, PauliString, expand_observables
 from qvec.circuit.parameters import ParamValue
 from qvec.errors import InputError
+from qvec.tensor_cache import tensor_cache
 
 from .fastpath import fast_expval
 from .measure import observable_expectations, probabilities
@@ -30,7 +30,7 @@ __all__ = [
 Params = Mapping[str, ParamValue] | None
 
 
-@lru_cache(maxsize=1024)
+@tensor_cache(maxsize=1024)
 def _parse_observables(observables: tuple[str | PauliString | Hamiltonian, ...], n_qubits: int) -> ObservableTerms:
     return expand_observables(list(observables), n_qubits)
 

@@ -14,7 +14,6 @@ of the gradient so that no step needs a conjugated copy.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Any
 
 import torch
@@ -22,6 +21,7 @@ import torch
 from qvec.circuit import Circuit
 from qvec.circuit.observables import ObservableTerms
 from qvec.circuit.parameters import ParameterStack, check_all_finite
+from qvec.tensor_cache import tensor_cache
 
 from .fastplan import FastPlan, Kind, compile_fast_plan
 from .memory import fits_budget, resolve_device
@@ -72,21 +72,19 @@ def _build(kind: Kind, table: torch.Tensor, saved: dict) -> list[torch.Tensor]:
     return blocks
 
 
-@lru_cache(maxsize=64)
+@tensor_cache(maxsize=64)
 def _pair_order(half: int, device: torch.device) -> torch.Tensor:
     """The gather that lays a ``[half * 2, half * 2]`` block out as ``[half, half, 2, 2]`` (a permuting copy of
     complex numbers costs several times this gather)."""
-    with torch.inference_mode(False):
-        return torch.arange(4 * half * half, device=device).view(half, 2, half, 2).transpose(1, 2).reshape(-1)
+    return torch.arange(4 * half * half, device=device).view(half, 2, half, 2).transpose(1, 2).reshape(-1)
 
 
-@lru_cache(maxsize=64)
+@tensor_cache(maxsize=64)
 def _unit(dim: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """|0> of ``dim`` amplitudes (read only: shared by every step)."""
-    with torch.inference_mode(False):
-        unit = torch.zeros(dim, dtype=dtype, device=device)
-        unit[0] = 1
-        return unit
+    unit = torch.zeros(dim, dtype=dtype, device=device)
+    unit[0] = 1
+    return unit
 
 
 def _build_back(kind: Kind, saved: dict, grads: list[torch.Tensor], shape: torch.Size, dtype: torch.dtype,

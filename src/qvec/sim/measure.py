@@ -9,12 +9,12 @@ elementwise product and are read out together by one matrix product. Weighted su
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import lru_cache
 from typing import Sequence
 
 import torch
 
 from qvec.circuit.observables import ObservableTerms, PauliString
+from qvec.tensor_cache import tensor_cache
 
 __all__ = ["flip_index", "observable_expectations", "pauli_expectations", "phase_table", "probabilities"]
 
@@ -24,7 +24,7 @@ def probabilities(state: torch.Tensor) -> torch.Tensor:
     return torch.view_as_real(state).square().sum(-1)
 
 
-@lru_cache(maxsize=128)
+@tensor_cache(maxsize=128)
 def phase_table(strings: tuple[PauliString, ...], n_qubits: int) -> torch.Tensor:
     """``phase(j)`` for each string as columns ``[2**n, k]`` (complex128, on the CPU)."""
     index = torch.arange(2**n_qubits)

@@ -74,7 +74,8 @@ class Program:
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """Index plans derived from the program's structure, computed once per program."""
         if key not in self._memo:
-            self._memo[key] = compute()
+            with torch.inference_mode(False):  # a plan made during inference_mode must serve autograd later
+                self._memo[key] = compute()
         return self._memo[key]
 
 

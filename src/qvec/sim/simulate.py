@@ -124,7 +124,8 @@ class PlanCache:
             if entry is not None and entry[0]() is circuit:
                 self._entries.move_to_end(key)
                 return entry[1]
-        value = compute()
+        with torch.inference_mode(False):  # a plan made during inference_mode must serve autograd later
+            value = compute()
         with self._lock:
             self._entries[key] = (weakref.ref(circuit), value)
             self._entries.move_to_end(key)
