@@ -89,7 +89,16 @@ def run_strawberryfields(python: str, workload: Workload, batch: int, min_second
         return {**row, "error": f"cannot run {python}: {error.strerror}"}
     if completed.returncode != 0:
         return {**row, "error": (completed.stderr.strip().splitlines() or [f"exit {completed.returncode}"])[-1]}
-    return {**row, **json.loads(completed.stdout.strip().splitlines()[-1])}
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    return {**row, **_against_qvec(result, workload, batch)}
+
+
+def _against_qvec(result: dict, workload: Workload, batch: int) -> dict:
+    """A peer's figures with its first-step outputs replaced by their largest difference from qvec's."""
+    values = torch.tensor(result.pop("values"), dtype=torch.float64)
+    with torch.no_grad():
+        mine = workload.layer()(workload.inputs(batch)).double()
+    return {**result, "max_abs_diff_vs_qvec": float((values - mine).abs().max())}
 
 
 def photonic_circuit_data(workload: Workload) -> dict:
