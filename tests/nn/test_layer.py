@@ -18,6 +18,7 @@ from qvec.circuit.parameters import ParameterStack
 from qvec.errors import InputError
 from qvec.nn import QuantumLayer, angle_encoding, data_reuploading, strongly_entangling
 
+from .inference import weight_gradient
 from .reference import dense_state, z_expectation
 
 OBSERVABLES = ["Z0", "Z1", "X0 Y1", "0.5*Z0 Z1 - 0.25*X1"]
@@ -275,10 +276,6 @@ def test_a_layer_first_run_under_inference_mode_still_trains(fast, monkeypatch):
             cache.cache_clear()
         PLANS.clear()
         layer = QuantumLayer(circuit, ["x0", "x1", "x2"], ["w0", "w1", "w2", "w3"], observables, seed=1)
-        if evaluate_first:
-            with torch.inference_mode():
-                layer(x)
-        layer(x).square().sum().backward()
-        return layer.weights.grad
+        return weight_gradient(layer, x, evaluate_first)
 
     assert torch.allclose(gradient(True), gradient(False), atol=1e-6)

@@ -17,6 +17,8 @@ from qvec.nn import (
     FockProbabilities, MeanPhoton, PhotonicLayer, PositionDensity, QuadratureMean, QuadratureVariance, cv_neural_net,
 )
 
+from .inference import weight_gradient
+
 GRID = torch.linspace(-4.0, 6.0, 11, dtype=torch.float64)
 
 
@@ -246,10 +248,6 @@ def test_a_photonic_layer_first_run_under_inference_mode_still_trains(engine, mo
             cached.cache_clear()
         layer = PhotonicLayer(circuit, ["z"], ["t", "p", "r"], [QuadratureMean(0), MeanPhoton(1), FockProbabilities(0),
                               QuadratureVariance(1)], cutoff=6, seed=2, dtype=torch.complex128)
-        if evaluate_first:
-            with torch.inference_mode():
-                layer(x)
-        layer(x).square().sum().backward()
-        return layer.weights.grad
+        return weight_gradient(layer, x, evaluate_first)
 
     assert torch.allclose(gradient(True), gradient(False), atol=1e-10)
