@@ -62,7 +62,7 @@ def supports(circuit: Any, device: torch.device) -> bool:
 class Gate:
     """One gate of the plan: its kind, its rows (1 shared or B) and where they sit in its kind's stack; how the
     state ``[c, .., c, R]`` is seen by it: ``moves`` (a transpose bringing its modes first, or None) and ``view``
-    ``[L, K, S, R]`` (modes before, the gate's, after, the batch); ``batch_in`` is R of its input state. ``fresh``
+    ``[L, K, S]`` (modes before, the gate's, after; the batch R follows); ``batch_in`` is R of its input state. ``fresh``
     is the Fock level its mode was prepared in when a per-row one-mode gate is the first gate on that mode: it
     then only reads that column of its matrices (a latent ``D(z)|0>`` is a coherent state per row)."""
 
@@ -70,7 +70,7 @@ class Gate:
     rows: int
     start: int
     moves: tuple[int, ...] | None
-    view: tuple[int, int, int, int]
+    view: tuple[int, int, int]
     batch_in: int
     fresh: int | None = None
 
@@ -172,7 +172,7 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
                 constant += 1
         gate_rows = rows if any(per_row for per_row, _ in located) else 1
         slots = indices.setdefault(op.name, [[] for _ in op.params])
-        moves, view = _placement(op.modes, circuit.n_modes, cutoff, max(batch, gate_rows))
+        moves, view = _placement(op.modes, circuit.n_modes, cutoff)
         fresh = (levels.get(op.modes[0], 0) if gate_rows > 1 and len(op.modes) == 1 and op.modes[0] in untouched
                  and op.name not in DIAGONALS else None)
         gates.append(Gate(op.name, gate_rows, sum(len(i) for i in slots[0]), moves, view, batch, fresh))
@@ -222,14 +222,13 @@ def _fold(gates: list[Gate], modes: list[tuple[int, ...]], kinds: dict[str, Kind
     return kept, {name: (left, right) for name, (left, right) in sides.items() if (left < total).any() or (right < total).any()}
 
 
-def _placement(modes: tuple[int, ...], n_modes: int, cutoff: int,
-               batch: int) -> tuple[tuple[int, ...] | None, tuple[int, int, int, int]]:
+def _placement(modes: tuple[int, ...], n_modes: int, cutoff: int) -> tuple[tuple[int, ...] | None, tuple[int, int, int]]:
     """The transpose bringing ``modes`` first (None when they already sit together, in order) and the view."""
     k = len(modes)
     if modes == tuple(range(modes[0], modes[0] + k)):
-        return None, (cutoff ** modes[0], cutoff**k, cutoff ** (n_modes - modes[0] - k), batch)
+        return None, (cutoff ** modes[0], cutoff**k, cutoff ** (n_modes - modes[0] - k))
     rest = [m for m in range(n_modes) if m not in modes]
-    return (*modes, *rest, n_modes), (1, cutoff**k, cutoff ** (n_modes - k), batch)
+    return (*modes, *rest, n_modes), (1, cutoff**k, cutoff ** (n_modes - k))
 
 
 def _kind(name: str, slots: list[np.ndarray], cutoff: int) -> Kind:
@@ -307,8 +306,7 @@ def _seen(state: np.ndarray, gate: Gate, batch: int) -> np.ndarray:
     """``state`` ``[c, .., c, R]`` as the gate sees it: ``[L, K, S, R]``."""
     if gate.moves is not None:
         state = state.transpose(gate.moves)
-    left, size, right, _ = gate.view
-    return state.reshape(left, size, right, batch)
+    return state.reshape(*gate.view, batch)
 
 
 def _unseen(out: np.ndarray, gate: Gate, n_modes: int, cutoff: int) -> np.ndarray:

@@ -130,28 +130,15 @@ class GateTable:
         """Whether the table is exact to ``MAX_ERROR`` for every value of ``theta``."""
         return self.limit == math.inf or (theta.size == 0 or float(np.abs(theta).max()) <= self.limit)
 
-    def values(self, theta: np.ndarray) -> np.ndarray:
-        """The non-zero ``entries`` of the gates, ``[G, E]`` (float64), for ``theta`` [G]."""
-        u, v, _, _, pre, _ = self.scalars(theta)
-        ua, vb = self._monomials(u, v, lowered=False)
-        return pre[:, None] * (ua * vb) @ self.coefficients
-
     def values_and_slopes(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``values(theta)`` and their exact derivatives ``d values / d theta``, ``[G, E]`` each, by one product."""
+        """The non-zero ``entries`` of the gates for ``theta`` [G] and their exact derivatives ``d / d theta``,
+        ``[G, E]`` each (float64), by one product."""
         u, v, du, dv, pre, dpre = self.scalars(theta)
         ua, vb, lower_u, lower_v = self._monomials(u, v)
         slope = (self.a_factor * lower_u * du[:, None]) * vb + ua * (self.b_factor * lower_v * dv[:, None])
         both = np.concatenate([ua * vb, slope]) @ self.coefficients
         count = theta.shape[0]
         return pre[:, None] * both[:count], dpre[:, None] * both[:count] + pre[:, None] * both[count:]
-
-    def build(self, theta: np.ndarray) -> np.ndarray:
-        """The gates ``[G, c, ..]`` (float64) for ``theta`` [G]."""
-        return self.scatter(self.values(theta))
-
-    def derivative(self, theta: np.ndarray) -> np.ndarray:
-        """``d gate / d theta`` ``[G, c, ..]`` (float64), exact."""
-        return self.scatter(self.values_and_slopes(theta)[1])
 
     def scatter(self, values: np.ndarray) -> np.ndarray:
         """Entries ``[G, E]`` placed on the gates' grid ``[G, c, ..]``."""
