@@ -9,7 +9,8 @@ both the ``target``/``control`` and the ``targets``/``controls`` spellings, and 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from qvec.errors import InputError
 
