@@ -38,8 +38,8 @@ class Circuit:
         self.hbar = float(hbar)
         self._operations: list[Operation] = []
         self._touched: set[int] = set()
-        self._names: tuple[str, ...] = ()  # parameters in order of first use, kept up as operations are appended
-        self._tensor_angles: tuple[torch.Tensor, ...] = ()
+        self._names: dict[str, None] = {}  # parameters in order of first use, kept up as operations are appended
+        self._tensor_angles: list[torch.Tensor] = []
 
     # -- building -------------------------------------------------------------------------
     def append(self, name: str, modes: Sequence[int], params: Sequence[Angle] = (), data: Any = None) -> Circuit:
@@ -58,8 +58,8 @@ class Circuit:
         self._touched.update(modes)
         operation = Operation(name, modes, checked, data)
         self._operations.append(operation)
-        self._names = tuple(dict.fromkeys(self._names + tuple(operation.parameter_names)))
-        self._tensor_angles += tuple(p for p in checked if isinstance(p, torch.Tensor))
+        self._names.update(dict.fromkeys(operation.parameter_names))
+        self._tensor_angles.extend(p for p in checked if isinstance(p, torch.Tensor))
         return self
 
     def _check_modes(self, name: str, modes: tuple[int, ...], arity: int) -> tuple[int, ...]:

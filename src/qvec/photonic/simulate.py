@@ -102,7 +102,8 @@ def _stack_on_adjoint(circuit: Any, params: Any, cutoff: int, dtype: torch.dtype
     shared, per_row = sizes[key]
     if not fits_budget(shared + rows * per_row, device):
         return None  # the full check says what does not fit
-    return adjoint.evolve(circuit, params, {}, rows, cutoff, dtype)
+    with allocation_failures_as_errors(f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows}"):
+        return adjoint.evolve(circuit, params, {}, rows, cutoff, dtype)
 
 
 def _run(circuit: Any, values: list[list[Value]], rows: int, cutoff: int, dtype: torch.dtype,
