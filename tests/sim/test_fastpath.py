@@ -13,7 +13,10 @@ from qvec.circuit.observables import Hamiltonian
 from qvec.circuit.parameters import ParameterStack
 from qvec.errors import InputError
 from qvec.nn.encoders import data_reuploading
+from qvec.circuit.observables import expand_observables
 from qvec.sim import fastpath, set_memory_budget
+from qvec.sim.fastplan import compile_fast_plan
+from qvec.sim.simulate import PLANS
 
 from .reference import pauli_matrix, reference_state
 
@@ -121,6 +124,30 @@ def test_values_and_gradients_match_the_general_path(monkeypatch: pytest.MonkeyP
     tolerance = 1e-10 if dtype == torch.complex128 else 1e-4
     for a, b in zip(fast, slow):
         torch.testing.assert_close(a, b, atol=tolerance, rtol=tolerance)
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_long_runs_are_products_of_units_and_match_the_general_path(monkeypatch: pytest.MonkeyPatch,
+                                                                    rows: int) -> None:
+    """Seven rotations in a row on one qubit are more terms than a unit holds: the run becomes a product of units
+    (per row for rows > 1), forward and back."""
+    circuit = Circuit(2).h(1)
+    for k, gate in enumerate(["rx", "ry", "rz", "rx", "ry", "rz", "rx"]):
+        getattr(circuit, gate)(0, f"x{k % 3}")
+    circuit.cx(0, 1).ry(1, "w0").rz(0, "w1")
+    inputs, weights = ["x0", "x1", "x2"], ["w0", "w1"]
+    params, x, w = stack(inputs, weights, rows, torch.float64)
+    layout = ((tuple(weights), False), (tuple(inputs), rows > 1))
+    plan = compile_fast_plan(2, PLANS.gate_specs(circuit)[0], layout, expand_observables(["Z0"], 2).strings,
+                             torch.complex128)
+    assert max(kind.length for kind in (plan.shared, plan.row) if kind is not None) > 1
+
+    def run():
+        values = qvec.sim.expval(circuit, ONE_QUBIT + ["Z1", "X1"], params, dtype=torch.complex128)
+        return (values.detach(), *torch.autograd.grad((values * torch.arange(1.0, 7.0)).sum(), [x, w]))
+
+    for a, b in zip(run(), general(monkeypatch, run)):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
 
 
 def test_gradients_match_finite_differences() -> None:
@@ -239,28 +266,5 @@ def test_gradients_of_wide_blocks_match_the_general_path(monkeypatch: pytest.Mon
     slow = general(monkeypatch, run)
     with torch.inference_mode():  # a plan compiled here still serves a step with autograd
         qvec.sim.expval(circuit, strings, params, dtype=torch.complex128)
-    for a, b in zip(run(), slow):
-        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
-
-
-@pytest.mark.parametrize("half", [1, 2, 4, 8])
-def test_the_pair_order_lays_a_block_out_as_its_pairs(half: int) -> None:
-    block = torch.randn(3, 2 * half, 2 * half, dtype=torch.complex64)
-    expected = block.view(3, half, 2, half, 2).transpose(2, 3).reshape(3, -1)
-    assert torch.equal(block.reshape(3, -1).index_select(1, fastpath._pair_order(half, block.device)), expected)
-
-
-@pytest.mark.parametrize("rows", [1, 5])
-def test_gathers_by_index_select_match_the_general_path(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
-    """Large states gather by index_select, small ones by take: both against the general path."""
-    circuit, inputs, weights = mixed_gates(4)
-    params, x, w = stack(inputs, weights, rows, torch.float64)
-
-    def run():
-        values = qvec.sim.expval(circuit, OBSERVABLES, params, dtype=torch.complex128)
-        return (values.detach(), *torch.autograd.grad(values.sum(), [x, w]))
-
-    slow = general(monkeypatch, run)
-    monkeypatch.setattr(fastpath, "TAKE_MAX_AMPLITUDES", 0)
     for a, b in zip(run(), slow):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)

@@ -14,8 +14,7 @@ from qvec.sim.simulate import PLANS
 
 def plan(circuit: Circuit, layout):
     strings = expand_observables(["Z0"], circuit.n_qubits).strings
-    return compile_fast_plan(circuit.n_qubits, PLANS.gate_specs(circuit)[0], layout, strings, torch.complex64,
-                             torch.device("cpu"))
+    return compile_fast_plan(circuit.n_qubits, PLANS.gate_specs(circuit)[0], layout, strings, torch.complex64)
 
 
 def test_single_qubit_gates_and_permutations_compile() -> None:

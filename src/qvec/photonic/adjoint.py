@@ -30,7 +30,7 @@ import torch
 from qvec.circuit.parameters import ParameterStack
 
 from .prepare import initial_state
-from .blas import torch_thread_count
+from qvec.blas import torch_thread_count
 from .tables import table_for, zero_phase_entries
 
 __all__ = ["supports", "evolve"]

@@ -4,9 +4,13 @@ The fast path takes circuits made of single-qubit gates (any kind qvec has) and 
 permutation gates (cx, cz, swap, ccx, ...), with parameters given as a ``ParameterStack``. Each
 single-qubit gate is split into *atoms* ``M = exp(i(a0 t + b0)) P0 + exp(i(a1 t + b1)) P1`` reading at
 most one angle ``t`` (a rotation is its two spectral projectors, ``p`` a projector and a phase, a
-constant gate its matrix, ``u`` three atoms), so that every gate matrix of a step comes from one
-gather, one ``exp`` and one batched product. Atoms are laid out ``[run position, slot]`` and slots
-``[stage, qubit group, qubit]``, so that fusing runs and building kron blocks need no gather at all.
+constant gate its matrix, ``u`` three atoms). Multiplied out, a run of atoms on one qubit is a sum of
+*terms* ``exp(i c.t) M``: a phase linear in the angles times a constant matrix (a run of up to
+``MAX_TERMS`` terms is one *unit*, a longer one a product of units). So every fused gate of a step comes
+from one gather-and-sum of angles, one ``cos`` and ``sin`` and one weighted sum of constant matrices, and
+each angle's gradient from the same terms. Units are laid out ``[unit position, slot]`` and slots
+``[stage, qubit group, qubit]``, so that fusing and building kron blocks need no gather. Every number is
+a numpy array: the fast path runs in numpy on the CPU (``fastpath``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ INDEX_BATCH_SIZES = 2
 # Registers past this many qubits always take the general path (kron blocks and saved states grow as 2**n).
 FAST_MAX_QUBITS = 12
 
+# A unit holds at most this many terms (a run of four rotations on one qubit); a longer run is a product of units.
+MAX_TERMS = 16
+
 # A stack's layout: each group's names and whether it has one row per batch row.
 Layout = tuple[tuple[tuple[str, ...], bool], ...]
 # One atom: (a0, a1, b0, b1, P0, P1, angle source) with the source ("name", name, scale) or None.
@@ -39,7 +46,8 @@ Atom = tuple[float, float, float, float, np.ndarray, np.ndarray, tuple | None]
 
 _EYE = np.eye(2, dtype=complex)
 _ZERO = np.zeros((2, 2), dtype=complex)
-_IDENTITY: Atom = (0.0, 0.0, 0.0, 0.0, _EYE, _ZERO, None)
+# One term: its angle coefficients by name, and its constant matrix (constant phases folded in).
+Term = tuple[dict[str, float], np.ndarray]
 _P0, _P1 = np.diag([1.0, 0.0]).astype(complex), np.diag([0.0, 1.0]).astype(complex)
 
 
@@ -47,21 +55,21 @@ _P0, _P1 = np.diag([1.0, 0.0]).astype(complex), np.diag([0.0, 1.0]).astype(compl
 class Kind:
     """The numbers of one kind of stage (shared by the batch, or per row): how to build its kron blocks.
 
-    Angles are ``table[..., index]`` where ``table`` is the kind's stacked groups side by side;
-    ``coef [A, 2]`` (``a``) and ``offset [A, 2]`` (``b``, or None) give each atom's two phases;
-    ``projectors [A, 2, 4]`` its matrices and ``derivative`` (``i a * projectors``) their derivatives. Atoms are ``[length, slots]``; slots are grouped by block size ``classes = ((size, count), ...)``.
+    ``table`` is the kind's stacked groups side by side (``width`` columns). Term ``j`` has the phase
+    ``sum_k table[..., columns[k, j]] * coefs[k, j]`` and the matrix ``terms[u, t]`` (``j = u * T + t``; a unit's
+    missing terms are zero). Units are ``[length, slots]``; slots are grouped by block size ``classes = ((size,
+    count), ...)``, and ``traces[c]`` maps a block of class ``c`` to the partial traces that leave each of its
+    qubits (``[d * d, size * 4]``): the backward pass reads each slot's gradient from them.
     """
 
     groups: tuple[int, ...]
     width: int
-    index: torch.Tensor
-    coef: torch.Tensor
-    offset: torch.Tensor | None
-    ones: torch.Tensor
-    projectors: torch.Tensor
-    derivative: torch.Tensor
+    columns: np.ndarray
+    coefs: np.ndarray
+    terms: np.ndarray
     length: int
     classes: tuple[tuple[int, int], ...]
+    traces: tuple[np.ndarray, ...]
 
 
 @dataclass(frozen=True)
@@ -73,9 +81,9 @@ class Readout:
     """
 
     positions: tuple[int, ...]
-    flip: torch.Tensor | None
-    table: torch.Tensor
-    back: torch.Tensor
+    flip: np.ndarray | None
+    table: np.ndarray
+    back: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -85,20 +93,27 @@ class FastPlan:
     The register is split in two groups, ``low`` (qubits ``0 .. n_low - 1``) and ``high`` (the rest).
     ``ops`` are ``("layer", per_row, ((class, index, high), ...))`` (kron blocks of the shared or per-row
     kind on the low or high group) or ``("perm", source, phase)`` (a merged monomial on the whole register).
+    ``order`` puts the readouts' columns back in the strings' order (None for one readout).
     """
 
     n_qubits: int
     n_low: int
-    dtype: torch.dtype
+    dtype: np.dtype
     shared: Kind | None
     row: Kind | None
     ops: tuple[tuple, ...]
     readouts: tuple[Readout, ...]
+    order: np.ndarray | None
     _indices: OrderedDict = field(default_factory=OrderedDict, compare=False, hash=False, repr=False)
 
-    def indices(self, n_rows: int) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor, torch.Tensor]:
-        """For a batch of ``n_rows``: each perm's gather and inverse on states ``[high, B * low]`` (``torch.take``
-        indices of that shape), and the gather to rows ``[B, 2**n]`` and back (kept for the last
+    @property
+    def real(self) -> np.dtype:
+        """The real dtype of the angles and of the values."""
+        return _real(self.dtype)
+
+    def indices(self, n_rows: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
+        """For a batch of ``n_rows``: each perm's gather and inverse on states ``[high, B * low]`` (flat
+        positions, shaped as the state), and the gather to rows ``[B, 2**n]`` and back (kept for the last
         ``INDEX_BATCH_SIZES`` batch sizes)."""
         if n_rows not in self._indices:
             self._indices[n_rows] = _layout_indices(self, n_rows)
@@ -111,23 +126,25 @@ class FastPlan:
 def _layout_indices(plan: FastPlan, n_rows: int) -> tuple:
     low = 1 << plan.n_low
     high = (1 << plan.n_qubits) // low
-    device = plan.readouts[0].table.device
-    b = torch.arange(n_rows, device=device)[None, :, None]
+    b = np.arange(n_rows)[None, :, None]
 
-    def at(source: torch.Tensor) -> torch.Tensor:  # flat position of amplitude source[h, l] of row b
+    def at(source: np.ndarray) -> np.ndarray:  # flat position of amplitude source[h, l] of row b
         source = source.reshape(high, 1, low)
         return ((source // low) * n_rows + b) * low + source % low
 
     perms = []
     for op in plan.ops:
         if op[0] == "perm":
-            inverse = torch.empty_like(op[1])
-            inverse[op[1]] = torch.arange(len(op[1]), device=device)
+            inverse = np.argsort(op[1])
             perms.append((at(op[1]).reshape(high, -1), at(inverse).reshape(high, -1)))
-    y = torch.arange(high * low, device=device)
-    to_rows = at(y).permute(1, 0, 2).reshape(n_rows, -1)
+    y = np.arange(high * low)
+    to_rows = at(y).transpose(1, 0, 2).reshape(n_rows, -1)
     from_rows = (b * (high * low) + y.reshape(high, 1, low)).reshape(high, -1)
     return perms, to_rows, from_rows
+
+
+def _real(dtype: np.dtype) -> np.dtype:
+    return np.dtype(np.float64 if dtype == np.complex128 else np.float32)
 
 
 def _rotation_atom(generator: np.ndarray, source: tuple[str, object]) -> Atom:
@@ -193,9 +210,68 @@ def _halves(n_qubits: int) -> list[tuple[int, int, bool]]:
     return [(0, n_low, False)] + ([(n_low, n_qubits - n_low, True)] if n_qubits > 1 else [])
 
 
+def _times(atom: Atom, terms: list[Term]) -> list[Term]:
+    """``atom @ (the sum of terms)`` as a sum of terms; terms with the same coefficients are merged, zeros dropped."""
+    merged: dict[tuple, Term] = {}
+    for k in (0, 1):
+        a, matrix = atom[k], np.exp(1j * atom[2 + k]) * atom[4 + k]
+        for coefs, m in terms:
+            new = dict(coefs)
+            if atom[6] is not None and a != 0:
+                new[atom[6]] = new.get(atom[6], 0.0) + a
+                if new[atom[6]] == 0:
+                    del new[atom[6]]
+            key = tuple(sorted(new.items()))
+            product = matrix @ m
+            merged[key] = (new, merged[key][1] + product if key in merged else product)
+    return [term for term in merged.values() if np.abs(term[1]).max() > 1e-12]
+
+
+def _units(run: list[Atom]) -> list[list[Term]]:
+    """A run's atoms (first applied first) as units of at most ``MAX_TERMS`` terms, first applied first."""
+    units, terms = [], [({}, _EYE)]
+    for atom in run:
+        grown = _times(atom, terms)
+        if len(grown) > MAX_TERMS:
+            units.append(terms)
+            grown = _times(atom, [({}, _EYE)])
+        terms = grown
+    return units + [terms]
+
+
+def _trace_map(size: int, dtype: np.dtype) -> np.ndarray:
+    """``[d * d, size * 4]``: a flattened ``d x d`` block (``d = 2**size``) to the ``2 x 2`` partial traces over all
+    its qubits but one, for each qubit (the first the most significant, as the kron takes them)."""
+    d = 1 << size
+    i, j = np.arange(d)[:, None], np.arange(d)[None, :]
+    traces = np.zeros((d, d, size, 4))
+    for position in range(size):
+        shift = size - 1 - position
+        rest = ((i ^ j) & ~(1 << shift)) == 0  # equal on every other qubit
+        slot = ((i >> shift) & 1) * 2 + ((j >> shift) & 1)
+        traces[..., position, :] = rest[..., None] * (slot[..., None] == np.arange(4))
+    return traces.reshape(d * d, size * 4).astype(dtype)
+
+
+def _term_tables(units: list[list[Term]], columns: dict[str, int], dtype: np.dtype) -> tuple[np.ndarray, ...]:
+    """``columns``, ``coefs`` ``[K, U * T]`` and ``terms`` ``[U, T, 4]`` of the units (missing ones zero)."""
+    n_terms = max(map(len, units))
+    n_coefs = max((len(coefs) for unit in units for coefs, _ in unit), default=0)
+    index = np.zeros((len(units), n_terms, n_coefs), dtype=np.intp)
+    coefs = np.zeros((len(units), n_terms, n_coefs), dtype=_real(dtype))
+    terms = np.zeros((len(units), n_terms, 4), dtype=dtype)
+    for u, unit in enumerate(units):
+        for t, (term_coefs, matrix) in enumerate(unit):
+            terms[u, t] = matrix.reshape(4)
+            for k, (name, a) in enumerate(sorted(term_coefs.items())):
+                index[u, t, k], coefs[u, t, k] = columns[name], a
+    shape = (len(units) * n_terms, n_coefs)  # stored [K, U * T]: the sum over K then adds whole rows
+    return (np.ascontiguousarray(index.reshape(shape).T), np.ascontiguousarray(coefs.reshape(shape).T), terms)
+
+
 def _build_kind(stages: list[dict[int, list[Atom]]], n_qubits: int, columns: dict[str, int], groups: tuple[int, ...],
-                width: int, dtype: torch.dtype, device: torch.device) -> tuple[Kind, list[tuple]]:
-    """The kind's atom tables, and for each stage its ``(class, index, high)`` blocks."""
+                width: int, dtype: np.dtype) -> tuple[Kind, list[tuple]]:
+    """The kind's term tables, and for each stage its ``(class, index, high)`` blocks."""
     by_size: dict[int, list[list[list[Atom]]]] = {}
     placements: list[list[tuple[int, int, bool]]] = []
     for stage in stages:
@@ -208,45 +284,35 @@ def _build_kind(stages: list[dict[int, list[Atom]]], n_qubits: int, columns: dic
                 slots.append([stage.get(q, []) for q in qubits])
         placements.append(placed)
     sizes = sorted(by_size)
-    flat = [run for size in sizes for block in by_size[size] for run in block]
-    length = max(1, max(map(len, flat)))
-    atoms = [run[j] if j < len(run) else _IDENTITY for j in range(length) for run in flat]
-    real = torch.float64 if dtype == torch.complex128 else torch.float32
-    coef = torch.tensor([[a[0], a[1]] for a in atoms], dtype=real, device=device)
-    offsets = [[a[2], a[3]] for a in atoms]
-    offset = torch.tensor(offsets, dtype=real, device=device) if np.any(offsets) else None
-    projectors = torch.tensor(np.stack([np.stack([a[4].reshape(4), a[5].reshape(4)]) for a in atoms]), dtype=dtype,
-                              device=device)
-    index = torch.tensor([columns[a[6]] if a[6] is not None else 0 for a in atoms], device=device)
-    classes = tuple((size, len(by_size[size])) for size in sizes)
-    kind = Kind(groups, width, index, coef, offset, torch.ones_like(coef), projectors,
-                1j * coef.unsqueeze(-1) * projectors, length, classes)
+    chained = [_units(run) for size in sizes for block in by_size[size] for run in block]
+    length = max(map(len, chained))
+    units = [run[j] if j < len(run) else [({}, _EYE)] for j in range(length) for run in chained]
+    kind = Kind(groups, width, *_term_tables(units, columns, dtype), length,
+                tuple((size, len(by_size[size])) for size in sizes), tuple(_trace_map(size, dtype) for size in sizes))
     class_of = {size: c for c, size in enumerate(sizes)}
     return kind, [tuple((class_of[size], i, high) for size, i, high in placed) for placed in placements]
 
 
-def _readouts(strings: tuple[PauliString, ...], n_qubits: int, dtype: torch.dtype, real: torch.dtype,
-              device: torch.device) -> tuple[Readout, ...]:
+def _readouts(strings: tuple[PauliString, ...], n_qubits: int, dtype: np.dtype) -> tuple[Readout, ...]:
     by_mask: dict[int, list[int]] = {}
     for position, string in enumerate(strings):
         x_mask, y_mask, _ = string.masks()
         by_mask.setdefault(x_mask | y_mask, []).append(position)
     readouts = []
     for mask, positions in by_mask.items():
-        table = phase_table(tuple(strings[p] for p in positions), n_qubits).to(device)
-        table = table.real.to(real) if mask == 0 else table.to(dtype)
-        flip = None if mask == 0 else flip_index(n_qubits, mask, device)
-        forward = table.repeat_interleave(2, dim=0) if mask == 0 else table
-        back = (2 * table.mT).contiguous()
-        readouts.append(Readout(tuple(positions), flip, forward, back if mask == 0 else back.conj().resolve_conj()))
+        table = phase_table(tuple(strings[p] for p in positions), n_qubits).numpy()
+        table = table.real.astype(_real(dtype)) if mask == 0 else table.astype(dtype)
+        flip = None if mask == 0 else flip_index(n_qubits, mask, torch.device("cpu")).numpy()
+        forward = np.repeat(table, 2, axis=0) if mask == 0 else table
+        back = np.ascontiguousarray(2 * (table.T if mask == 0 else table.T.conj()))
+        readouts.append(Readout(tuple(positions), flip, forward, back))
     return tuple(readouts)
 
 
-def _perm_op(spec: MonomialSpec, n_qubits: int, dtype: torch.dtype, device: torch.device) -> tuple | None:
+def _perm_op(spec: MonomialSpec, n_qubits: int, dtype: np.dtype) -> tuple | None:
     if spec.wires != tuple(range(n_qubits - 1, -1, -1)):
         return None
-    source = torch.as_tensor(spec.source, device=device)
-    return ("perm", source, None if spec.phase is None else torch.as_tensor(spec.phase, dtype=dtype, device=device))
+    return ("perm", np.asarray(spec.source, dtype=np.intp), None if spec.phase is None else spec.phase.astype(dtype))
 
 
 def _split_stages(program, gates: tuple[GateSpec, ...], row_ops: frozenset[int]) -> list | None:
@@ -270,10 +336,12 @@ def _split_stages(program, gates: tuple[GateSpec, ...], row_ops: frozenset[int])
 
 
 def compile_fast_plan(n_qubits: int, gates: tuple[GateSpec, ...], layout: Layout, strings: tuple[PauliString, ...],
-                      dtype: torch.dtype, device: torch.device) -> FastPlan | None:
-    """The fast plan of a circuit for a stack ``layout``, or None when the circuit needs the general path."""
+                      dtype: torch.dtype) -> FastPlan | None:
+    """The fast plan of a circuit for a stack ``layout`` at state precision ``dtype`` (complex64 or complex128),
+    or None when the circuit needs the general path."""
     if n_qubits > FAST_MAX_QUBITS or n_qubits == 0:
         return None
+    dtype = np.dtype(np.complex128 if dtype == torch.complex128 else np.complex64)
     where = {name: (g, per_row) for g, (names, per_row) in enumerate(layout) for name in names}
     row_ops = set()
     for index, (_, _, sources) in enumerate(gates):
@@ -297,13 +365,12 @@ def compile_fast_plan(n_qubits: int, gates: tuple[GateSpec, ...], layout: Layout
         widths = [len(layout[g][0]) for g in groups]
         columns = {name: sum(widths[:i]) + j for i, g in enumerate(groups) for j, name in enumerate(layout[g][0])}
         if stages:
-            kinds[per_row], placements[per_row] = _build_kind(stages, n_qubits, columns, groups, sum(widths), dtype,
-                                                              device)
+            kinds[per_row], placements[per_row] = _build_kind(stages, n_qubits, columns, groups, sum(widths), dtype)
     ops: list[tuple] = []
     seen = {True: 0, False: 0}
     for step in steps:
         if step[0] == "monomial":
-            op = _perm_op(step[1], n_qubits, dtype, device)
+            op = _perm_op(step[1], n_qubits, dtype)
             if op is None:
                 return None
             ops.append(op)
@@ -312,6 +379,6 @@ def compile_fast_plan(n_qubits: int, gates: tuple[GateSpec, ...], layout: Layout
         seen[step[1]] += 1
     if not ops or ops[0][0] != "layer":
         return None  # the plan starts from a product state
-    real = torch.float64 if dtype == torch.complex128 else torch.float32
-    readouts = _readouts(strings, n_qubits, dtype, real, device)
-    return FastPlan(n_qubits, _halves(n_qubits)[0][1], dtype, kinds[False], kinds[True], tuple(ops), readouts)
+    readouts = _readouts(strings, n_qubits, dtype)
+    order = None if len(readouts) == 1 else np.argsort([p for readout in readouts for p in readout.positions])
+    return FastPlan(n_qubits, _halves(n_qubits)[0][1], dtype, kinds[False], kinds[True], tuple(ops), readouts, order)

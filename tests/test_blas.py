@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from qvec.photonic.blas import torch_thread_count
+from qvec.blas import torch_thread_count
 
 
 def _blas_threads() -> list[int]:

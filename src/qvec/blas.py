@@ -2,8 +2,8 @@
 
 OpenBLAS starts its own threads for products from about 64 x 64 x 32 complex multiply-adds; beside
 torch's threads, or on a busy machine, they wait for each other (a 20 us product took 260 us here).
-The numpy engines (``adjoint``) run inside ``torch_thread_count()``, which sets the limit for the call
-and restores it after.
+The numpy engines (the photonic ``adjoint``, the qubit ``fastpath``) run inside ``torch_thread_count()``,
+which sets the limit for the call and restores it after.
 """
 
 from __future__ import annotations
