@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
+
 import pytest
 
 from qvec.circuit import PauliString, parse_observable
@@ -120,3 +125,16 @@ def test_expand_shares_strings_across_observables_and_checks_widths() -> None:
         expand_observables([], 2)
     with pytest.raises(InputError, match="got int"):
         expand_observables([3], 2)
+
+
+def test_a_pauli_string_unpickled_in_another_process_finds_its_equal_in_a_dict() -> None:
+    """A string keeps its hash for the plan caches; the kept hash must not travel (string hashes differ by process)."""
+    string = PauliString(((0, "Z"), (2, "X")))
+    hash(string)
+    script = ("import pickle, sys; from qvec.circuit import PauliString; "
+              "found = pickle.loads(sys.stdin.buffer.read()); "
+              "print({PauliString(((0, 'Z'), (2, 'X'))): 'found'}[found])")
+    for seed in ("1", "2"):
+        completed = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(string), capture_output=True,
+                                   env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
+        assert completed.stdout.strip() == b"found"

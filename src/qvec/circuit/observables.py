@@ -32,6 +32,16 @@ class PauliString:
 
     terms: tuple[tuple[int, str], ...]
 
+    def __hash__(self) -> int:  # kept: strings key the engines' plan caches, hashed on every call
+        try:
+            return self._hash
+        except AttributeError:
+            object.__setattr__(self, "_hash", hash(self.terms))
+            return self._hash
+
+    def __reduce__(self) -> tuple:  # without the kept hash: string hashes differ between processes
+        return (PauliString, (self.terms,))
+
     def __str__(self) -> str:
         return " ".join(f"{letter}{qubit}" for qubit, letter in self.terms) or "I"
 

@@ -73,7 +73,8 @@ class QuantumLayer(nn.Module):
                          shots=self.shots, dtype=self.dtype, device=self.weights.device, seed=self._next_seed())
         if not self.inputs:  # one row serves every row of x
             values = values.expand(math.prod(leading), self.n_outputs)
-        return values.reshape(*leading, self.n_outputs)
+        shape = (*leading, self.n_outputs)
+        return values if values.shape == shape else values.reshape(shape)  # no view node for x of [B, inputs]
 
     def extra_repr(self) -> str:
         return (f"n_qubits={self.circuit.n_qubits}, inputs={len(self.inputs)}, weights={len(self.weight_names)}, "

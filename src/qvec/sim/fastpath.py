@@ -26,12 +26,14 @@ from qvec.circuit.parameters import ParameterStack, check_all_finite
 
 from .fastplan import FastPlan, Kind, compile_fast_plan
 from .memory import fits_budget, resolve_device
+from .simulate import PLANS
 
 __all__ = ["FAST_MAX_AMPLITUDES", "fast_expval"]
 
 # The fast path runs a batch when rows x 2**n is at most this (and the states it keeps fit the memory
 # budget); it was measured faster than the general path up to here (docs/performance.md, "Small batches").
 FAST_MAX_AMPLITUDES = 2**20
+_CPU = torch.device("cpu")
 
 
 def _swap(matrices: np.ndarray) -> np.ndarray:
@@ -252,7 +254,7 @@ def _backward(plan: FastPlan, memo: dict, grad: np.ndarray, want: dict[bool, boo
     mu = mu.reshape(shape[0], -1) if shape[1] == 1 else _gather(mu, from_rows)
     grads = {kind: [[None] * count for _, count in k.classes] if k is not None else []
              for kind, k in ((False, plan.shared), (True, plan.row))}
-    earliest = min((k for k, op in enumerate(plan.ops) if op[0] == "layer" and want[op[1]]), default=0)
+    earliest = plan.earliest_layer(want[False], want[True])
     perm, state = len(perms), len(states)
     for k in range(len(plan.ops) - 1, 0, -1):
         op = plan.ops[k]
@@ -288,29 +290,26 @@ class _Evolve(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, plan: FastPlan, n_rows: int, tables: dict[bool, np.ndarray | None],
                 *groups: torch.Tensor) -> torch.Tensor:
-        with torch_thread_count():
+        ctx.largest = n_rows << (plan.n_low + plan.n_qubits)  # multiply-adds of a block on the states
+        with torch_thread_count(ctx.largest):
             values, ctx.memo = _forward(plan, n_rows, tables)
-        ctx.plan, ctx.groups = plan, [(g.shape, g.dtype) for g in groups]
+        ctx.plan, ctx.shapes = plan, [g.shape for g in groups]
         return torch.from_numpy(values)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple:
         plan, needs = ctx.plan, ctx.needs_input_grad[3:]
-        kinds = [(False, plan.shared), (True, plan.row)]
-        want = {per_row: kind is not None and any(needs[g] for g in kind.groups) for per_row, kind in kinds}
-        with torch_thread_count():
+        want = {per_row: kind is not None and any(needs[g] for g in kind.groups)
+                for per_row, kind in ((False, plan.shared), (True, plan.row))}
+        with torch_thread_count(ctx.largest):
             tables = _backward(plan, ctx.memo, grad.detach().resolve_neg().numpy().astype(plan.real, copy=False), want)
         out: list[torch.Tensor | None] = [None] * len(needs)
-        for per_row, kind in kinds:
-            if per_row not in tables:
-                continue
+        for per_row, table in tables.items():
             start = 0
-            for g in kind.groups:
-                shape, dtype = ctx.groups[g]
-                width = shape[-1]
-                if needs[g]:
-                    part = np.ascontiguousarray(tables[per_row][..., start:start + width]).reshape(shape)
-                    out[g] = torch.from_numpy(part).to(dtype)
+            for g in (plan.row if per_row else plan.shared).groups:
+                width = ctx.shapes[g][-1]
+                if needs[g]:  # autograd casts it to the group's dtype
+                    out[g] = torch.from_numpy(np.ascontiguousarray(table[..., start:start + width])).view(ctx.shapes[g])
                 start += width
         return (None, None, None, *out)
 
@@ -319,8 +318,6 @@ class _Evolve(torch.autograd.Function):
 
 def _plan(circuit: Circuit, layout: tuple, terms: ObservableTerms, dtype: torch.dtype) -> FastPlan | None:
     """The circuit's fast plan for this stack layout (cached with the engine's programs), or None."""
-    from .simulate import PLANS
-
     def compute() -> FastPlan | None:
         names = [name for group, _ in layout for name in group]
         if sorted(names) != sorted(set(circuit.parameters)) or len(set(names)) != len(names):
@@ -366,10 +363,9 @@ def fast_expval(circuit: Circuit, terms: ObservableTerms, params: object, dtype:
     plan = _plan(circuit, layout, terms, dtype)
     if plan is None:
         return None
-    n_states = sum(len(op[2]) for op in plan.ops if op[0] == "layer") + 4
-    if not fits_budget(n_states * n_rows * 2**circuit.n_qubits * plan.dtype.itemsize, torch.device("cpu")):
+    if not fits_budget(plan.kept_states * n_rows * 2**circuit.n_qubits * plan.dtype.itemsize, _CPU):
         return None  # the general path runs it in chunks, or says what does not fit
     real = torch.float64 if plan.dtype == np.complex128 else torch.float32
-    arrays = [g.detach().to(real).numpy() for g in groups]
+    arrays = [(g if g.dtype == real else g.to(real)).detach().numpy() for g in groups]
     values = _Evolve.apply(plan, n_rows, _tables(params, plan, arrays), *groups)
     return terms.combine(values)

@@ -15,6 +15,7 @@ a numpy array: the fast path runs in numpy on the CPU (``fastpath``).
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -105,11 +106,26 @@ class FastPlan:
     readouts: tuple[Readout, ...]
     order: np.ndarray | None
     _indices: OrderedDict = field(default_factory=OrderedDict, compare=False, hash=False, repr=False)
+    _earliest: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def real(self) -> np.dtype:
         """The real dtype of the angles and of the values."""
         return _real(self.dtype)
+
+    @functools.cached_property
+    def kept_states(self) -> int:
+        """The states a step keeps for its backward pass, and a few working ones, in units of one state."""
+        return sum(len(op[2]) for op in self.ops if op[0] == "layer") + 4
+
+    def earliest_layer(self, shared: bool, per_row: bool) -> int:
+        """The index in ``ops`` of the first layer of a kind whose gradient is wanted (0 when none is): the
+        backward pass stops there."""
+        if (shared, per_row) not in self._earliest:
+            want = {False: shared, True: per_row}
+            layers = [k for k, op in enumerate(self.ops) if op[0] == "layer" and want[op[1]]]
+            self._earliest[shared, per_row] = min(layers, default=0)
+        return self._earliest[shared, per_row]
 
     def indices(self, n_rows: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
         """For a batch of ``n_rows``: each perm's gather and inverse on states ``[high, B * low]`` (flat
