@@ -23,17 +23,3 @@ def test_blas_threads_are_limited_to_torch_threads_and_restored():
             assert all(n == 2 for n in _blas_threads())
         finally:
             torch.set_num_threads(before_torch)
-
-
-def test_work_too_small_for_blas_threads_sets_no_limit():
-    np.ones((2, 2)) @ np.ones((2, 2))
-    before_torch = torch.get_num_threads()
-    with threadpool_limits(limits=2, user_api="blas"):
-        torch.set_num_threads(1)
-        try:
-            with torch_thread_count(largest_product=16 * 16 * 16):
-                assert all(n == 2 for n in _blas_threads())
-            with torch_thread_count(largest_product=2**20):
-                assert all(n == 1 for n in _blas_threads())
-        finally:
-            torch.set_num_threads(before_torch)

@@ -24,21 +24,9 @@ def _blas() -> tuple:
     return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
 
 
-# OpenBLAS runs a product of fewer multiply-adds than this on one thread whatever its limit (SMP_THRESHOLD_MIN
-# times the default GEMM_MULTITHREAD_THRESHOLD, interface/gemm.c): no limit to set for smaller work.
-ONE_THREAD_MULTIPLY_ADDS = 65536 * 4
-
-
-def torch_thread_count(largest_product: int | None = None) -> contextlib.AbstractContextManager:
-    """A context in which numpy's BLAS uses at most torch's number of threads; nothing to do (and no 10-20 us
-    spent) when the work's ``largest_product`` (multiply-adds) runs on one thread anyway."""
-    if largest_product is not None and largest_product < ONE_THREAD_MULTIPLY_ADDS:
-        return contextlib.nullcontext()
-    return _limited()
-
-
 @contextlib.contextmanager
-def _limited() -> Iterator[None]:
+def torch_thread_count() -> Iterator[None]:
+    """A context in which numpy's BLAS uses at most torch's number of threads (a few us when already so)."""
     wanted = torch.get_num_threads()
     changed = [(lib, lib.get_num_threads()) for lib in _blas() if lib.get_num_threads() > wanted]
     for lib, _ in changed:

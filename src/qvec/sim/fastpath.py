@@ -290,8 +290,7 @@ class _Evolve(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, plan: FastPlan, n_rows: int, tables: dict[bool, np.ndarray | None],
                 *groups: torch.Tensor) -> torch.Tensor:
-        ctx.largest = n_rows << (plan.n_low + plan.n_qubits)  # multiply-adds of a block on the states
-        with torch_thread_count(ctx.largest):
+        with torch_thread_count():
             values, ctx.memo = _forward(plan, n_rows, tables)
         ctx.plan, ctx.shapes = plan, [g.shape for g in groups]
         return torch.from_numpy(values)
@@ -301,7 +300,7 @@ class _Evolve(torch.autograd.Function):
         plan, needs = ctx.plan, ctx.needs_input_grad[3:]
         want = {per_row: kind is not None and any(needs[g] for g in kind.groups)
                 for per_row, kind in ((False, plan.shared), (True, plan.row))}
-        with torch_thread_count(ctx.largest):
+        with torch_thread_count():
             tables = _backward(plan, ctx.memo, grad.detach().resolve_neg().numpy().astype(plan.real, copy=False), want)
         out: list[torch.Tensor | None] = [None] * len(needs)
         for per_row, table in tables.items():
