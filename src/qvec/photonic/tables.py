@@ -132,13 +132,25 @@ class GateTable:
 
     def values_and_slopes(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The non-zero ``entries`` of the gates for ``theta`` [G] and their exact derivatives ``d / d theta``,
-        ``[G, E]`` each (float64), by one product."""
+        ``[G, E]`` each (float64), by one product of the monomials ``pre u^a v^b`` and their derivatives.
+
+        The factors a kind does not have are skipped (D: ``v = 1``, ``du = 1``; BS: no prefactor): at small
+        batches each numpy operation costs microseconds."""
         u, v, du, dv, pre, dpre = self.scalars(theta)
-        ua, vb, lower_u, lower_v = self._monomials(u, v)
-        slope = (self.a_factor * lower_u * du[:, None]) * vb + ua * (self.b_factor * lower_v * dv[:, None])
-        both = np.concatenate([ua * vb, slope]) @ self.coefficients
-        count = theta.shape[0]
-        return pre[:, None] * both[:count], dpre[:, None] * both[:count] + pre[:, None] * both[count:]
+        u = u[:, None]
+        monomial = u ** self.a_factor
+        slope = self.a_factor * u ** self.a_lower
+        if self.kind != "displacement":
+            v = v[:, None]
+            vb = v ** self.b_factor
+            slope = slope * du[:, None] * vb + monomial * (self.b_factor * v ** self.b_lower * dv[:, None])
+            monomial = monomial * vb
+        if self.kind != "beamsplitter":
+            pre = pre[:, None]
+            slope = dpre[:, None] * monomial + pre * slope
+            monomial = pre * monomial
+        both = np.concatenate([monomial, slope]) @ self.coefficients
+        return both[:theta.shape[0]], both[theta.shape[0]:]
 
     def scatter(self, values: np.ndarray) -> np.ndarray:
         """Entries ``[G, E]`` placed on the gates' grid ``[G, c, ..]``."""
