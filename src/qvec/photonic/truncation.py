@@ -28,7 +28,7 @@ class TruncationWarning(UserWarning):
 
 def check_truncation(state: FockState, tol: float, *, renormalize: bool = False) -> FockState:
     """Warn once if any row's norm is below ``1 - tol``; return the state, rescaled if asked."""
-    lost = 1.0 - _norms(state)
+    lost = 1.0 - _norms(state)  # numpy for a CPU ket (each torch call costs tens of us at small batches)
     worst = int(lost.argmax())
     if float(lost[worst]) > tol:
         mode, edge = _edge_mode(state, worst)
@@ -42,14 +42,15 @@ def check_truncation(state: FockState, tol: float, *, renormalize: bool = False)
     return state.renormalized() if renormalize else state
 
 
-def _norms(state: FockState) -> torch.Tensor:
-    """Each row's norm ``[B]``, recording no autograd: a ket's as one vector norm, a density matrix's trace."""
+def _norms(state: FockState) -> torch.Tensor | np.ndarray:
+    """Each row's norm ``[B]``, recording no autograd: a ket's as one vector norm (numpy's on the CPU), a density
+    matrix's trace."""
     if not state.is_pure:
         return state.norm().detach()
     ket = state.tensor.detach().reshape(state.batch_size, -1)
-    if ket.device.type == "cpu" and not ket.is_conj():  # numpy: a few us, against torch's tens at small batches
+    if ket.device.type == "cpu" and not ket.is_conj():
         parts = ket.resolve_neg().numpy()
-        return torch.from_numpy(np.square(parts.view(parts.real.dtype)).sum(1, dtype=np.float64))
+        return np.square(parts.view(parts.real.dtype)).sum(1, dtype=np.float64)
     return torch.linalg.vector_norm(ket, dim=1).square()
 
 
