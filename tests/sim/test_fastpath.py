@@ -14,7 +14,7 @@ from qvec.circuit.parameters import ParameterStack
 from qvec.errors import InputError
 from qvec.nn.encoders import data_reuploading
 from qvec.circuit.observables import expand_observables
-from qvec.sim import fastpath, set_memory_budget
+from qvec.sim import fastpath, fastplan, set_memory_budget
 from qvec.sim.fastplan import compile_fast_plan
 from qvec.sim.simulate import PLANS
 
@@ -105,15 +105,30 @@ def test_values_match_a_dense_reference(name: str, n_qubits: int, dtype: torch.d
     np.testing.assert_allclose(values.detach().double().numpy(), dense_values(circuit, params, 3), atol=tolerance)
 
 
+@pytest.fixture(params=["dense", "gathered"])
+def angle_map(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Plans whose term phases come from a dense map (small tables) or from gathers (wide ones)."""
+    PLANS.clear()
+    if request.param == "gathered":
+        monkeypatch.setattr(fastplan, "DENSE_MAX_ENTRIES", 0)
+    yield request.param
+    PLANS.clear()
+
+
 @pytest.mark.parametrize("name", list(CIRCUITS))
 @pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
 @pytest.mark.parametrize("per_row_weights", [False, True])
 @pytest.mark.parametrize("rows", [1, 5])  # one row runs as shared values
-def test_values_and_gradients_match_the_general_path(monkeypatch: pytest.MonkeyPatch, name: str, dtype: torch.dtype,
-                                                      per_row_weights: bool, rows: int) -> None:
+def test_values_and_gradients_match_the_general_path(monkeypatch: pytest.MonkeyPatch, angle_map: str, name: str,
+                                                      dtype: torch.dtype, per_row_weights: bool, rows: int) -> None:
     circuit, inputs, weights = CIRCUITS[name](4)
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     params, x, w = stack(inputs, weights, rows, real, per_row_weights=per_row_weights)
+    layout = ((tuple(weights), per_row_weights and rows > 1), (tuple(inputs), rows > 1))
+    plan = compile_fast_plan(4, PLANS.gate_specs(circuit)[0], layout, expand_observables(OBSERVABLES, 4).strings,
+                             dtype)
+    maps = [kind.dense is not None for kind in (plan.shared, plan.row) if kind and kind.width]  # width 0: constants
+    assert maps and all(dense == (angle_map == "dense") for dense in maps)
     readout = torch.randn(rows, len(OBSERVABLES), generator=torch.Generator().manual_seed(1), dtype=real)
 
     def run():

@@ -166,6 +166,13 @@ def _span(names: Sequence[str]) -> str:
     return repr(names[0]) if len(names) == 1 else f"{names[0]!r} .. {names[-1]!r} ({len(names)} names)"
 
 
+def _stack_values(values: object, names: tuple[str, ...]) -> torch.Tensor:
+    """A group's values as a tensor (a tensor as it is: the error's wording is only made for other values)."""
+    if isinstance(values, torch.Tensor):
+        return values
+    return as_value_tensor(values, f"the values of parameters {_span(names)}")
+
+
 def _check_stack(values: torch.Tensor, names: tuple[str, ...]) -> torch.Tensor:
     """A group's values, checked: ``[P]`` or ``[B, P]`` for its ``P`` names, real (integers become float64)."""
     width = len(names)
@@ -209,8 +216,8 @@ class ParameterStack(Mapping[str, torch.Tensor]):
             self._where = _name_index(keys)
         except TypeError:  # an unhashable name: the uncached check refuses it
             self._where = _name_index.__wrapped__(keys)
-        self.groups = tuple((names, _check_stack(as_value_tensor(values, f"the values of parameters {_span(names)}"),
-                                                 names)) for names, (_, values) in zip(keys, groups))
+        self.groups = tuple((names, _check_stack(_stack_values(values, names), names))
+                            for names, (_, values) in zip(keys, groups))
         self._columns: dict[str, torch.Tensor] | None = None
 
     def locate(self, name: str) -> tuple[int, int]:

@@ -88,7 +88,9 @@ def flatten_inputs(x: torch.Tensor | None, names: Sequence[str], real: torch.dty
         raise InputError(f"x has an empty batch (shape {tuple(x.shape)}): give at least one row")
     if not names:
         return leading, None
-    return leading, x.to(device=device, dtype=real).reshape(-1, len(names))
+    if x.dtype != real or x.device != device:
+        x = x.to(device=device, dtype=real)
+    return leading, x if x.dim() == 2 else x.reshape(-1, len(names))
 
 
 def layer_parameters(x: torch.Tensor | None, inputs: Sequence[str], weight_names: Sequence[str],

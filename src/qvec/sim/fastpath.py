@@ -61,7 +61,7 @@ def _kron_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _build(kind: Kind, table: np.ndarray, saved: dict) -> list[np.ndarray]:
     """The kind's kron blocks, ``[count, d, d]`` (or ``[B, count, d, d]`` per row) per block size."""
     lead = table.shape[:-1]
-    theta = (table[..., kind.columns] * kind.coefs).sum(-2)
+    theta = table @ kind.dense if kind.dense is not None else (table[..., kind.columns] * kind.coefs).sum(-2)
     phases = np.empty(theta.shape, dtype=kind.terms.dtype)
     np.cos(theta, out=phases.real)
     np.sin(theta, out=phases.imag)
@@ -100,12 +100,19 @@ def _build_back(kind: Kind, saved: dict, traced: list[np.ndarray]) -> np.ndarray
     n_units, n_terms = kind.terms.shape[:2]
     per_term = (kind.terms @ grad_units.reshape(*lead, n_units, 4, 1)).reshape(*lead, -1)
     grad_theta = -(saved["phases"] * per_term).imag  # d/dtheta of exp(i theta) M, read against the gradient
+    if kind.dense is not None:
+        return grad_theta @ kind.dense.T
     flows = (grad_theta[..., None, :] * kind.coefs).reshape(*lead, -1)
     if not lead:
         return np.bincount(kind.columns.reshape(-1), flows, minlength=kind.width).astype(flows.dtype, copy=False)
     rows = np.arange(lead[0])[:, None] * kind.width + kind.columns.reshape(1, -1)
     return np.bincount(rows.reshape(-1), flows.reshape(-1), minlength=lead[0] * kind.width).reshape(
         lead[0], kind.width).astype(flows.dtype, copy=False)
+
+
+def _slots(blocks: list[np.ndarray], per_row: bool) -> list[list[np.ndarray]]:
+    """Each class's blocks as a list of views (``[d, d]``, or ``[B, d, d]`` per row): a list is cheaper to index."""
+    return [list(b.swapaxes(0, 1)) if per_row else list(b) for b in blocks]
 
 
 # ----- states as [high, B, low], kept as matrices [high, B * low]: product state, blocks, permutations ------
@@ -220,13 +227,13 @@ def _read_back(plan: FastPlan, psi: np.ndarray, grad: np.ndarray) -> np.ndarray:
 def _forward(plan: FastPlan, n_rows: int, tables: dict[bool, np.ndarray | None]) -> tuple[np.ndarray, dict]:
     """The values ``[B, k]`` and what the backward pass reads."""
     saved = {False: {}, True: {}}
-    blocks = {per_row: _build(kind, tables[per_row], saved[per_row]) if kind is not None else []
+    blocks = {per_row: _slots(_build(kind, tables[per_row], saved[per_row]), per_row) if kind is not None else []
               for per_row, kind in ((False, plan.shared), (True, plan.row))}
     n_low = 1 << plan.n_low
     shape = ((1 << plan.n_qubits) // n_low, n_rows, n_low)
     perms, to_rows, _ = plan.indices(n_rows)
     _, per_row, placed = plan.ops[0]
-    found = {high: blocks[per_row][c][..., i, :, :] for c, i, high in placed}
+    found = {high: blocks[per_row][c][i] for c, i, high in placed}
     like = next(iter(found.values()))
     vectors = (_first_column(found.get(True), shape[0], like), _first_column(found.get(False), n_low, like))
     psi = _product_state(vectors, n_rows, per_row)
@@ -240,7 +247,7 @@ def _forward(plan: FastPlan, n_rows: int, tables: dict[bool, np.ndarray | None])
             continue
         for c, i, high in op[2]:
             states.append(psi)
-            psi = _apply(psi, blocks[op[1]][c][..., i, :, :], high, op[1], shape)
+            psi = _apply(psi, blocks[op[1]][c][i], high, op[1], shape)
     final = psi.reshape(1, -1) if n_rows == 1 else _gather(psi, to_rows)  # one row: the same order
     memo = dict(shape=shape, vectors=vectors, found=found, saved=saved, blocks=blocks, states=states, final=final)
     return _read(plan, final), memo
@@ -267,8 +274,7 @@ def _backward(plan: FastPlan, memo: dict, grad: np.ndarray, want: dict[bool, boo
         for position in range(len(op[2]) - 1, -1, -1):
             c, i, high = op[2][position]
             state -= 1
-            grads[op[1]][c][i], mu = _apply_back(mu, states[state], blocks[op[1]][c][..., i, :, :], high, op[1],
-                                                 shape)
+            grads[op[1]][c][i], mu = _apply_back(mu, states[state], blocks[op[1]][c][i], high, op[1], shape)
         if k <= earliest:
             break
     _, per_row, placed = plan.ops[0]

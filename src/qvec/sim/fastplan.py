@@ -39,6 +39,10 @@ FAST_MAX_QUBITS = 12
 
 # A unit holds at most this many terms (a run of four rotations on one qubit); a longer run is a product of units.
 MAX_TERMS = 16
+# A kind whose map from table columns to term phases has at most this many entries keeps it dense: one product
+# each way instead of a gather and a sum (forward) and a bincount (backward), which a wide table pays for
+# in work proportional to its width (docs/performance.md, "Small batches").
+DENSE_MAX_ENTRIES = 2**16
 
 # A stack's layout: each group's names and whether it has one row per batch row.
 Layout = tuple[tuple[tuple[str, ...], bool], ...]
@@ -57,8 +61,8 @@ class Kind:
     """The numbers of one kind of stage (shared by the batch, or per row): how to build its kron blocks.
 
     ``table`` is the kind's stacked groups side by side (``width`` columns). Term ``j`` has the phase
-    ``sum_k table[..., columns[k, j]] * coefs[k, j]`` and the matrix ``terms[u, t]`` (``j = u * T + t``; a unit's
-    missing terms are zero). Units are ``[length, slots]``; slots are grouped by block size ``classes = ((size,
+    ``sum_k table[..., columns[k, j]] * coefs[k, j]`` (``table @ dense`` where the map is kept dense) and the
+    matrix ``terms[u, t]`` (``j = u * T + t``; a unit's missing terms are zero). Units are ``[length, slots]``; slots are grouped by block size ``classes = ((size,
     count), ...)``, and ``traces[c]`` maps a block of class ``c`` to the partial traces that leave each of its
     qubits (``[d * d, size * 4]``): the backward pass reads each slot's gradient from them.
     """
@@ -71,6 +75,7 @@ class Kind:
     length: int
     classes: tuple[tuple[int, int], ...]
     traces: tuple[np.ndarray, ...]
+    dense: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -285,6 +290,15 @@ def _term_tables(units: list[list[Term]], columns: dict[str, int], dtype: np.dty
     return (np.ascontiguousarray(index.reshape(shape).T), np.ascontiguousarray(coefs.reshape(shape).T), terms)
 
 
+def _dense_map(columns: np.ndarray, coefs: np.ndarray, width: int) -> np.ndarray | None:
+    """``[width, U * T]``: the term phases as ``table @ map`` (None past ``DENSE_MAX_ENTRIES``)."""
+    if width * columns.shape[1] > DENSE_MAX_ENTRIES:
+        return None
+    dense = np.zeros((width, columns.shape[1]), dtype=coefs.dtype)
+    np.add.at(dense, (columns, np.broadcast_to(np.arange(columns.shape[1]), columns.shape)), coefs)
+    return dense
+
+
 def _build_kind(stages: list[dict[int, list[Atom]]], n_qubits: int, columns: dict[str, int], groups: tuple[int, ...],
                 width: int, dtype: np.dtype) -> tuple[Kind, list[tuple]]:
     """The kind's term tables, and for each stage its ``(class, index, high)`` blocks."""
@@ -303,8 +317,9 @@ def _build_kind(stages: list[dict[int, list[Atom]]], n_qubits: int, columns: dic
     chained = [_units(run) for size in sizes for block in by_size[size] for run in block]
     length = max(map(len, chained))
     units = [run[j] if j < len(run) else [({}, _EYE)] for j in range(length) for run in chained]
-    kind = Kind(groups, width, *_term_tables(units, columns, dtype), length,
-                tuple((size, len(by_size[size])) for size in sizes), tuple(_trace_map(size, dtype) for size in sizes))
+    index, coefs, terms = _term_tables(units, columns, dtype)
+    kind = Kind(groups, width, index, coefs, terms, length, tuple((size, len(by_size[size])) for size in sizes),
+                tuple(_trace_map(size, dtype) for size in sizes), _dense_map(index, coefs, width))
     class_of = {size: c for c, size in enumerate(sizes)}
     return kind, [tuple((class_of[size], i, high) for size, i, high in placed) for placed in placements]
 
