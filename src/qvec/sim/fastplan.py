@@ -112,6 +112,8 @@ class FastPlan:
     order: np.ndarray | None
     _indices: OrderedDict = field(default_factory=OrderedDict, compare=False, hash=False, repr=False)
     _earliest: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # The step written out as code (``fastcode.step_functions``), by (one row, wanted kinds).
+    steps: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def real(self) -> np.dtype:
