@@ -1,9 +1,12 @@
 """``qvec bench qubit`` and ``qvec bench cv``: forward + backward samples/s of qvec's layers over B, beside peers.
 
 qvec is measured through the layer a model trains (``QuantumLayer``, ``PhotonicLayer``): one step is
-``layer(x).sum().backward()``. Peers (``qvec.bench.peers``) run the same circuit, weights and inputs. Every
-configuration runs in a fresh process (``run_isolated``), so a peer's import, compile or crash never
-touches qvec's figures; a JIT peer's first step (its compile) is reported apart from its steady rate.
+``layer(x).sum().backward()``. Peers (``qvec.bench.peers``) run the same circuit, weights and inputs.
+At each B every engine runs in its own worker process (``python engines.py --worker``, the protocol of
+``qvec.bench.workers``), so a peer's import, compile or crash never touches qvec's figures. The workers start
+one at a time (a JIT peer's first step, its compile, is reported apart from its steady rate), then are
+measured in interleaved rounds, one window each in turn: this machine's speed drifts by up to 2x within
+minutes, and rates taken minutes apart made the qvec / peer ratios flip between runs.
 Strawberry Fields runs from another interpreter (``--sf-python``): it needs numpy < 2 and TensorFlow 2.15.
 """
 
@@ -12,18 +15,17 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import subprocess
-import time
+import sys
 from pathlib import Path
 
 import torch
 
 from qvec.bench.peers import PEERS, PeerRun
-from qvec.bench.timing import measure_step, run_isolated
+from qvec.bench.workers import Worker, protocol_output, run_interleaved, serve
 from qvec.bench.workloads import Workload
 
-__all__ = ["PEER_PACKAGES", "engine_run", "measure", "missing_peer", "photonic_circuit_data", "ratios",
-           "run_engines", "run_strawberryfields", "table"]
+__all__ = ["PEER_PACKAGES", "engine_run", "engine_worker", "missing_peer", "photonic_circuit_data", "ratios",
+           "run_engines", "table"]
 
 # engine name -> (module it imports, distribution that provides it)
 PEER_PACKAGES = {"pennylane": ("pennylane", "pennylane"), "tensorcircuit": ("tensorcircuit", "tensorcircuit-ng"),
@@ -57,40 +59,20 @@ def engine_run(engine: str, workload: Workload, batch: int) -> PeerRun:
     return PEERS[workload.kind][engine](workload, workload.inputs(batch).double().numpy(), weights)
 
 
-def measure(engine: str, workload: Workload, batch: int, min_seconds: float, repeats: int, threads: int) -> dict:
-    """Samples/s of ``engine``'s step in this process; the first step's seconds, and for a JIT peer its compile
-    (the first step less a steady one)."""
-    torch.set_num_threads(threads)
-    run = engine_run(engine, workload, batch)
-    start = time.perf_counter()
-    run.step()
-    first = time.perf_counter() - start
-    result = measure_step(run.step, batch, min_seconds, repeats)
-    compile_s = first - batch / result["samples_per_s"] if run.compiles else None
-    return {"engine": engine, "precision": run.precision, "batch": batch, "threads": threads, **result,
-            "first_step_s": round(first, 3), "compile_s": None if compile_s is None else round(compile_s, 3)}
-
-
-def run_strawberryfields(python: str, workload: Workload, batch: int, min_seconds: float, repeats: int,
-                         timeout_s: float) -> dict:
-    """Strawberry Fields' TF backend on the same circuit, weights and inputs, run by another interpreter."""
-    row = {"engine": "strawberryfields", "precision": "complex64", "batch": batch}
-    circuit = photonic_circuit_data(workload)
+def engine_worker(engine: str, workload: Workload, batch: int, min_seconds: float, threads: int, timeout_s: float,
+                  sf_python: str | None = None) -> Worker:
+    """The worker process that measures ``engine`` at ``batch`` rows: this script's ``--worker`` mode, or
+    Strawberry Fields' script under ``sf_python``."""
+    row = {"engine": engine, "batch": batch}
+    if engine != "strawberryfields":
+        job = {"engine": engine, "workload": workload.as_dict(), "batch": batch, "min_seconds": min_seconds,
+               "threads": threads}
+        return Worker(row, [sys.executable, __file__, "--worker"], job, timeout_s)
     job = {"n_modes": workload.size, "cutoff": workload.cutoff, "batch": batch, "min_seconds": min_seconds,
-           "repeats": repeats, "operations": circuit,
+           "operations": photonic_circuit_data(workload),
            "weights": workload.layer().weights.detach().double().tolist(),
            "inputs": workload.inputs(batch).double().tolist()}
-    try:
-        completed = subprocess.run([python, str(SF_SCRIPT)], input=json.dumps(job), capture_output=True, text=True,
-                                   timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        return {**row, "error": f"timed out after {timeout_s} s"}
-    except OSError as error:
-        return {**row, "error": f"cannot run {python}: {error.strerror}"}
-    if completed.returncode != 0:
-        return {**row, "error": (completed.stderr.strip().splitlines() or [f"exit {completed.returncode}"])[-1]}
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
-    return {**row, **_against_qvec(result, workload, batch)}
+    return Worker({**row, "precision": "complex64"}, [sf_python, str(SF_SCRIPT)], job, timeout_s)
 
 
 def _against_qvec(result: dict, workload: Workload, batch: int) -> dict:
@@ -110,23 +92,38 @@ def photonic_circuit_data(workload: Workload) -> dict:
             "operations": [{"name": op.name, "modes": list(op.modes), "params": list(op.params)} for op in circuit]}
 
 
+def _unmeasured(engine: str, batch: int, sf_python: str | None) -> dict | None:
+    """The skipped row of an engine that cannot run here, or None when it can."""
+    if engine == "strawberryfields" and not sf_python:
+        return {"engine": engine, "batch": batch, "precision": "complex64", "skipped": "skipped: --sf-python not "
+                "given (Strawberry Fields needs numpy < 2 and TensorFlow 2.15, so it runs from its own environment)"}
+    if engine not in ("qvec", "strawberryfields") and missing_peer(engine):
+        return {"engine": engine, "batch": batch, "skipped": missing_peer(engine)}
+    return None
+
+
+def _finished(row: dict, workload: Workload) -> dict:
+    """A measured row with its compile seconds (a JIT peer's first step less a steady one) and, for a peer that
+    answers its first-step outputs, their largest difference from qvec's."""
+    if "error" in row:
+        return row
+    steady_s = row["batch"] / row["samples_per_s"]
+    row["compile_s"] = round(row["first_step_s"] - steady_s, 3) if row.pop("compiles", False) else None
+    return _against_qvec(row, workload, row["batch"]) if "values" in row else row
+
+
 def run_engines(engines: list[str], workload: Workload, batches: list[int], min_seconds: float, repeats: int,
                 threads: int, timeout_s: float, sf_python: str | None, report=lambda row: None) -> list[dict]:
-    """Each engine at each B, each configuration in a fresh process; peers that cannot run give a skipped row."""
+    """Each engine at each B: per B one worker per engine that can run, measured in interleaved rounds (qvec
+    first, then the peers in the given order); peers that cannot run give a skipped row."""
     rows = []
     for batch in batches:
+        skipped = {engine: _unmeasured(engine, batch, sf_python) for engine in engines}
+        runnable = [engine for engine in engines if skipped[engine] is None]
+        workers = [engine_worker(e, workload, batch, min_seconds, threads, timeout_s, sf_python) for e in runnable]
+        measured = dict(zip(runnable, run_interleaved(workers, repeats)))
         for engine in engines:
-            row = {"engine": engine, "batch": batch}
-            if engine == "strawberryfields":
-                row = (run_strawberryfields(sf_python, workload, batch, min_seconds, repeats, timeout_s) if sf_python
-                       else {**row, "precision": "complex64", "skipped": "skipped: --sf-python not given (Strawberry "
-                             "Fields needs numpy < 2 and TensorFlow 2.15, so it runs from its own environment)"})
-            elif engine != "qvec" and missing_peer(engine):
-                row = {**row, "skipped": missing_peer(engine)}
-            else:
-                job = json.dumps({"engine": engine, "workload": workload.as_dict(), "batch": batch,
-                                  "min_seconds": min_seconds, "repeats": repeats, "threads": threads})
-                row = run_isolated(__file__, row, [job], timeout_s)
+            row = skipped[engine] or _finished(measured[engine], workload)
             rows.append(row)
             report(row)
     return rows
@@ -159,13 +156,24 @@ def table(rows: list[dict], title: str, qvec_precision: str):
     return grid
 
 
-def _main() -> None:
-    parser = argparse.ArgumentParser(description="one isolated engine measurement (used by qvec bench)")
-    parser.add_argument("--one", required=True, help="the job as JSON")
-    job = json.loads(parser.parse_args().one)
+def _worker() -> None:
+    """``--worker``: build the step of the job on stdin's first line and serve the protocol of
+    ``qvec.bench.workers``."""
+    answers = protocol_output()
+    job = json.loads(sys.stdin.readline())
+    torch.set_num_threads(job["threads"])
     spec = {k: v for k, v in job["workload"].items() if k != "label"}
-    print(json.dumps(measure(job["engine"], Workload(**spec), job["batch"], job["min_seconds"], job["repeats"],
-                             job["threads"])))
+    run = engine_run(job["engine"], Workload(**spec), job["batch"])
+    facts = {"precision": run.precision, "threads": torch.get_num_threads(), "compiles": run.compiles}
+    serve(run.step, job["batch"], job["min_seconds"], facts, answers)
+
+
+def _main() -> None:
+    parser = argparse.ArgumentParser(description="one engine's measuring worker (used by qvec bench)")
+    parser.add_argument("--worker", action="store_true", required=True,
+                        help="read the job from stdin, then answer window and finish commands")
+    parser.parse_args()
+    _worker()
 
 
 if __name__ == "__main__":

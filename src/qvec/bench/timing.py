@@ -1,4 +1,8 @@
-"""Shared measuring for the step benchmarks: samples per second, peak memory, the machine."""
+"""Shared measuring for the step benchmarks: samples per second in timed windows, peak memory, the machine.
+
+``run_isolated`` runs one configuration in a fresh process; ``qvec.bench.workers`` keeps one process per
+engine and measures them in interleaved rounds.
+"""
 
 from __future__ import annotations
 
@@ -13,31 +17,37 @@ from typing import Callable
 
 import torch
 
-__all__ = ["machine_info", "measure_step", "run_isolated"]
+__all__ = ["machine_info", "measure_step", "peak_rss_kib", "run_isolated", "summary", "window_rate"]
 
 
-def _samples_per_second(step: Callable[[], None], batch: int, min_seconds: float, repeats: int) -> list[float]:
-    rates = []
-    for _ in range(repeats):
-        count, start = 0, time.perf_counter()
-        while True:
-            step()
-            count += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds:
-                break
-        rates.append(count * batch / elapsed)
-    return rates
+def window_rate(step: Callable[[], None], batch: int, min_seconds: float) -> float:
+    """Samples/s of one window: ``step`` run until at least ``min_seconds`` have passed."""
+    count, start = 0, time.perf_counter()
+    while True:
+        step()
+        count += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return count * batch / elapsed
+
+
+def summary(rates: list[float]) -> dict:
+    """The median, min and max of the windows' samples/s."""
+    rates = sorted(rates)
+    return {"samples_per_s": rates[len(rates) // 2], "min": rates[0], "max": rates[-1]}
+
+
+def peak_rss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def measure_step(step: Callable[[], None], batch: int, min_seconds: float, repeats: int) -> dict:
     """Median, min and max samples/s over ``repeats`` runs of at least ``min_seconds`` (after one warm-up step),
     and the growth of this process's peak resident memory while measuring, in MiB."""
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline = peak_rss_kib()
     step()
-    rates = sorted(_samples_per_second(step, batch, min_seconds, repeats))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline
-    return {"samples_per_s": rates[len(rates) // 2], "min": rates[0], "max": rates[-1], "peak_rss_mib": round(peak / 1024, 1)}
+    rates = [window_rate(step, batch, min_seconds) for _ in range(repeats)]
+    return {**summary(rates), "peak_rss_mib": round((peak_rss_kib() - baseline) / 1024, 1)}
 
 
 def machine_info() -> dict:

@@ -223,13 +223,14 @@ def _engine_options(batches: str, output: str):
                          show_default=True, help="qvec's state precision."),
             click.option("--compare", is_flag=True, help="Also run the peers installed (the bench extra)."),
             click.option("--min-seconds", default=0.5, show_default=True, type=click.FloatRange(min=0.0),
-                         help="Least time of one timed run."),
+                         help="Least time of one timed window."),
             click.option("--repeats", default=3, show_default=True, type=click.IntRange(min=1),
-                         help="Timed runs per configuration (median reported)."),
+                         help="Rounds at each B: one timed window of every engine in turn (median reported)."),
             click.option("--torch-threads", default=1, show_default=True, type=click.IntRange(min=1),
                          help=TORCH_THREADS_HELP),
             click.option("--timeout", default=600, show_default=True, type=click.IntRange(min=1),
-                         help="Seconds one configuration may take (a peer's compile included)."),
+                         help="Seconds an engine may take to get ready (a peer's compile included) or to run "
+                              "one window."),
             click.option("--output", default=output, show_default=True, type=click.Path(dir_okay=False)),
             click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write a PNG plot here."),
         ]):
