@@ -8,8 +8,8 @@ threads and crashes touch no other's figures).
 The line protocol of a worker (``serve`` here; ``strawberryfields_step.py`` speaks it too): the parent
 writes the job as one JSON line on its stdin; the worker builds its step, times its first step (a JIT
 peer's compile) and one warm-up step, and answers one JSON line of facts with ``first_step_s``. Then each
-``window`` line is answered with ``{"samples_per_s": ...}`` of one window (steps until at least
-``min_seconds`` have passed), and ``finish`` with ``{"peak_rss_mib": ...}`` (the growth of its peak
+``window`` line is answered with ``{"samples_per_s": ...}`` of one window (one untimed step, as the engine
+measured before it has had the caches, then steps until at least ``min_seconds`` have passed), and ``finish`` with ``{"peak_rss_mib": ...}`` (the growth of its peak
 resident memory since the warm-up step), after which it exits. Between commands a worker blocks on its
 stdin, idle.
 """
@@ -54,6 +54,7 @@ def serve(step: Callable[[], None], batch: int, min_seconds: float, facts: dict,
         if command.strip() != "window":  # "finish"
             print(json.dumps({"peak_rss_mib": round((peak_rss_kib() - baseline) / 1024, 1)}), file=answers, flush=True)
             return
+        step()  # untimed: the engine measured before this one has had the caches
         print(json.dumps({"samples_per_s": window_rate(step, batch, min_seconds)}), file=answers, flush=True)
 
 

@@ -39,11 +39,12 @@ class Step:
     source: str
 
 
-def step_functions(plan: FastPlan, one_row: bool, want: tuple[bool, bool]) -> Step:
-    """The plan's step for a batch of one row (``one_row``) or more, with the gradients of the kinds in
-    ``want`` (shared, per row); written on first use, then kept with the plan."""
-    key = (one_row, want)
+def step_functions(plan: FastPlan, one_row: bool, needs: tuple[bool, ...]) -> Step:
+    """The plan's step for a batch of one row (``one_row``) or more, with the gradients of the kinds that hold
+    a group in ``needs`` (one flag per stack group); written on first use, then kept with the plan."""
+    key = (one_row, needs)
     if key not in plan.steps:
+        want = tuple(kind is not None and any(needs[g] for g in kind.groups) for kind in (plan.shared, plan.row))
         plan.steps[key] = _compile(plan, "\n".join(_forward(plan, one_row) + [""] + _backward(plan, one_row, want)))
     return plan.steps[key]
 
@@ -53,6 +54,7 @@ def _compile(plan: FastPlan, source: str) -> Step:
     n_high = (1 << plan.n_qubits) // n_low
     phases = [None if op[2] is None else op[2].reshape(n_high, 1, n_low) for op in plan.ops if op[0] == "perm"]
     namespace = {"np": np, "plan": plan, "K": plan.shared, "R": plan.row, "PH": phases, "nh": n_high, "nl": n_low,
+                 "real": plan.real,
                  **{name: getattr(fastops, name) for name in fastops.__all__}}
     filename = f"<qvec fast step {next(_written)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -67,7 +69,8 @@ def _kinds(plan: FastPlan) -> list[tuple[bool, str]]:
 
 
 def _block(per_row: bool, c: int, i: int) -> str:
-    return f"b_{'R' if per_row else 'K'}[{c}][{i}]"
+    """Block ``i`` of class ``c``: ``[d, d]`` shared, ``[B, d, d]`` per row (a view either way)."""
+    return f"b_R[{c}][:, {i}]" if per_row else f"b_K[{c}][{i}]"
 
 
 def _memo(plan: FastPlan) -> str:
@@ -94,8 +97,7 @@ def _apply(per_row: bool, high: bool, one_row: bool, block: str) -> str:
 def _forward(plan: FastPlan, one_row: bool) -> list[str]:
     lines = ["def forward(tables, shape, perms, to_rows):"]
     for per_row, name in _kinds(plan):
-        lines += [f"    saved_{name} = {{}}", f"    b_{name} = slots(build({name}, tables[{per_row}], saved_{name}), "
-                  f"{per_row})"]
+        lines += [f"    saved_{name} = {{}}", f"    b_{name} = build({name}, tables[{per_row}], saved_{name})"]
     _, per_row, placed = plan.ops[0]
     found = {high: _block(per_row, c, i) for c, i, high in placed}
     like = next(iter(found.values()))
@@ -113,7 +115,13 @@ def _forward(plan: FastPlan, one_row: bool) -> list[str]:
             lines += [f"    s{state} = psi", "    " + _apply(op[1], high, one_row, _block(op[1], c, i))]
             state += 1
     lines.append("    final = psi.reshape(1, -1)" if one_row else "    final = psi.reshape(-1)[to_rows]")
-    return lines + [f"    return read(plan, final), ({_memo(plan)})"]
+    values = "np.square(final.view(real)) @ plan.readouts[0].table" if _plain_readout(plan) else "read(plan, final)"
+    return lines + [f"    return {values}, ({_memo(plan)})"]
+
+
+def _plain_readout(plan: FastPlan) -> bool:
+    """Whether every string is diagonal (Z and I only): then values are ``|psi|^2 @ table``, written inline."""
+    return len(plan.readouts) == 1 and plan.readouts[0].flip is None
 
 
 # ----- backward -----------------------------------------------------------------------------------------
@@ -139,7 +147,8 @@ def _apply_back(per_row: bool, high: bool, one_row: bool, block: str, state: str
 
 def _backward(plan: FastPlan, one_row: bool, want: tuple[bool, bool]) -> list[str]:
     lines = ["def backward(memo, grad, shape, perms, from_rows):", f"    {_memo(plan)} = memo",
-             "    mu = read_back(plan, final, grad)",
+             "    mu = final.conj() * (grad @ plan.readouts[0].back)" if _plain_readout(plan)
+             else "    mu = read_back(plan, final, grad)",
              "    mu = mu.reshape(nh, -1)" if one_row else "    mu = mu.reshape(-1)[from_rows]"]
     kinds = [(per_row, name) for per_row, name in _kinds(plan) if want[per_row]]
     for per_row, name in kinds:

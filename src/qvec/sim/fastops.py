@@ -14,7 +14,7 @@ import numpy as np
 from .fastplan import FastPlan, Kind
 
 __all__ = ["build", "build_back", "first_column", "kron", "product_back", "product_state", "read", "read_back",
-           "slots", "swap", "unit"]
+           "swap", "unit"]
 
 
 def swap(matrices: np.ndarray) -> np.ndarray:
@@ -48,10 +48,13 @@ def build(kind: Kind, table: np.ndarray, saved: dict) -> list[np.ndarray]:
     np.sin(theta, out=phases.imag)
     n_units, n_terms = kind.terms.shape[:2]
     units = (phases.reshape(*lead, n_units, 1, n_terms) @ kind.terms).reshape(*lead, kind.length, -1, 2, 2)
-    positions = [units[..., j, :, :, :] for j in range(kind.length)]
-    partial = [positions[0]]
-    for unit in positions[1:]:
-        partial.append(unit @ partial[-1])
+    if kind.length == 1:  # one unit per slot: the fused gates themselves
+        positions = partial = [units[..., 0, :, :, :]]
+    else:
+        positions = [units[..., j, :, :, :] for j in range(kind.length)]
+        partial = [positions[0]]
+        for unit in positions[1:]:
+            partial.append(unit @ partial[-1])
     saved.update(lead=lead, phases=phases, positions=positions, partial=partial)
     blocks, start = [], 0
     for size, count in kind.classes:
@@ -70,14 +73,9 @@ def build_back(kind: Kind, saved: dict, traced: list[np.ndarray]) -> np.ndarray:
     lead = saved["lead"]
     per_class = [(h.reshape(*lead, count, -1) @ trace).reshape(*lead, count * size, 2, 2)
                  for h, trace, (size, count) in zip(traced, kind.traces, kind.classes)]
-    partial, positions = saved["partial"], saved["positions"]
+    partial = saved["partial"]
     grad = partial[-1].conj() @ (per_class[0] if len(per_class) == 1 else np.concatenate(per_class, -3))
-    per_unit = []
-    for j in range(kind.length - 1, 0, -1):  # partial[j] = positions[j] @ partial[j - 1]
-        per_unit.append(grad @ swap(partial[j - 1]))
-        grad = swap(positions[j]) @ grad
-    per_unit.append(grad)
-    grad_units = per_unit[0] if kind.length == 1 else np.stack(per_unit[::-1], -4)
+    grad_units = grad if kind.length == 1 else _units_back(grad, partial, saved["positions"])
     n_units, n_terms = kind.terms.shape[:2]
     per_term = (kind.terms @ grad_units.reshape(*lead, n_units, 4, 1)).reshape(*lead, -1)
     grad_theta = -(saved["phases"] * per_term).imag  # d/dtheta of exp(i theta) M, read against the gradient
@@ -91,9 +89,14 @@ def build_back(kind: Kind, saved: dict, traced: list[np.ndarray]) -> np.ndarray:
         lead[0], kind.width).astype(flows.dtype, copy=False)
 
 
-def slots(blocks: list[np.ndarray], per_row: bool) -> list[list[np.ndarray]]:
-    """Each class's blocks as a list of views (``[d, d]``, or ``[B, d, d]`` per row): a list is cheaper to index."""
-    return [list(b.swapaxes(0, 1)) if per_row else list(b) for b in blocks]
+def _units_back(grad: np.ndarray, partial: list[np.ndarray], positions: list[np.ndarray]) -> np.ndarray:
+    """Each unit's gradient ``[..., length, slots, 2, 2]`` from the gradient of their product ``partial[-1]``."""
+    per_unit = []
+    for j in range(len(positions) - 1, 0, -1):  # partial[j] = positions[j] @ partial[j - 1]
+        per_unit.append(grad @ swap(partial[j - 1]))
+        grad = swap(positions[j]) @ grad
+    per_unit.append(grad)
+    return np.stack(per_unit[::-1], -4)
 
 
 # ----- the product state that starts a step (states are [high, B, low], kept as matrices [high, B * low]) ----

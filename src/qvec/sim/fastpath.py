@@ -44,7 +44,7 @@ class _Evolve(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, plan: FastPlan, n_rows: int, tables: dict[bool, np.ndarray | None],
                 *groups: torch.Tensor) -> torch.Tensor:
-        step = step_functions(plan, n_rows == 1, _wanted(plan, ctx.needs_input_grad[3:]))
+        step = step_functions(plan, n_rows == 1, ctx.needs_input_grad[3:])
         shape = (1 << plan.n_qubits - plan.n_low, n_rows, 1 << plan.n_low)
         perms, to_rows, _ = plan.indices(n_rows)
         with torch_thread_count():
@@ -68,11 +68,6 @@ class _Evolve(torch.autograd.Function):
                     out[g] = torch.from_numpy(np.ascontiguousarray(table[..., start:start + width])).view(ctx.shapes[g])
                 start += width
         return (None, None, None, *out)
-
-
-def _wanted(plan: FastPlan, needs: tuple[bool, ...]) -> tuple[bool, bool]:
-    """Whether the shared kind's and the per-row kind's gradients are wanted, from the groups' ``needs``."""
-    return tuple(kind is not None and any(needs[g] for g in kind.groups) for kind in (plan.shared, plan.row))
 
 
 # ----- entry -------------------------------------------------------------------------------------------
@@ -112,7 +107,7 @@ def fast_expval(circuit: Circuit, terms: ObservableTerms, params: object, dtype:
     ``FAST_MAX_AMPLITUDES``, the states a step keeps fit the memory budget, and the circuit has only
     single-qubit gates and constant permutation gates (``compile_fast_plan``).
     """
-    if not isinstance(params, ParameterStack) or resolve_device(device).type != "cpu":
+    if not isinstance(params, ParameterStack) or (device is not None and resolve_device(device).type != "cpu"):
         return None
     groups = [values for _, values in params.groups]
     rows = {int(values.shape[0]) for values in groups if values.dim() == 2}

@@ -115,7 +115,7 @@ class FastPlan:
     # The step written out as code (``fastcode.step_functions``), by (one row, wanted kinds).
     steps: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
-    @property
+    @functools.cached_property
     def real(self) -> np.dtype:
         """The real dtype of the angles and of the values."""
         return _real(self.dtype)
