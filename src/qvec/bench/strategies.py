@@ -26,6 +26,7 @@ from torch import nn
 
 from qvec.errors import InputError
 
+from .timing import window_rate
 from .workloads import Workload
 
 __all__ = ["REPORT_CLAIMS", "StrategyResult", "default_strategies", "measure_strategy", "run_benchmark", "run_strategy",
@@ -98,17 +99,7 @@ class StrategyResult:
 
 def _rates(call: Callable[[], torch.Tensor], batch: int, min_seconds: float, repeats: int) -> list[float]:
     """Samples/s of ``repeats`` runs, each calling ``call`` until ``min_seconds`` have passed."""
-    rates = []
-    for _ in range(repeats):
-        count, start = 0, time.perf_counter()
-        while True:
-            call()
-            count += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds:
-                break
-        rates.append(count * batch / elapsed)
-    return sorted(rates)
+    return sorted(window_rate(call, batch, min_seconds) for _ in range(repeats))
 
 
 def measure_strategy(strategy: str, layer: nn.Module, workload: Workload, x: torch.Tensor, reference: torch.Tensor,
