@@ -54,8 +54,7 @@ def _compile(plan: FastPlan, source: str) -> Step:
     n_high = (1 << plan.n_qubits) // n_low
     phases = [None if op[2] is None else op[2].reshape(n_high, 1, n_low) for op in plan.ops if op[0] == "perm"]
     namespace = {"np": np, "plan": plan, "K": plan.shared, "R": plan.row, "PH": phases, "nh": n_high, "nl": n_low,
-                 "real": plan.real,
-                 **{name: getattr(fastops, name) for name in fastops.__all__}}
+                 "real": plan.real, **{name: getattr(fastops, name) for name in fastops.__all__}}
     filename = f"<qvec fast step {next(_written)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)
@@ -73,10 +72,19 @@ def _block(per_row: bool, c: int, i: int) -> str:
     return f"b_R[{c}][:, {i}]" if per_row else f"b_K[{c}][{i}]"
 
 
+def _traced(per_row: bool, c: int, i: int) -> str:
+    """Where the backward keeps ``U^T G`` of block ``i`` of class ``c``."""
+    return f"h_{'R' if per_row else 'K'}[{c}][{i}]"
+
+
+def _n_states(plan: FastPlan) -> int:
+    """The states the forward keeps: one before each block after the product state."""
+    return sum(len(op[2]) for op in plan.ops[1:] if op[0] == "layer")
+
+
 def _memo(plan: FastPlan) -> str:
-    states = sum(len(op[2]) for op in plan.ops[1:] if op[0] == "layer")
     names = [f"{part}_{name}" for _, name in _kinds(plan) for part in ("saved", "b")]
-    return ", ".join(names + ["vectors", "final"] + [f"s{k}" for k in range(states)]) + ","
+    return ", ".join(names + ["vectors", "final"] + [f"s{k}" for k in range(_n_states(plan))]) + ","
 
 
 # ----- forward ------------------------------------------------------------------------------------------
@@ -140,7 +148,8 @@ def _apply_back(per_row: bool, high: bool, one_row: bool, block: str, state: str
     elif one_row:
         first, trace, after = f"mu = mu @ {block}", f"mu.T @ {state}", None
     else:
-        first, trace, after = f"mu = mu.reshape(-1, nl) @ {block}", f"mu.T @ {state}.reshape(-1, nl)", "mu = mu.reshape(nh, -1)"
+        first, trace = f"mu = mu.reshape(-1, nl) @ {block}", f"mu.T @ {state}.reshape(-1, nl)"
+        after = "mu = mu.reshape(nh, -1)"
     lines = [first] + ([f"{traced} = {trace}"] if traced else []) + ([after] if after else [])
     return ["    " + line for line in lines]
 
@@ -154,14 +163,14 @@ def _backward(plan: FastPlan, one_row: bool, want: tuple[bool, bool]) -> list[st
     for per_row, name in kinds:
         counts = [count for _, count in (plan.row if per_row else plan.shared).classes]
         lines.append(f"    h_{name} = [{', '.join(f'[None] * {count}' for count in counts)}]")
-    state, perm = sum(len(op[2]) for op in plan.ops[1:] if op[0] == "layer"), sum(op[0] == "perm" for op in plan.ops)
+    state, perm = _n_states(plan), sum(op[0] == "perm" for op in plan.ops)
     for k in range(len(plan.ops) - 1, plan.earliest_layer(*want) - 1, -1):
         op = plan.ops[k]
         if k == 0:  # the first blocks made the product state from |0>: G = g e0^T, so U^T G = (U^T g) e0^T
             lines.append(f"    g_high, g_low = product_back(mu, vectors, shape[1], {op[1]})")
             for c, i, high in op[2]:
-                block, traced = _block(op[1], c, i), f"h_{'R' if op[1] else 'K'}[{c}][{i}]"
-                lines.append(f"    {traced} = (swap({block}) @ g_{'high' if high else 'low'}[..., None]) * "
+                block, vector = _block(op[1], c, i), "g_high" if high else "g_low"
+                lines.append(f"    {_traced(op[1], c, i)} = (swap({block}) @ {vector}[..., None]) * "
                              f"unit({block}.shape[-1], mu.dtype)")
         elif op[0] == "perm":
             perm -= 1
@@ -171,7 +180,7 @@ def _backward(plan: FastPlan, one_row: bool, want: tuple[bool, bool]) -> list[st
         else:
             for c, i, high in reversed(op[2]):
                 state -= 1
-                traced = f"h_{'R' if op[1] else 'K'}[{c}][{i}]" if want[op[1]] else None
+                traced = _traced(op[1], c, i) if want[op[1]] else None
                 lines += _apply_back(op[1], high, one_row, _block(op[1], c, i), f"s{state}", traced)
     grads = ", ".join(f"{per_row}: build_back({name}, saved_{name}, [np.stack(h, -3) for h in h_{name}])"
                       for per_row, name in kinds)
