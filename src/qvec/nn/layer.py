@@ -54,6 +54,12 @@ class QuantumLayer(nn.Module):
         draws = shots is not None or diff_method == "spsa"  # else no forward pass draws: none takes a seed
         self._draws = torch.Generator().manual_seed(seed) if seed is not None and draws else None
 
+    @property
+    def draws(self) -> torch.Generator | None:
+        """The generator this layer's random draws (shots, SPSA directions) come from; None when none are
+        seeded. A trainer checkpoints its state so that a resumed run draws the same sequence."""
+        return self._draws
+
     def _next_seed(self) -> int | None:
         """A fresh seed for each forward pass's random draws, from the layer's seed (None: unseeded)."""
         return None if self._draws is None else int(torch.randint(0, 2**62, (), generator=self._draws))

@@ -89,8 +89,8 @@ def _layer_draws(models: dict[str, nn.Module]) -> list[torch.Generator]:
     """The generators QuantumLayers draw shots and SPSA directions from: checkpointed so a resume replays them."""
     from qvec.nn import QuantumLayer
 
-    return [m._draws for model in models.values() for m in model.modules()
-            if isinstance(m, QuantumLayer) and m._draws is not None]
+    return [m.draws for model in models.values() for m in model.modules()
+            if isinstance(m, QuantumLayer) and m.draws is not None]
 
 
 def _train_epoch(name: str, model: nn.Module, optimizer: torch.optim.Optimizer, data: FeatureSet,
