@@ -62,9 +62,10 @@ class Kind:
 
     ``table`` is the kind's stacked groups side by side (``width`` columns). Term ``j`` has the phase
     ``sum_k table[..., columns[k, j]] * coefs[k, j]`` (``table @ dense`` where the map is kept dense) and the
-    matrix ``terms[u, t]`` (``j = u * T + t``; a unit's missing terms are zero). Units are ``[length, slots]``; slots are grouped by block size ``classes = ((size,
-    count), ...)``, and ``traces[c]`` maps a block of class ``c`` to the partial traces that leave each of its
-    qubits (``[d * d, size * 4]``): the backward pass reads each slot's gradient from them.
+    matrix ``terms[u, t]`` (``j = u * T + t``; a unit's missing terms are zero). Units are ``[length, slots]``;
+    slots are grouped by block size ``classes = ((size, count), ...)``, and ``traces[c]`` maps a block of class
+    ``c`` to the partial traces that leave each of its qubits (``[d * d, size * 4]``): the backward pass reads
+    each slot's gradient from them.
     """
 
     groups: tuple[int, ...]
@@ -112,7 +113,7 @@ class FastPlan:
     order: np.ndarray | None
     _indices: OrderedDict = field(default_factory=OrderedDict, compare=False, hash=False, repr=False)
     _earliest: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
-    # The step written out as code (``fastcode.step_functions``), by (one row, wanted kinds).
+    # The step written out as code (``fastcode.step_functions``), by (one row, the stack groups' needs).
     steps: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @functools.cached_property
