@@ -5,8 +5,9 @@ import qvec.execute
 
 def test_exported_names() -> None:
     assert set(qvec.execute.__all__) == {
-        "DIFF_METHODS", "DifferentiatesNatively", "Expval", "Measurement", "Probs", "RunsPhotonicBatches",
-        "RunsQubitBatches", "Samples", "execute", "run_photonic", "statevector"}
+        "DIFF_METHODS", "DifferentiatesNatively", "Expval", "Measurement", "Probs", "ReadsPhotonicExpectations",
+        "RunsPhotonicBatches", "RunsQubitBatches", "Samples", "execute", "expect_photonic", "run_photonic",
+        "statevector"}
     assert all(getattr(qvec.execute, name) is not None for name in qvec.execute.__all__)
     assert qvec.execute.RunsQubitBatches is qvec.backends.RunsQubitBatches
 

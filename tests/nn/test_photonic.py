@@ -203,11 +203,9 @@ def test_gan_generator_step_on_the_adjoint_engine_equals_the_general_engine(monk
 
 
 @pytest.mark.parametrize("with_inputs", [True, False])
-def test_expectation_readouts_as_one_node_equal_the_readouts_own_reads(monkeypatch, with_inputs):
-    """<x_phi> and <n> readouts of a small CPU ket, read by one node (photonic.expectations) and by each readout's
-    own read (the node switched off): outputs and the gradients to weights and inputs."""
-    import qvec.nn.photonic as layer_module
-
+def test_expectation_readouts_as_one_node_equal_the_readouts_own_reads(with_inputs):
+    """<x_phi> and <n> readouts, read by the backend (locally one node with the circuit) and by each readout's own
+    read of the layer's state: outputs and the gradients to weights and inputs."""
     circuit = photonic.Circuit(2)
     circuit.d(0, "z0", 0.0).d(1, "z1", 0.0)
     circuit, weights = cv_neural_net(2, 1, circuit=circuit)
@@ -218,15 +216,17 @@ def test_expectation_readouts_as_one_node_equal_the_readouts_own_reads(monkeypat
     x = (0.3 * torch.randn(3, len(inputs), dtype=torch.float64, generator=torch.Generator().manual_seed(1)))
     x.requires_grad_()
 
-    def step() -> tuple[torch.Tensor, ...]:
-        out = layer(x)
+    def step(read) -> tuple[torch.Tensor, ...]:
+        out = read()
         grads = torch.autograd.grad((out * torch.arange(1.0, 5.0, dtype=torch.float64)).sum(), [layer.weights, x],
                                     allow_unused=True)
         return (out.detach(),) + tuple(torch.zeros(0) if g is None else g for g in grads)
 
-    node = step()
-    monkeypatch.setattr(layer_module, "EXPECTATION_NODE_AMPLITUDES", 0)
-    general = step()
+    def own_reads() -> torch.Tensor:
+        leading, state = layer.state(x)
+        return torch.cat([readout.read(state) for readout in readouts], -1).expand(*leading, len(readouts))
+
+    node, general = step(lambda: layer(x)), step(own_reads)
     for mine, theirs in zip(node, general):
         assert torch.allclose(mine, theirs, rtol=0, atol=1e-12)
 

@@ -8,6 +8,8 @@ import torch
 
 from qvec.circuit.parameters import ParameterStack
 from qvec.photonic import Circuit
+from qvec.photonic.expectations import Form
+from qvec.photonic.truncation import TruncationWarning
 
 simulate_module = importlib.import_module("qvec.photonic.simulate")
 adjoint = importlib.import_module("qvec.photonic.adjoint")
@@ -187,3 +189,58 @@ def test_rotations_and_kerr_folded_into_one_mode_gates_equal_the_general_engine(
              for ket in (fast, general)]
     for mine, theirs in zip(*grads):
         assert torch.allclose(mine, theirs, rtol=0, atol=1e-11)
+
+
+def _stack(names: list[str], params: dict[str, torch.Tensor]) -> ParameterStack:
+    shared = [n for n in names if not n.startswith("z")]
+    return ParameterStack((shared, torch.stack([params[n] for n in shared])),
+                          (["z0", "z1"], torch.stack([params["z0"], params["z1"]], 1)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("dtype,tol", [(torch.complex128, 1e-12), (torch.complex64, 2e-6)])
+def test_readouts_through_one_node_equal_the_readouts_of_the_general_engines_state(seed, dtype, tol, monkeypatch):
+    """``expect`` on a stack (the circuit and its <x_phi>, <n> as one adjoint node) against FockState's own reads of
+    the general engine's ket: values and gradients to the shared and per-row values."""
+    circuit, names = _random_circuit(seed)
+    params = _params(names, rows=4, seed=seed)
+    forms = (Form(0), Form(1, 0.0, 2.0), Form(2, 0.7, 2.0), Form(1))
+    options = dict(cutoff=6, dtype=dtype, truncation_tol=1.0)
+    fast = simulate_module.expect(circuit, _stack(names, params), forms, **options)
+    state = _general(monkeypatch, circuit, params, **options)
+    general = torch.stack([state.mean_photon(f.mode) if f.phi is None else state.quad_expectation(f.mode, f.phi)
+                           for f in forms], -1)
+    assert fast.shape == (4, len(forms))
+    assert torch.allclose(fast.double(), general.double(), rtol=0, atol=10 * tol)
+    weights = torch.randn(fast.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    grads = [torch.autograd.grad((values.double() * weights).sum(), list(params.values())) for values in (fast, general)]
+    for mine, theirs in zip(*grads):
+        assert torch.allclose(mine, theirs, rtol=0, atol=100 * tol)
+
+
+def test_readouts_of_shared_values_only_match_finite_differences():
+    """Without per-row values the node runs one row (gradcheck of the readouts)."""
+    circuit, names = _random_circuit(5, n_modes=2)
+    forms = (Form(0, 0.3, 2.0), Form(1))
+
+    def readouts(w: torch.Tensor) -> torch.Tensor:
+        stack = ParameterStack((names, w))
+        return simulate_module.expect(circuit, stack, forms, cutoff=6, dtype=torch.complex128, truncation_tol=1.0)
+
+    weights = 0.3 * torch.randn(len(names), dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    assert readouts(weights).shape == (1, 2)
+    assert torch.autograd.gradcheck(readouts, (weights.requires_grad_(),), eps=1e-6, atol=1e-7)
+
+
+def test_readouts_through_one_node_still_warn_of_truncation_and_renormalize_on_the_state():
+    """The node's ket is checked as ``simulate``'s is; ``renormalize`` reads the renormalized state instead."""
+    circuit = Circuit(1).d(0, "a", 0.0)
+    stack = ParameterStack((["a"], torch.tensor([2.0], dtype=torch.float64)))
+    with pytest.warns(TruncationWarning, match="cutoff 5"):
+        lost = simulate_module.expect(circuit, stack, (Form(0),), cutoff=5, dtype=torch.complex128)
+    state = circuit.run({"a": torch.tensor(2.0, dtype=torch.float64)}, cutoff=5, dtype=torch.complex128,
+                        renormalize=True, truncation_tol=1.0)
+    kept = simulate_module.expect(circuit, stack, (Form(0),), cutoff=5, dtype=torch.complex128, renormalize=True,
+                                  truncation_tol=1.0)
+    assert torch.allclose(kept[:, 0], state.mean_photon(0), atol=1e-12)
+    assert float(lost) < float(kept)  # the unrenormalized ket lost norm above the cutoff

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .base import Backend, DifferentiatesNatively, RunsPhotonicBatches, RunsQubitBatches
+from .base import Backend, DifferentiatesNatively, ReadsPhotonicExpectations, RunsPhotonicBatches, RunsQubitBatches
 from .local import LocalBackend, LocalPhotonicBackend
 from .resolve import BACKEND_NAMES, resolve_backend, resolve_photonic_backend
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .ionq import IonQBackend
 
 __all__ = ["BACKEND_NAMES", "Backend", "DaskBackend", "DifferentiatesNatively", "IonQBackend", "LocalBackend",
-           "LocalPhotonicBackend", "RunsPhotonicBatches", "RunsQubitBatches", "resolve_backend",
+           "LocalPhotonicBackend", "ReadsPhotonicExpectations", "RunsPhotonicBatches", "RunsQubitBatches", "resolve_backend",
            "resolve_photonic_backend"]
 
 

@@ -20,7 +20,8 @@ import torch
 from qvec.circuit import Circuit
 from qvec.circuit.parameters import ParameterStack, ParamValue
 
-__all__ = ["Backend", "DifferentiatesNatively", "RunsPhotonicBatches", "RunsQubitBatches", "gradients_requested"]
+__all__ = ["Backend", "DifferentiatesNatively", "ReadsPhotonicExpectations", "RunsPhotonicBatches", "RunsQubitBatches",
+           "gradients_requested"]
 
 Params = Mapping[str, ParamValue] | None
 
@@ -59,6 +60,18 @@ class RunsPhotonicBatches(ABC):
     def run_photonic(self, circuit: Any, params: Params, *, cutoff: int | None, dtype: torch.dtype, device: Any,
                      renormalize: bool, truncation_tol: float | None) -> Any:
         """The ``qvec.photonic.FockState`` of ``circuit`` (a ``qvec.photonic.Circuit``) for ``params``."""
+
+
+class ReadsPhotonicExpectations(ABC):
+    """Reads ``<x_phi>`` and ``<n>`` of a photonic batch itself, without handing over the state (a simulator that
+    can run the circuit and its readouts as one step); ``qvec.execute`` reads them from ``run_photonic``'s state
+    on any other backend."""
+
+    @abstractmethod
+    def expect_photonic(self, circuit: Any, params: Params, forms: Sequence[Any], *, cutoff: int | None,
+                        dtype: torch.dtype, device: Any, renormalize: bool, truncation_tol: float | None) -> torch.Tensor:
+        """``Re <psi|H_k|psi>`` ``[B, K]`` for each ``qvec.photonic.expectations.Form``, on the output of
+        ``run_photonic`` with the same arguments."""
 
 
 class DifferentiatesNatively(ABC):

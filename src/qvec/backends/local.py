@@ -9,9 +9,10 @@ import torch
 from qvec import sim
 from qvec.circuit import Circuit
 from qvec.circuit.parameters import ParamValue
+from qvec.photonic.simulate import expect as expect_photonic
 from qvec.photonic.simulate import simulate as simulate_photonic
 
-from .base import DifferentiatesNatively, RunsPhotonicBatches, RunsQubitBatches
+from .base import DifferentiatesNatively, ReadsPhotonicExpectations, RunsPhotonicBatches, RunsQubitBatches
 
 __all__ = ["LocalBackend", "LocalPhotonicBackend"]
 
@@ -42,7 +43,7 @@ class LocalBackend(RunsQubitBatches, DifferentiatesNatively):
         return "LocalBackend()"
 
 
-class LocalPhotonicBackend(RunsPhotonicBatches, DifferentiatesNatively):
+class LocalPhotonicBackend(RunsPhotonicBatches, ReadsPhotonicExpectations, DifferentiatesNatively):
     """Runs a photonic batch as one vectorized pass of the local Fock-space engine; autograd flows through it."""
 
     name = "local"
@@ -52,6 +53,12 @@ class LocalPhotonicBackend(RunsPhotonicBatches, DifferentiatesNatively):
                      truncation_tol: float | None = None) -> Any:
         return simulate_photonic(circuit, params, cutoff=cutoff, dtype=dtype, device=device, renormalize=renormalize,
                         truncation_tol=truncation_tol)
+
+    def expect_photonic(self, circuit: Any, params: Mapping[str, ParamValue] | None, forms: Sequence[Any], *,
+                        cutoff: int | None = None, dtype: torch.dtype = torch.complex64, device: Any = None,
+                        renormalize: bool = False, truncation_tol: float | None = None) -> torch.Tensor:
+        return expect_photonic(circuit, params, forms, cutoff=cutoff, dtype=dtype, device=device,
+                               renormalize=renormalize, truncation_tol=truncation_tol)
 
     def __repr__(self) -> str:
         return "LocalPhotonicBackend()"

@@ -15,9 +15,9 @@ from torch import nn
 
 from qvec.backends.resolve import resolve_photonic_backend
 from qvec.errors import InputError
-from qvec.execute import run_photonic
+from qvec.execute import expect_photonic, run_photonic
 from qvec.photonic import DEFAULT_CUTOFF, Circuit, FockState
-from qvec.photonic.expectations import Form, expectations
+from qvec.photonic.expectations import Form
 from qvec.photonic.measure import marginal
 from qvec.sim.sampling import check_seed
 from qvec.sim.simulate import real_dtype
@@ -30,10 +30,6 @@ __all__ = [
 ]
 
 PHOTONIC_DIFF_METHODS = ("best", "backprop")
-# Up to this many amplitudes (B = 128 at 2 modes, cutoff 8) <x> and <n> readouts of a CPU ket are one
-# autograd node (``photonic.expectations``): a layer step was 1.34x / 1.12x faster with it at B = 32 / 128,
-# 0.95x / 1.00x at 512 / 1,024 (alternating in one process, load ~2), where the per-readout operations are kept.
-EXPECTATION_NODE_AMPLITUDES = 8192
 
 
 def _check_mode(mode: int, what: str) -> None:
@@ -145,8 +141,8 @@ def _check_readouts(readouts: Sequence[Readout], n_modes: int) -> tuple[Readout,
 
 
 def _expectation_forms(readouts: tuple[Readout, ...], hbar: float) -> tuple[Form, ...] | None:
-    """The readouts as expectation forms when all are ``<x_phi>`` (a float phi) or ``<n>``: one autograd node
-    reads them all from a ket (``photonic.expectations``); ``None`` when any is another kind."""
+    """The readouts as expectation forms when all are ``<x_phi>`` (a float phi) or ``<n>``: the backend reads them
+    (``qvec.execute.expect_photonic``; locally one node with the circuit); ``None`` when any is another kind."""
     forms = []
     for readout in readouts:
         if isinstance(readout, MeanPhoton):
@@ -203,12 +199,14 @@ class PhotonicLayer(nn.Module):
         return leading, state
 
     def forward(self, x: torch.Tensor | None = None) -> torch.Tensor:
-        leading, state = self.state(x)
-        if self._forms is not None and state.is_pure and state.tensor.device.type == "cpu" \
-                and state.tensor.numel() <= EXPECTATION_NODE_AMPLITUDES:
-            values = expectations(state.tensor, self._forms)
-        else:
+        if self._forms is None:
+            leading, state = self.state(x)
             values = torch.cat([readout.read(state) for readout in self.readouts], dim=-1)
+        else:
+            leading, params = layer_parameters(x, self.inputs, self.weight_names, self.weights)
+            values = expect_photonic(self.circuit, params, self._forms, cutoff=self.cutoff, dtype=self.dtype,
+                                     device=self.weights.device, backend=self.backend, renormalize=self.renormalize,
+                                     truncation_tol=self.truncation_tol)
         if not self.inputs:  # one row serves every row of x
             values = values.expand(math.prod(leading), self.n_outputs)
         return values.reshape(*leading, self.n_outputs)

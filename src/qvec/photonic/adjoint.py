@@ -29,11 +29,13 @@ import torch
 
 from qvec.circuit.parameters import ParameterStack
 
-from .prepare import initial_state
 from qvec.blas import torch_thread_count
+
+from .expectations import Form, applied, pulled_back, quadratic_forms
+from .prepare import initial_state
 from .tables import table_for, zero_phase_entries
 
-__all__ = ["supports", "evolve"]
+__all__ = ["supports", "evolve", "expect"]
 
 NUMPY_COMPLEX = {torch.complex64: np.complex64, torch.complex128: np.complex128}
 ZERO_PHASE = {"d": "displacement", "s": "squeezing", "bs": "beamsplitter"}
@@ -110,6 +112,19 @@ class Plan:
 def evolve(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int, cutoff: int,
            dtype: torch.dtype) -> torch.Tensor:
     """The output ket ``[B, c, ..]`` of ``circuit``; ``values`` are the bound parameters (0-d or ``[B]``)."""
+    return _Evolve.apply(*_inputs(circuit, params, values, rows, cutoff, dtype), ())
+
+
+def expect(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int, cutoff: int, dtype: torch.dtype,
+           forms: tuple[Form, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The readouts ``Re <psi|H_k|psi>`` ``[B, K]`` of ``forms`` on the output ket, the same one node from the
+    parameters through to them (its backward starts from ``2 sum_k g_k H_k psi``), and the ket (no graph)."""
+    return _Evolve.apply(*_inputs(circuit, params, values, rows, cutoff, dtype), forms)
+
+
+def _inputs(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int, cutoff: int,
+            dtype: torch.dtype) -> tuple[Plan, torch.Tensor, torch.Tensor]:
+    """The circuit's plan (made once per layout) and its values as shared ``[S]`` and per-row ``[B, R]`` tensors."""
     sources = _sources(params, values, circuit)
     layout: Layout = tuple((names, tensor.dim() == 2) for names, tensor in sources)
     key = (len(circuit), layout, cutoff, dtype, rows)
@@ -121,7 +136,7 @@ def evolve(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int
     per_row = [t for _, t in sources if t.dim() == 2]
     flat_shared = shared[0] if len(shared) == 1 else (torch.cat(shared) if shared else torch.zeros(0))
     flat_rows = per_row[0] if len(per_row) == 1 else (torch.cat(per_row, 1) if per_row else torch.zeros(rows, 0))
-    return _Evolve.apply(plan, flat_shared, flat_rows)
+    return plan, flat_shared, flat_rows
 
 
 def _sources(params: Any, values: dict[str, torch.Tensor], circuit: Any) -> list[tuple[tuple[str, ...], torch.Tensor]]:
@@ -431,33 +446,49 @@ def _add(total: np.ndarray, slots: np.ndarray, values: np.ndarray) -> None:
 
 
 class _Evolve(torch.autograd.Function):
-    """The ket of a plan for shared values ``[S]`` and per-row values ``[B, R]``; backward by the adjoint sweep."""
+    """The ket of a plan for shared values ``[S]`` and per-row values ``[B, R]`` or, given ``forms``, their readouts
+    and the ket (no graph); backward by the adjoint sweep."""
 
     @staticmethod
-    def forward(ctx: Any, plan: Plan, shared: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    def forward(ctx: Any, plan: Plan, shared: torch.Tensor, rows: torch.Tensor,
+                forms: tuple[Form, ...]) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         flat = np.concatenate([shared.detach().numpy().astype(np.float64), plan.constants,
                                rows.detach().numpy().astype(np.float64).T.reshape(-1)])
         with torch_thread_count():
             built = _build(plan, flat)
             state, inputs = _forward(plan, built, any(ctx.needs_input_grad))
-        ctx.plan, ctx.built, ctx.inputs, ctx.size = plan, built, inputs, flat.shape[0]
+            hpsi = applied(forms, state, 0) if forms else None
+        ctx.plan, ctx.built, ctx.inputs, ctx.size, ctx.applied = plan, built, inputs, flat.shape[0], hpsi
         ctx.dtypes = shared.dtype, rows.dtype
-        out = torch.from_numpy(np.ascontiguousarray(np.moveaxis(state, -1, 0)))
-        return out.expand((plan.rows,) + out.shape[1:]) if out.shape[0] != plan.rows else out
+        ket = _rows_first(torch.from_numpy(np.ascontiguousarray(np.moveaxis(state, -1, 0))), plan.rows)
+        if not forms:
+            return ket
+        ctx.mark_non_differentiable(ket)
+        ctx.set_materialize_grads(False)
+        return _rows_first(torch.from_numpy(np.ascontiguousarray(quadratic_forms(state, hpsi, -1))), plan.rows), ket
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[None, torch.Tensor | None, torch.Tensor | None]:
+    def backward(ctx: Any, grad: torch.Tensor | None,
+                 *_: Any) -> tuple[None, torch.Tensor | None, torch.Tensor | None, None]:
         plan = ctx.plan
+        if grad is None:  # the readouts were not used (grads are not materialized)
+            return None, None, None, None
         grad = grad.detach().resolve_conj().resolve_neg().numpy()
         if plan.batch_out == 1 and grad.shape[0] > 1:
             grad = grad.sum(0, keepdims=True)
         with torch_thread_count():
-            grads = _backward(plan, ctx.built, ctx.inputs, np.moveaxis(grad, 0, -1))
+            state_grad = np.moveaxis(grad, 0, -1) if ctx.applied is None else pulled_back(grad, ctx.applied, -1)
+            grads = _backward(plan, ctx.built, ctx.inputs, state_grad)
             if plan.folds:
                 _unfold_grads(plan, ctx.built, grads)
             flat_grad = _parameter_grads(plan, ctx.built, grads, ctx.size)
         row_base = plan.n_shared + plan.constants.shape[0]
         shared = torch.from_numpy(flat_grad[:plan.n_shared]).to(ctx.dtypes[0])
         rows = torch.from_numpy(np.ascontiguousarray(flat_grad[row_base:].reshape(-1, plan.rows).T)).to(ctx.dtypes[1])
-        return None, shared, rows
+        return None, shared, rows, None
+
+
+def _rows_first(out: torch.Tensor, rows: int) -> torch.Tensor:
+    """A result ``[R, ..]`` seen as ``[B, ..]``: a run whose gates are all shared (R = 1) serves every row."""
+    return out.expand((rows,) + out.shape[1:]) if out.shape[0] != rows else out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections import defaultdict
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import torch
 
@@ -20,13 +20,14 @@ from qvec.sim.memory import allocation_failures_as_errors, check_fits, fits_budg
 
 from . import adjoint
 from .apply import apply_diagonal, apply_operator
+from .expectations import Form, read
 from .fuse import CHANNEL_FORM, Step, fuse, worth_fusing_two_modes
 from .operations import CHANNEL, DIAGONAL, Operation
 from .prepare import STATE_FACTORS, initial_state, to_density_matrix
 from .state import FockState
 from .truncation import check_truncation
 
-__all__ = ["simulate", "DEFAULT_CUTOFF", "DEFAULT_TRUNCATION_TOL"]
+__all__ = ["simulate", "expect", "DEFAULT_CUTOFF", "DEFAULT_TRUNCATION_TOL"]
 
 DEFAULT_CUTOFF = 10
 DEFAULT_TRUNCATION_TOL = 1e-3
@@ -47,10 +48,8 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
              dtype: torch.dtype = torch.complex64, device: Any = None, renormalize: bool = False,
              truncation_tol: float | None = None) -> FockState:
     """The batched output state of ``circuit`` (a ``qvec.photonic.Circuit``) for ``params``."""
-    cutoff = _checked_cutoff(cutoff)
-    if dtype not in (torch.complex64, torch.complex128):
-        raise InputError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
-    state = _stack_on_adjoint(circuit, params, cutoff, dtype, device)
+    cutoff = _checked(cutoff, dtype)
+    state = _stack_on_adjoint(circuit, params, cutoff, dtype, device, ())
     if state is None:
         values, rows, named = _bind(circuit, params)
         device = resolve_device(device) if device is not None else _device_of(values)
@@ -60,6 +59,36 @@ def simulate(circuit: Any, params: Mapping[str, ParamValue] | None, *, cutoff: i
                 state = adjoint.evolve(circuit, params, named, rows, cutoff, dtype)
             else:
                 state = _run(circuit, values, rows, cutoff, dtype, device)
+    return _truncation_checked(state, circuit, cutoff, renormalize, truncation_tol)
+
+
+def expect(circuit: Any, params: Mapping[str, ParamValue] | None, forms: Sequence[Form], *, cutoff: int | None = None,
+           dtype: torch.dtype = torch.complex64, device: Any = None, renormalize: bool = False,
+           truncation_tol: float | None = None) -> torch.Tensor:
+    """The readouts ``Re <psi|H_k|psi>`` ``[B, K]`` of ``forms`` (``<x_phi>``, ``<n>``) on the output of ``circuit``.
+
+    A stack of parameters on the adjoint engine runs as one node from the parameters through to the readouts (the
+    truncation checked on its ket); everything else reads them from ``simulate``'s state."""
+    cutoff = _checked(cutoff, dtype)
+    ran = None if renormalize else _stack_on_adjoint(circuit, params, cutoff, dtype, device, tuple(forms))
+    if ran is None:
+        return read(simulate(circuit, params, cutoff=cutoff, dtype=dtype, device=device, renormalize=renormalize,
+                             truncation_tol=truncation_tol), forms)
+    values, ket = ran
+    _truncation_checked(ket, circuit, cutoff, False, truncation_tol)
+    return values
+
+
+def _checked(cutoff: int | None, dtype: torch.dtype) -> int:
+    """The cutoff (the default for None), once it and the dtype are checked."""
+    if dtype not in (torch.complex64, torch.complex128):
+        raise InputError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
+    return _checked_cutoff(cutoff)
+
+
+def _truncation_checked(state: torch.Tensor, circuit: Any, cutoff: int, renormalize: bool,
+                        truncation_tol: float | None) -> FockState:
+    """The output as a ``FockState``, once the truncation is checked (and the rows renormalized if asked)."""
     pure = state.dim() == 1 + circuit.n_modes
     result = FockState(state, n_modes=circuit.n_modes, cutoff=cutoff, pure=pure, hbar=circuit.hbar)
     tol = DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol
@@ -78,11 +107,12 @@ def _on_adjoint(circuit: Any, device: torch.device, rows: int, cutoff: int) -> b
 _STACK_SIZES: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 
 
-def _stack_on_adjoint(circuit: Any, params: Any, cutoff: int, dtype: torch.dtype,
-                      device: Any) -> torch.Tensor | None:
-    """A ``ParameterStack`` run on the adjoint engine, bound and sized in full once per stack layout (names,
-    shapes, gradients); after that each call checks only what its numbers change (finite values, the memory budget).
-    None where the general flow runs it, or refuses it with the error that names the problem."""
+def _stack_on_adjoint(circuit: Any, params: Any, cutoff: int, dtype: torch.dtype, device: Any,
+                      forms: tuple[Form, ...]) -> Any:
+    """A ``ParameterStack`` run on the adjoint engine (its ket, or given ``forms`` their readouts and the ket), bound
+    and sized in full once per stack layout (names, shapes, gradients); after that each call checks only what its
+    numbers change (finite values, the memory budget). None where the general flow runs it, or refuses it with the
+    error that names the problem."""
     if not isinstance(params, ParameterStack) or not params.groups:
         return None
     device = resolve_device(device) if device is not None else params.groups[0][1].device
@@ -103,6 +133,8 @@ def _stack_on_adjoint(circuit: Any, params: Any, cutoff: int, dtype: torch.dtype
     if not fits_budget(shared + rows * per_row, device):
         return None  # the full check says what does not fit
     with allocation_failures_as_errors(f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows}"):
+        if forms:
+            return adjoint.expect(circuit, params, {}, rows, cutoff, dtype, forms)
         return adjoint.evolve(circuit, params, {}, rows, cutoff, dtype)
 
 
