@@ -21,7 +21,7 @@ angles directly, other devices) runs on the general engine.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ from qvec.blas import torch_thread_count
 
 from .expectations import Form, applied, pulled_back, quadratic_forms
 from .prepare import initial_state
+from .sweep import sweep_functions
 from .tables import table_for, zero_phase_entries
 
 __all__ = ["supports", "evolve", "expect"]
@@ -107,6 +108,7 @@ class Plan:
     batch_out: int  # R of the output state: 1 when no gate reads a per-row value
     folds: dict[str, tuple[np.ndarray, np.ndarray]]  # a one-mode kind's phases after and before each row (below)
     diagonals: tuple[str, ...]  # the diagonal kinds, in the order their phases are stacked for ``folds``
+    code: dict = field(default_factory=dict, compare=False)  # its sweep, written on first use (``sweep``)
 
 
 def evolve(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int, cutoff: int,
@@ -316,109 +318,20 @@ def _unfold_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads: d
         start += count
 
 
-def _operator(stacks: dict[str, np.ndarray], gate: Gate) -> np.ndarray:
-    """The gate's matrix ``[K, K]`` or phases ``[K]`` (shared), or ``[B, K, K]``, ``[B, K]`` (per row), from its
-    kind's stack."""
-    stack = stacks[gate.name]
-    return stack[gate.start] if gate.rows == 1 else stack[gate.start:gate.start + gate.rows]
+# ----- the run and its adjoint sweep (written out per plan: ``sweep``) ----------------------------------
 
-
-# ----- one gate on a state [L, K, S, R], forward and back --------------------------------------------
-
-def _seen(state: np.ndarray, gate: Gate, batch: int) -> np.ndarray:
-    """``state`` ``[c, .., c, R]`` as the gate sees it: ``[L, K, S, R]``."""
-    if gate.moves is not None:
-        state = state.transpose(gate.moves)
-    return state.reshape(*gate.view, batch)
-
-
-def _unseen(out: np.ndarray, gate: Gate, n_modes: int, cutoff: int) -> np.ndarray:
-    """Undo ``_seen`` on a result ``[L, K, S, R]``."""
-    state = out.reshape((cutoff,) * n_modes + (out.shape[-1],))
-    return state if gate.moves is None else state.transpose(np.argsort(gate.moves))
-
-
-def _apply(operator: np.ndarray, x: np.ndarray, gate: Gate) -> np.ndarray:
-    """The gate on ``x`` ``[L, K, S, R]``: phases along K, or one matrix product (one per row for a per-row gate)."""
-    if gate.diagonal:
-        return x * (operator[:, None, None] if gate.rows == 1 else operator.T[:, None, :])
-    if gate.fresh is not None:  # x holds only level ``fresh`` on the gate's mode: one column of each row's matrix
-        return operator[:, :, gate.fresh].T[None, :, None, :] * x[:, gate.fresh:gate.fresh + 1]
-    if gate.rows > 1:
-        return np.einsum("rij,ajsr->aisr", operator, np.broadcast_to(x, x.shape[:3] + (gate.rows,)))
-    left, size = x.shape[:2]
-    if left == 1:
-        return np.matmul(operator, x.reshape(size, -1)).reshape(x.shape)
-    return np.matmul(operator, x.reshape(left, size, -1)).reshape(x.shape)
-
-
-def _pull(conjugate: np.ndarray, g: np.ndarray, gate: Gate) -> np.ndarray:
-    """``G^dagger g`` (from ``conjugate``, the gate's ``conj(G)``): the gradient pulled back through the gate, summed
-    over rows the input did not have."""
-    if gate.diagonal:
-        pulled = g * (conjugate[:, None, None] if gate.rows == 1 else conjugate.T[:, None, :])
-    elif gate.fresh is not None:  # the input's other levels were zero: their gradient is never read
-        pulled = np.zeros_like(g)
-        pulled[:, gate.fresh] = (conjugate[:, :, gate.fresh].T[None, :, None, :] * g).sum(1)
-    elif gate.rows > 1:
-        pulled = np.einsum("rji,ajsr->aisr", conjugate, g)
-    else:
-        left, size = g.shape[:2]
-        pulled = np.matmul(conjugate.T, g.reshape(size, -1) if left == 1 else g.reshape(left, size, -1))
-        pulled = pulled.reshape(g.shape)
-    return pulled.sum(-1, keepdims=True) if gate.batch_in == 1 and pulled.shape[-1] > 1 else pulled
-
-
-def _gate_grad(g: np.ndarray, x: np.ndarray, gate: Gate) -> np.ndarray:
-    """``sum g x^dagger`` over the gate's other axes (and the rows, for a shared gate)."""
-    if x.shape != g.shape:
-        x = np.broadcast_to(x, g.shape)
-    if gate.diagonal:
-        product = g * x.conj()
-        return product.sum((0, 2, 3)) if gate.rows == 1 else product.sum((0, 2)).T
-    if gate.fresh is not None:
-        grad = np.zeros((gate.rows,) + (g.shape[1],) * 2, dtype=g.dtype)
-        grad[:, :, gate.fresh] = (g * x[:, gate.fresh:gate.fresh + 1].conj()).sum((0, 2)).T
-        return grad
-    if gate.rows > 1:
-        return np.einsum("aisr,ajsr->rij", g, x.conj())
-    left, size, right, rows = g.shape
-    if left == 1:  # [K, S R] each: one product (an outer one for a single column)
-        g2, x2 = g.reshape(size, -1), x.reshape(size, -1).conj()
-        return g2 * x2.T if right * rows == 1 else np.matmul(g2, x2.T)
-    if right * rows == 1:  # [L, K] each
-        return np.matmul(g.reshape(left, size).T, x.reshape(left, size).conj())
-    return np.matmul(g.reshape(left, size, -1), x.reshape(left, size, -1).conj().swapaxes(1, 2)).sum(0)
-
-
-# ----- the run and its adjoint sweep ---------------------------------------------------------------------
-
-def _forward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], keep: bool) -> tuple[np.ndarray, list]:
+def _forward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], keep: bool) -> tuple[np.ndarray, tuple]:
     """The output state ``[c, .., c, R]`` and, if ``keep``, each gate's input as the gate saw it."""
-    state, inputs = plan.start, []
-    stacks = {name: values[0] for name, values in built.items()}
-    for gate in plan.gates:
-        x = _seen(state, gate, gate.batch_in)
-        if keep:
-            inputs.append(x)
-        state = _unseen(_apply(_operator(stacks, gate), x, gate), gate, plan.n_modes, plan.cutoff)
-    return state, inputs
+    state, inputs = sweep_functions(plan).forward({name: values[0] for name, values in built.items()}, plan.start)
+    return state, inputs if keep else ()
 
 
-def _backward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], inputs: list[np.ndarray],
+def _backward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], inputs: tuple,
               grad: np.ndarray) -> dict[str, np.ndarray]:
     """The adjoint sweep from the output's gradient ``[c, .., c, R]``: the gradient of every stacked gate, per kind."""
     # Every dense stack entry is some gate's, written below; a diagonal kind's folded rows get theirs when unfolded.
     grads = {name: (np.zeros_like if name in DIAGONALS else np.empty_like)(values[0]) for name, values in built.items()}
-    conjugates = {name: values[0].conj() for name, values in built.items()}
-    for index in range(len(plan.gates) - 1, -1, -1):
-        gate = plan.gates[index]
-        g = _seen(grad, gate, grad.shape[-1])
-        grads[gate.name][gate.start:gate.start + gate.rows] = _gate_grad(g, inputs[index], gate)
-        if index == 0:  # the first gate's input is the constant start state: nothing to pull back
-            break
-        grad = _unseen(_pull(_operator(conjugates, gate), g, gate), gate, plan.n_modes, plan.cutoff)
-    return grads
+    return sweep_functions(plan).backward({name: values[0] for name, values in built.items()}, grads, inputs, grad)
 
 
 def _parameter_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads: dict[str, np.ndarray],

@@ -14,19 +14,17 @@ pass carries the conjugated gradient ``mu`` and, for each block, ``U^T G = mu_in
 
 from __future__ import annotations
 
-import itertools
-import linecache
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from qvec.codegen import compiled
+
 from . import fastops
 from .fastplan import FastPlan
 
 __all__ = ["Step", "step_functions"]
-
-_written = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -55,9 +53,7 @@ def _compile(plan: FastPlan, source: str) -> Step:
     phases = [None if op[2] is None else op[2].reshape(n_high, 1, n_low) for op in plan.ops if op[0] == "perm"]
     namespace = {"np": np, "plan": plan, "K": plan.shared, "R": plan.row, "PH": phases, "nh": n_high, "nl": n_low,
                  "real": plan.real, **{name: getattr(fastops, name) for name in fastops.__all__}}
-    filename = f"<qvec fast step {next(_written)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
+    compiled(source, "fast step", namespace)
     return Step(namespace["forward"], namespace["backward"], source)
 
 
