@@ -80,3 +80,9 @@ def test_small_cutoffs_use_the_tables_everywhere():
     for kind in KINDS:
         assert table_for(kind, 8).exact_for(np.array([-7.9, 7.9]))
 
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_empty_batch_gives_empty_entries(kind):
+    values, slopes = zero_phase_entries(kind, np.zeros(0), 8)
+    assert values.shape == slopes.shape == (0, table_for(kind, 8).entries.size)

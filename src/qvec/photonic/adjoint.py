@@ -108,6 +108,13 @@ class Plan:
     batch_out: int  # R of the output state: 1 when no gate reads a per-row value
     folds: dict[str, tuple[np.ndarray, np.ndarray]]  # a one-mode kind's phases after and before each row (below)
     diagonals: tuple[str, ...]  # the diagonal kinds, in the order their phases are stacked for ``folds``
+    # Every kind's phase angles at once: ``flat[index] * exponent``, kind ``k``'s [G, E] at ``parts[k]`` of them.
+    phase_index: np.ndarray
+    phase_exponent: np.ndarray
+    phase_parts: dict[str, slice]
+    # ``folds``' sides as 0/1 matrices [stacked phases + 1, G]: a product adds each row's gradient into its phase.
+    scatters: dict[str, tuple[np.ndarray, np.ndarray]]
+    grad_slots: np.ndarray  # the flat values that ``_parameter_grads``' terms add into, in the order it makes them
     code: dict = field(default_factory=dict, compare=False)  # its sweep, written on first use (``sweep``)
 
 
@@ -200,8 +207,22 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
     kinds = {name: _kind(name, [np.concatenate(s) for s in slots], cutoff) for name, slots in indices.items()}
     diagonals = tuple(name for name in kinds if name in DIAGONALS)
     kept, folds = _fold(gates, modes, kinds, diagonals)
+    phases = {name: (kind.slots[0 if name in DIAGONALS else 1], kind.exponents) for name, kind in kinds.items()}
+    bounds = np.cumsum([0] + [len(slots) * len(exponents) for slots, exponents in phases.values()])
+    total = sum(len(kinds[name].slots[0]) for name in diagonals) + 1
     return Plan(circuit.n_modes, cutoff, NUMPY_COMPLEX[dtype], rows, np.moveaxis(start, 0, -1), kept, kinds,
-                n_shared, np.array(constants, dtype=np.float64), batch, folds, diagonals)
+                n_shared, np.array(constants, dtype=np.float64), batch, folds, diagonals,
+                _joined([np.repeat(slots, len(exponents)) for slots, exponents in phases.values()], np.int64),
+                _joined([np.tile(exponents, len(slots)) for slots, exponents in phases.values()], np.float64),
+                {name: slice(a, b) for name, a, b in zip(phases, bounds[:-1], bounds[1:])},
+                {name: (np.eye(total)[:, left], np.eye(total)[:, right]) for name, (left, right) in folds.items()},
+                _joined([slot for kind in kinds.values() for slot in kind.slots[:1 if kind.name in DIAGONALS else 2]],
+                        np.int64))
+
+
+def _joined(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
+    """The arrays end to end (empty for a circuit without gates)."""
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
 
 
 def _fold(gates: list[Gate], modes: list[tuple[int, ...]], kinds: dict[str, Kind],
@@ -275,14 +296,14 @@ def _build(plan: Plan, flat: np.ndarray) -> dict[str, tuple[np.ndarray, ...]]:
     """Per kind, every stacked gate in the state's dtype (dense ``[G, K, K]``, diagonal ``[G, c]``), then what its
     backward needs: a dense kind's zero-phase entries ``[G, E]``, their phases and their derivatives."""
     built = {}
+    turns = _turns(flat[plan.phase_index] * plan.phase_exponent)
     for name, kind in plan.kinds.items():
+        phases = turns[plan.phase_parts[name]].reshape(len(kind.slots[0]), -1)
         if name in DIAGONALS:
-            phase = _turns(flat[kind.slots[0]][:, None] * kind.exponents)
-            built[name] = (phase.astype(plan.dtype), phase)
+            built[name] = (phases.astype(plan.dtype), phases)
             continue
-        theta, phi = flat[kind.slots[0]], flat[kind.slots[1]]
+        theta = flat[kind.slots[0]]
         values, slopes = zero_phase_entries(ZERO_PHASE[name], theta, plan.cutoff)
-        phases = _turns(phi[:, None] * kind.exponents)
         size = plan.cutoff ** (2 if name == "bs" else 1)
         gates = np.zeros((theta.shape[0], size * size), dtype=plan.dtype)
         gates[:, kind.entries] = values * phases
@@ -309,8 +330,9 @@ def _unfold_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads: d
         gates, after, before = built[name][-3:]
         fused_grad = grads[name]
         grads[name] = after.conj()[:, :, None] * fused_grad * before.conj()[:, None, :]
-        np.add.at(phase_grads, left, (fused_grad * (gates * before[:, None, :]).conj()).sum(-1))
-        np.add.at(phase_grads, right, ((after[:, :, None] * gates).conj() * fused_grad).sum(-2))
+        onto_left, onto_right = plan.scatters[name]
+        phase_grads += onto_left @ (fused_grad * (gates * before[:, None, :]).conj()).sum(-1)
+        phase_grads += onto_right @ ((after[:, :, None] * gates).conj() * fused_grad).sum(-2)
     start = 0
     for name in plan.diagonals:
         count = len(plan.kinds[name].slots[0])
@@ -339,23 +361,18 @@ def _parameter_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads
     """The loss's gradient with respect to every flat value, from the gates' gradients and exact derivatives.
 
     With ``G = v(theta) exp(i phi E)`` entrywise and ``t = conj(exp(i phi E)) dL/dG``: ``dL/dtheta = sum v' Re t``
-    and ``dL/dphi = sum v E Im t`` (a diagonal: ``v = 1``)."""
-    flat_grad = np.zeros(size)
+    and ``dL/dphi = sum v E Im t`` (a diagonal: ``v = 1``). All terms are added into their values by one
+    ``bincount`` over ``plan.grad_slots`` (repeated slots adding up)."""
+    terms = []
     for name, kind in plan.kinds.items():
         if name in DIAGONALS:
             phase, gate_grad = built[name][1], grads[name]
-            _add(flat_grad, kind.slots[0], ((phase.conj() * gate_grad).imag * kind.exponents).sum(1))
+            terms.append(((phase.conj() * gate_grad).imag * kind.exponents).sum(1))
             continue
         values, phases, slopes = built[name][1:4]
         turned = phases.conj() * grads[name].reshape(values.shape[0], -1)[:, kind.entries]
-        _add(flat_grad, kind.slots[0], (slopes * turned.real).sum(1))
-        _add(flat_grad, kind.slots[1], (values * turned.imag * kind.exponents).sum(1))
-    return flat_grad
-
-
-def _add(total: np.ndarray, slots: np.ndarray, values: np.ndarray) -> None:
-    """``total[slots] += values``, repeated slots adding up."""
-    total += np.bincount(slots, values, minlength=total.shape[0])
+        terms += [(slopes * turned.real).sum(1), (values * turned.imag * kind.exponents).sum(1)]
+    return np.bincount(plan.grad_slots, _joined(terms, np.float64), minlength=size)
 
 
 class _Evolve(torch.autograd.Function):

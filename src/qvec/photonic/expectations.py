@@ -39,35 +39,41 @@ class Form:
 
 
 @functools.lru_cache(maxsize=64)
-def _weights(cutoff: int, axis: int, ndim: int) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` and ``sqrt(n)`` (n >= 1) shaped to broadcast along ``axis`` of a ket with ``ndim`` axes."""
-    shape = [1] * ndim
-    shape[axis] = cutoff
-    n = np.arange(cutoff, dtype=np.float64).reshape(shape)
-    return n, np.sqrt(n.take(range(1, cutoff), axis=axis))
+def _matrices(forms: tuple[Form, ...], cutoff: int, dtype: np.dtype) -> tuple[tuple[int, np.ndarray], ...]:
+    """Per mode read, its forms' ``c x c`` matrices ``[K_m, 1, c, c]`` (``n``: diagonal; ``x_phi``: ``scale (e^{-i phi}
+    a + e^{i phi} a^dag)``, two off-diagonals); the modes in the order they are first read."""
+    root = np.sqrt(np.arange(1, cutoff, dtype=np.float64))
+    by_mode: dict[int, list[np.ndarray]] = {}
+    for form in forms:
+        if form.phi is None:
+            matrix = np.diag(np.arange(cutoff, dtype=np.float64)).astype(dtype)
+        else:
+            turn = math.sqrt(2 * form.hbar) / 2 * complex(math.cos(form.phi), -math.sin(form.phi))
+            matrix = (np.diag(turn * root, 1) + np.diag(turn.conjugate() * root, -1)).astype(dtype)
+        by_mode.setdefault(form.mode, []).append(matrix)
+    return tuple((mode, np.stack(matrices)[:, None]) for mode, matrices in by_mode.items())
 
 
-def _apply(form: Form, ket: np.ndarray, axis: int) -> np.ndarray:
-    """``H psi`` for a ket whose form's mode is ``axis``: ``n`` weights the axis; ``x_phi`` shifts it both ways."""
-    cutoff = ket.shape[axis]
-    n, root = _weights(cutoff, axis, ket.ndim)
-    if form.phi is None:
-        return ket * n.astype(ket.real.dtype)
-    scale = math.sqrt(2 * form.hbar) / 2
-    turn = scale * complex(math.cos(form.phi), -math.sin(form.phi))  # scale e^{-i phi}
-    out = np.zeros_like(ket)
-    head = [slice(None)] * ket.ndim
-    tail = list(head)
-    head[axis], tail[axis] = slice(0, cutoff - 1), slice(1, cutoff)
-    lowered = ket[tuple(tail)] * root  # (a psi)[k] = sqrt(k+1) psi[k+1]
-    out[tuple(head)] += (turn * lowered).astype(ket.dtype)
-    out[tuple(tail)] += (turn.conjugate() * ket[tuple(head)] * root).astype(ket.dtype)  # (a^dag psi)[k+1]
-    return out
+@functools.lru_cache(maxsize=64)
+def _order(forms: tuple[Form, ...]) -> np.ndarray | None:
+    """Where each form's result sits among the per-mode results (None when they are already in order)."""
+    grouped = sorted(range(len(forms)), key=lambda k: list(dict.fromkeys(f.mode for f in forms)).index(forms[k].mode))
+    order = np.argsort(grouped)
+    return None if (order == np.arange(len(forms))).all() else order
 
 
 def applied(forms: Sequence[Form], ket: np.ndarray, first: int) -> np.ndarray:
-    """``H_k psi`` for each form ``[K, *ket.shape]``, mode ``m`` being axis ``first + m`` of ``ket``."""
-    return np.stack([_apply(form, ket, first + form.mode) for form in forms])
+    """``H_k psi`` for each form ``[K, *ket.shape]``, mode ``m`` being axis ``first + m`` of ``ket``: one product per
+    mode read (its forms' matrices stacked)."""
+    forms = tuple(forms)
+    parts = []
+    for mode, matrices in _matrices(forms, ket.shape[first], ket.dtype):
+        axis = first + mode
+        seen = ket.reshape(math.prod(ket.shape[:axis]), ket.shape[axis], -1)
+        parts.append(np.matmul(matrices, seen).reshape((matrices.shape[0],) + ket.shape))
+    out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    order = _order(forms)
+    return out if order is None else out[order]
 
 
 def quadratic_forms(ket: np.ndarray, hpsi: np.ndarray, rows_axis: int) -> np.ndarray:

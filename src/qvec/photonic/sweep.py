@@ -141,7 +141,8 @@ def _backward(plan: Plan) -> list[str]:
     lines = ["def backward(stacks, grads, inputs, g):"]
     lines += [f"    C_{name} = stacks[{name!r}].conj()" for name in used]
     lines += [f"    G_{name} = grads[{name!r}]" for name in used]
-    lines.append(f"    {''.join(f'x{i}, ' for i in range(len(plan.gates)))}= inputs")
+    if plan.gates:
+        lines.append(f"    {''.join(f'x{i}, ' for i in range(len(plan.gates)))}= inputs")
     for i in range(len(plan.gates) - 1, -1, -1):
         gate = plan.gates[i]
         rows = _rows_after(gate)
