@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from qvec.circuit.parameters import ParameterStack
+from qvec.errors import InputError
 
 from qvec.blas import torch_thread_count
 
@@ -36,13 +37,17 @@ from .prepare import initial_state
 from .sweep import sweep_functions
 from .tables import table_for, zero_phase_entries
 
-__all__ = ["supports", "evolve", "expect"]
+__all__ = ["NotFinite", "supports", "evolve", "expect"]
 
 NUMPY_COMPLEX = {torch.complex64: np.complex64, torch.complex128: np.complex128}
 ZERO_PHASE = {"d": "displacement", "s": "squeezing", "bs": "beamsplitter"}
 DIAGONALS = ("r", "k")
 PREPARATIONS = ("vacuum", "fock")
 Layout = tuple[tuple[tuple[str, ...], bool], ...]  # each source: (names, per_row)
+
+
+class NotFinite(InputError):
+    """A value given to a run is nan or inf (``simulate`` then binds the values in full, which names it)."""
 
 
 # Per circuit (append-only, so its length versions it): whether it is supported, and its plans.
@@ -95,6 +100,20 @@ class Kind:
 
 
 @dataclass(frozen=True)
+class Phases:
+    """Every kind's phases from one ``cos`` and one ``sin``: ``exp(i flat[index] * exponent)``. First the diagonal kinds'
+    ``[G, c]`` and a row of ones (``folded``: the table ``_fold_phases`` reads, its last row "no phase"), then each
+    dense kind's distinct exponents ``[G, U]``; kind ``k``'s at ``parts[k]``, ``spread[k]`` taking them to its
+    ``[G, E]`` entries (None for the diagonal kinds, already so)."""
+
+    index: np.ndarray
+    exponent: np.ndarray
+    parts: dict[str, slice]
+    spread: dict[str, np.ndarray | None]
+    folded: slice
+
+
+@dataclass(frozen=True)
 class Plan:
     n_modes: int
     cutoff: int
@@ -108,10 +127,7 @@ class Plan:
     batch_out: int  # R of the output state: 1 when no gate reads a per-row value
     folds: dict[str, tuple[np.ndarray, np.ndarray]]  # a one-mode kind's phases after and before each row (below)
     diagonals: tuple[str, ...]  # the diagonal kinds, in the order their phases are stacked for ``folds``
-    # Every kind's phase angles at once: ``flat[index] * exponent``, kind ``k``'s [G, E] at ``parts[k]`` of them.
-    phase_index: np.ndarray
-    phase_exponent: np.ndarray
-    phase_parts: dict[str, slice]
+    phases: Phases
     # ``folds``' sides as 0/1 matrices [stacked phases + 1, G]: a product adds each row's gradient into its phase.
     scatters: dict[str, tuple[np.ndarray, np.ndarray]]
     grad_slots: np.ndarray  # the flat values that ``_parameter_grads``' terms add into, in the order it makes them
@@ -207,17 +223,31 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
     kinds = {name: _kind(name, [np.concatenate(s) for s in slots], cutoff) for name, slots in indices.items()}
     diagonals = tuple(name for name in kinds if name in DIAGONALS)
     kept, folds = _fold(gates, modes, kinds, diagonals)
-    phases = {name: (kind.slots[0 if name in DIAGONALS else 1], kind.exponents) for name, kind in kinds.items()}
-    bounds = np.cumsum([0] + [len(slots) * len(exponents) for slots, exponents in phases.values()])
     total = sum(len(kinds[name].slots[0]) for name in diagonals) + 1
     return Plan(circuit.n_modes, cutoff, NUMPY_COMPLEX[dtype], rows, np.moveaxis(start, 0, -1), kept, kinds,
                 n_shared, np.array(constants, dtype=np.float64), batch, folds, diagonals,
-                _joined([np.repeat(slots, len(exponents)) for slots, exponents in phases.values()], np.int64),
-                _joined([np.tile(exponents, len(slots)) for slots, exponents in phases.values()], np.float64),
-                {name: slice(a, b) for name, a, b in zip(phases, bounds[:-1], bounds[1:])},
+                _phases(kinds, diagonals, cutoff),
                 {name: (np.eye(total)[:, left], np.eye(total)[:, right]) for name, (left, right) in folds.items()},
                 _joined([slot for kind in kinds.values() for slot in kind.slots[:1 if kind.name in DIAGONALS else 2]],
                         np.int64))
+
+
+def _phases(kinds: dict[str, Kind], diagonals: tuple[str, ...], cutoff: int) -> Phases:
+    """Where each kind's phase angles sit among all of them (``Phases``); a dense kind computes each distinct
+    exponent once (a beamsplitter's 344 entries have 15)."""
+    terms = {name: (kinds[name].slots[0], kinds[name].exponents) for name in diagonals}
+    if diagonals:  # the fold's "no phase" row: a diagonal gate's value times 0
+        terms[""] = (kinds[diagonals[0]].slots[0][:1], np.zeros(cutoff))
+    spread: dict[str, np.ndarray | None] = {name: None for name in diagonals}
+    for name, kind in kinds.items():
+        if name not in DIAGONALS:
+            distinct, spread[name] = np.unique(kind.exponents, return_inverse=True)
+            terms[name] = (kind.slots[1], distinct)
+    bounds = np.cumsum([0] + [len(slots) * len(exponents) for slots, exponents in terms.values()])
+    parts = {name: slice(int(a), int(b)) for name, a, b in zip(terms, bounds[:-1], bounds[1:])}
+    return Phases(_joined([np.repeat(slots, len(exponents)) for slots, exponents in terms.values()], np.int64),
+                  _joined([np.tile(exponents, len(slots)) for slots, exponents in terms.values()], np.float64),
+                  parts, spread, slice(0, parts[""].stop if diagonals else 0))
 
 
 def _joined(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
@@ -296,9 +326,12 @@ def _build(plan: Plan, flat: np.ndarray) -> dict[str, tuple[np.ndarray, ...]]:
     """Per kind, every stacked gate in the state's dtype (dense ``[G, K, K]``, diagonal ``[G, c]``), then what its
     backward needs: a dense kind's zero-phase entries ``[G, E]``, their phases and their derivatives."""
     built = {}
-    turns = _turns(flat[plan.phase_index] * plan.phase_exponent)
+    table = plan.phases
+    turns = _turns(flat[table.index] * table.exponent)
     for name, kind in plan.kinds.items():
-        phases = turns[plan.phase_parts[name]].reshape(len(kind.slots[0]), -1)
+        phases = turns[table.parts[name]].reshape(len(kind.slots[0]), -1)
+        if table.spread[name] is not None:
+            phases = phases.take(table.spread[name], 1)
         if name in DIAGONALS:
             built[name] = (phases.astype(plan.dtype), phases)
             continue
@@ -309,30 +342,31 @@ def _build(plan: Plan, flat: np.ndarray) -> dict[str, tuple[np.ndarray, ...]]:
         gates[:, kind.entries] = values * phases
         built[name] = (gates.reshape(-1, size, size), values, phases, slopes)
     if plan.folds:
-        _fold_phases(plan, built)
+        _fold_phases(plan, built, turns[table.folded].reshape(-1, plan.cutoff).astype(plan.dtype))
     return built
 
 
-def _fold_phases(plan: Plan, built: dict[str, tuple[np.ndarray, ...]]) -> None:
-    """Each folding kind's stack becomes ``L G R``; ``G``, ``L`` and ``R`` are kept at the end of its tuple."""
-    phases = np.concatenate([built[name][0] for name in plan.diagonals] + [np.ones((1, plan.cutoff), plan.dtype)])
+def _fold_phases(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], phases: np.ndarray) -> None:
+    """Each folding kind's stack becomes ``L G R`` (``phases``: every diagonal gate's, then a row of ones); ``L`` and
+    ``R`` are kept at the end of its tuple."""
     for name, (left, right) in plan.folds.items():
         gates, *rest = built[name]
         after, before = phases[left], phases[right]
-        built[name] = (after[:, :, None] * gates * before[:, None, :], *rest, gates, after, before)
+        built[name] = (after[:, :, None] * gates * before[:, None, :], *rest, after, before)
 
 
 def _unfold_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads: dict[str, np.ndarray]) -> None:
-    """From the gradients of the stacks ``F = L G R`` to those of ``G`` and of the folded phases (in place)."""
-    phase_grads = np.zeros((sum(len(plan.kinds[n].slots[0]) for n in plan.diagonals) + 1, plan.cutoff),
-                           dtype=np.complex128)
-    for name, (left, right) in plan.folds.items():
-        gates, after, before = built[name][-3:]
+    """From the gradients ``g`` of the stacks ``F = L G R`` to those of ``G`` (``L* g R*``) and of the folded phases
+    (in place): with ``|L| = |R| = 1``, ``L_i sum_j g_ij F*_ij`` for the row phases, ``R_j sum_i g_ij F*_ij`` for
+    the column ones."""
+    phase_grads = np.zeros((plan.scatters[next(iter(plan.folds))][0].shape[0], plan.cutoff), dtype=np.complex128)
+    for name in plan.folds:
+        fused, after, before = built[name][0], built[name][-2], built[name][-1]
         fused_grad = grads[name]
         grads[name] = after.conj()[:, :, None] * fused_grad * before.conj()[:, None, :]
+        both = fused_grad * fused.conj()
         onto_left, onto_right = plan.scatters[name]
-        phase_grads += onto_left @ (fused_grad * (gates * before[:, None, :]).conj()).sum(-1)
-        phase_grads += onto_right @ ((after[:, :, None] * gates).conj() * fused_grad).sum(-2)
+        phase_grads += onto_left @ (after * both.sum(-1)) + onto_right @ (before * both.sum(-2))
     start = 0
     for name in plan.diagonals:
         count = len(plan.kinds[name].slots[0])
@@ -384,6 +418,8 @@ class _Evolve(torch.autograd.Function):
                 forms: tuple[Form, ...]) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         flat = np.concatenate([shared.detach().numpy().astype(np.float64), plan.constants,
                                rows.detach().numpy().astype(np.float64).T.reshape(-1)])
+        if not np.isfinite(flat).all():
+            raise NotFinite("a parameter value of the photonic circuit is not finite (nan or inf)")
         with torch_thread_count():
             built = _build(plan, flat)
             state, inputs = _forward(plan, built, any(ctx.needs_input_grad))

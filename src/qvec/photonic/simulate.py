@@ -25,7 +25,7 @@ from .fuse import CHANNEL_FORM, Step, fuse, worth_fusing_two_modes
 from .operations import CHANNEL, DIAGONAL, Operation
 from .prepare import STATE_FACTORS, initial_state, to_density_matrix
 from .state import FockState
-from .truncation import check_truncation
+from .truncation import check_truncation, worst_loss
 
 __all__ = ["simulate", "expect", "DEFAULT_CUTOFF", "DEFAULT_TRUNCATION_TOL"]
 
@@ -75,7 +75,8 @@ def expect(circuit: Any, params: Mapping[str, ParamValue] | None, forms: Sequenc
         return read(simulate(circuit, params, cutoff=cutoff, dtype=dtype, device=device, renormalize=renormalize,
                              truncation_tol=truncation_tol), forms)
     values, ket = ran
-    _truncation_checked(ket, circuit, cutoff, False, truncation_tol)
+    if worst_loss(ket) > (DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol):
+        _truncation_checked(ket, circuit, cutoff, False, truncation_tol)  # the warning names the rows and the mode
     return values
 
 
@@ -111,7 +112,7 @@ def _stack_on_adjoint(circuit: Any, params: Any, cutoff: int, dtype: torch.dtype
                       forms: tuple[Form, ...]) -> Any:
     """A ``ParameterStack`` run on the adjoint engine (its ket, or given ``forms`` their readouts and the ket), bound
     and sized in full once per stack layout (names, shapes, gradients); after that each call checks only what its
-    numbers change (finite values, the memory budget). None where the general flow runs it, or refuses it with the
+    numbers change (the memory budget; finite values, inside the engine). None where the general flow runs it, or refuses it with the
     error that names the problem."""
     if not isinstance(params, ParameterStack) or not params.groups:
         return None
@@ -127,15 +128,16 @@ def _stack_on_adjoint(circuit: Any, params: Any, cutoff: int, dtype: torch.dtype
         values, _, _ = _bind(circuit, params)
         _check_size(circuit, values, rows, cutoff, dtype, device)
         sizes[key] = _sizes(circuit, values, cutoff, dtype)
-    elif not all(math.isfinite(values.detach().sum()) for _, values in params.groups):
-        return None  # the full binding names the parameter
     shared, per_row = sizes[key]
     if not fits_budget(shared + rows * per_row, device):
         return None  # the full check says what does not fit
-    with allocation_failures_as_errors(f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows}"):
-        if forms:
-            return adjoint.expect(circuit, params, {}, rows, cutoff, dtype, forms)
-        return adjoint.evolve(circuit, params, {}, rows, cutoff, dtype)
+    try:
+        with allocation_failures_as_errors(f"{circuit.n_modes} mode(s) at cutoff {cutoff} x B = {rows}"):
+            if forms:
+                return adjoint.expect(circuit, params, {}, rows, cutoff, dtype, forms)
+            return adjoint.evolve(circuit, params, {}, rows, cutoff, dtype)
+    except adjoint.NotFinite:
+        return None  # the full binding names the parameter
 
 
 def _run(circuit: Any, values: list[list[Value]], rows: int, cutoff: int, dtype: torch.dtype,
