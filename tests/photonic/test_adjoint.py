@@ -233,11 +233,13 @@ def test_readouts_of_shared_values_only_match_finite_differences():
 
 
 def test_readouts_through_one_node_still_warn_of_truncation_and_renormalize_on_the_state():
-    """The node's ket is checked as ``simulate``'s is; ``renormalize`` reads the renormalized state instead."""
+    """The node's rows' norms are checked as ``simulate``'s ket is (the same warning, once, at the caller's line);
+    ``renormalize`` reads the renormalized state instead."""
     circuit = Circuit(1).d(0, "a", 0.0)
     stack = ParameterStack((["a"], torch.tensor([2.0], dtype=torch.float64)))
-    with pytest.warns(TruncationWarning, match="cutoff 5"):
+    with pytest.warns(TruncationWarning, match="cutoff 5: 1 of 1 row.*Mode 0 holds") as caught:
         lost = simulate_module.expect(circuit, stack, (Form(0),), cutoff=5, dtype=torch.complex128)
+    assert len(caught) == 1 and caught[0].filename == __file__  # once, at the caller's line
     state = circuit.run({"a": torch.tensor(2.0, dtype=torch.float64)}, cutoff=5, dtype=torch.complex128,
                         renormalize=True, truncation_tol=1.0)
     kept = simulate_module.expect(circuit, stack, (Form(0),), cutoff=5, dtype=torch.complex128, renormalize=True,

@@ -208,8 +208,8 @@ class PhotonicLayer(nn.Module):
                                      device=self.weights.device, backend=self.backend, renormalize=self.renormalize,
                                      truncation_tol=self.truncation_tol)
         if not self.inputs:  # one row serves every row of x
-            values = values.expand(math.prod(leading), self.n_outputs)
-        return values.reshape(*leading, self.n_outputs)
+            values = values.expand(math.prod(leading), values.shape[-1])
+        return values if values.shape[:-1] == leading else values.reshape(*leading, values.shape[-1])
 
     def extra_repr(self) -> str:
         return (f"n_modes={self.circuit.n_modes}, cutoff={self.cutoff}, inputs={len(self.inputs)}, "

@@ -143,7 +143,8 @@ def evolve(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int
 def expect(circuit: Any, params: Any, values: dict[str, torch.Tensor], rows: int, cutoff: int, dtype: torch.dtype,
            forms: tuple[Form, ...]) -> tuple[torch.Tensor, torch.Tensor]:
     """The readouts ``Re <psi|H_k|psi>`` ``[B, K]`` of ``forms`` on the output ket, the same one node from the
-    parameters through to them (its backward starts from ``2 sum_k g_k H_k psi``), and the ket (no graph)."""
+    parameters through to them (its backward starts from ``2 sum_k g_k H_k psi``), and the squared norm of each of
+    the ket's rows (float64, no graph; one row when no gate reads a per-row value)."""
     return _Evolve.apply(*_inputs(circuit, params, values, rows, cutoff, dtype), forms)
 
 
@@ -411,7 +412,7 @@ def _parameter_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads
 
 class _Evolve(torch.autograd.Function):
     """The ket of a plan for shared values ``[S]`` and per-row values ``[B, R]`` or, given ``forms``, their readouts
-    and the ket (no graph); backward by the adjoint sweep."""
+    and the rows' squared norms (no graph); backward by the adjoint sweep."""
 
     @staticmethod
     def forward(ctx: Any, plan: Plan, shared: torch.Tensor, rows: torch.Tensor,
@@ -426,12 +427,12 @@ class _Evolve(torch.autograd.Function):
             hpsi = applied(forms, state, 0) if forms else None
         ctx.plan, ctx.built, ctx.inputs, ctx.size, ctx.applied = plan, built, inputs, flat.shape[0], hpsi
         ctx.dtypes = shared.dtype, rows.dtype
-        ket = _rows_first(torch.from_numpy(np.ascontiguousarray(np.moveaxis(state, -1, 0))), plan.rows)
         if not forms:
-            return ket
-        ctx.mark_non_differentiable(ket)
+            return _rows_first(torch.from_numpy(np.ascontiguousarray(np.moveaxis(state, -1, 0))), plan.rows)
+        norms = torch.from_numpy(np.square(np.abs(state.reshape(-1, state.shape[-1])), dtype=np.float64).sum(0))
+        ctx.mark_non_differentiable(norms)
         ctx.set_materialize_grads(False)
-        return _rows_first(torch.from_numpy(np.ascontiguousarray(quadratic_forms(state, hpsi, -1))), plan.rows), ket
+        return _rows_first(torch.from_numpy(np.ascontiguousarray(quadratic_forms(state, hpsi, -1))), plan.rows), norms
 
     @staticmethod
     @torch.autograd.function.once_differentiable

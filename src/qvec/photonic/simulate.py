@@ -25,7 +25,7 @@ from .fuse import CHANNEL_FORM, Step, fuse, worth_fusing_two_modes
 from .operations import CHANNEL, DIAGONAL, Operation
 from .prepare import STATE_FACTORS, initial_state, to_density_matrix
 from .state import FockState
-from .truncation import check_truncation, worst_loss
+from .truncation import check_truncation
 
 __all__ = ["simulate", "expect", "DEFAULT_CUTOFF", "DEFAULT_TRUNCATION_TOL"]
 
@@ -68,15 +68,16 @@ def expect(circuit: Any, params: Mapping[str, ParamValue] | None, forms: Sequenc
     """The readouts ``Re <psi|H_k|psi>`` ``[B, K]`` of ``forms`` (``<x_phi>``, ``<n>``) on the output of ``circuit``.
 
     A stack of parameters on the adjoint engine runs as one node from the parameters through to the readouts (the
-    truncation checked on its ket); everything else reads them from ``simulate``'s state."""
+    truncation checked on its rows' norms); everything else reads them from ``simulate``'s state."""
     cutoff = _checked(cutoff, dtype)
     ran = None if renormalize else _stack_on_adjoint(circuit, params, cutoff, dtype, device, tuple(forms))
     if ran is None:
         return read(simulate(circuit, params, cutoff=cutoff, dtype=dtype, device=device, renormalize=renormalize,
                              truncation_tol=truncation_tol), forms)
-    values, ket = ran
-    if worst_loss(ket) > (DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol):
-        _truncation_checked(ket, circuit, cutoff, False, truncation_tol)  # the warning names the rows and the mode
+    values, norms = ran
+    if 1.0 - float(norms.min()) > (DEFAULT_TRUNCATION_TOL if truncation_tol is None else truncation_tol):
+        with torch.no_grad():  # the state again, for the warning that names the rows and the mode (rare)
+            simulate(circuit, params, cutoff=cutoff, dtype=dtype, device=device, truncation_tol=truncation_tol)
     return values
 
 
@@ -110,7 +111,7 @@ _STACK_SIZES: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary
 
 def _stack_on_adjoint(circuit: Any, params: Any, cutoff: int, dtype: torch.dtype, device: Any,
                       forms: tuple[Form, ...]) -> Any:
-    """A ``ParameterStack`` run on the adjoint engine (its ket, or given ``forms`` their readouts and the ket), bound
+    """A ``ParameterStack`` run on the adjoint engine (its ket, or given ``forms`` their readouts and the rows' norms), bound
     and sized in full once per stack layout (names, shapes, gradients); after that each call checks only what its
     numbers change (the memory budget; finite values, inside the engine). None where the general flow runs it, or refuses it with the
     error that names the problem."""

@@ -11,7 +11,7 @@ import torch
 
 from .state import FockState
 
-__all__ = ["TruncationWarning", "check_truncation", "worst_loss"]
+__all__ = ["TruncationWarning", "check_truncation"]
 
 
 class TruncationWarning(UserWarning):
@@ -43,25 +43,15 @@ def check_truncation(state: FockState, tol: float, *, renormalize: bool = False)
 
 
 def _norms(state: FockState) -> torch.Tensor | np.ndarray:
-    """Each row's norm ``[B]``, recording no autograd: a ket's as one vector norm, a density matrix's trace."""
+    """Each row's norm ``[B]``, recording no autograd: a ket's as one vector norm (numpy's on the CPU), a density
+    matrix's trace."""
     if not state.is_pure:
         return state.norm().detach()
-    return _ket_norms(state.tensor)
-
-
-def _ket_norms(ket: torch.Tensor) -> torch.Tensor | np.ndarray:
-    """Each row's squared norm of a ket ``[B, c..]`` (numpy's on the CPU: each torch call costs tens of us)."""
-    ket = ket.detach().reshape(ket.shape[0], -1)
+    ket = state.tensor.detach().reshape(state.batch_size, -1)
     if ket.device.type == "cpu" and not ket.is_conj():
         parts = ket.resolve_neg().numpy()
         return np.square(parts.view(parts.real.dtype)).sum(1, dtype=np.float64)
     return torch.linalg.vector_norm(ket, dim=1).square()
-
-
-def worst_loss(ket: torch.Tensor) -> float:
-    """The most norm any row of a ket ``[B, c..]`` lost to the cutoff: ``check_truncation`` warns past its tol."""
-    norms = _ket_norms(ket)
-    return 1.0 - float(norms.min()) if len(norms) else 0.0
 
 
 _QVEC_ROOT = str(Path(__file__).resolve().parents[1])
