@@ -38,7 +38,7 @@ def test_the_written_sweep_is_straight_line_with_one_line_pair_per_kept_gate() -
     assert forward.count("    s = ") == len(plan.gates) and forward.count("    x") == len(plan.gates)
     assert backward.count("    G_") - backward.count(" = grads[") == len(plan.gates) + 2  # + the 2 fresh columns
     assert backward.count("    p = np.") == len(plan.gates) - 1  # the first gate's input is the constant start
-    assert "C_r" not in backward and "C_k" not in backward  # kinds folded away whole are never conjugated
+    assert "S_r" not in backward and "S_k" not in backward  # kinds folded away whole are not read
 
 
 def test_the_written_lines_are_what_a_traceback_shows_and_are_written_once() -> None:

@@ -128,9 +128,10 @@ class Plan:
     folds: dict[str, tuple[np.ndarray, np.ndarray]]  # a one-mode kind's phases after and before each row (below)
     diagonals: tuple[str, ...]  # the diagonal kinds, in the order their phases are stacked for ``folds``
     phases: Phases
-    # ``folds``' sides as 0/1 matrices [stacked phases + 1, G]: a product adds each row's gradient into its phase.
-    scatters: dict[str, tuple[np.ndarray, np.ndarray]]
+    # ``folds``' two sides as one 0/1 matrix [stacked phases + 1, 2 G]: a product adds each row's gradient into its phase.
+    scatters: dict[str, np.ndarray]
     grad_slots: np.ndarray  # the flat values that ``_parameter_grads``' terms add into, in the order it makes them
+    grad_signs: np.ndarray  # and each term's sign (a phase's term is minus the sum it takes)
     code: dict = field(default_factory=dict, compare=False)  # its sweep, written on first use (``sweep``)
 
 
@@ -228,9 +229,13 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
     return Plan(circuit.n_modes, cutoff, NUMPY_COMPLEX[dtype], rows, np.moveaxis(start, 0, -1), kept, kinds,
                 n_shared, np.array(constants, dtype=np.float64), batch, folds, diagonals,
                 _phases(kinds, diagonals, cutoff),
-                {name: (np.eye(total)[:, left], np.eye(total)[:, right]) for name, (left, right) in folds.items()},
+                {name: np.eye(total, dtype=np.complex128)[:, np.concatenate([left, right])]
+                 for name, (left, right) in folds.items()},
                 _joined([slot for kind in kinds.values() for slot in kind.slots[:1 if kind.name in DIAGONALS else 2]],
-                        np.int64))
+                        np.int64),
+                _joined([np.full(len(slot), -1.0 if kind.name in DIAGONALS or k == 1 else 1.0)
+                         for kind in kinds.values() for k, slot in enumerate(kind.slots[:1 if kind.name in DIAGONALS else 2])],
+                        np.float64))
 
 
 def _phases(kinds: dict[str, Kind], diagonals: tuple[str, ...], cutoff: int) -> Phases:
@@ -357,17 +362,17 @@ def _fold_phases(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], phases: n
 
 
 def _unfold_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads: dict[str, np.ndarray]) -> None:
-    """From the gradients ``g`` of the stacks ``F = L G R`` to those of ``G`` (``L* g R*``) and of the folded phases
-    (in place): with ``|L| = |R| = 1``, ``L_i sum_j g_ij F*_ij`` for the row phases, ``R_j sum_i g_ij F*_ij`` for
-    the column ones."""
-    phase_grads = np.zeros((plan.scatters[next(iter(plan.folds))][0].shape[0], plan.cutoff), dtype=np.complex128)
+    """From the conjugated gradients ``h`` of the stacks ``F = L G R`` to those of ``G`` (``L h R``) and of the folded
+    phases (in place): with ``|L| = |R| = 1``, ``L*_i sum_j h_ij F_ij`` for the row phases, ``R*_j sum_i h_ij F_ij``
+    for the column ones."""
+    phase_grads = np.zeros((plan.scatters[next(iter(plan.folds))].shape[0], plan.cutoff), dtype=np.complex128)
     for name in plan.folds:
         fused, after, before = built[name][0], built[name][-2], built[name][-1]
         fused_grad = grads[name]
-        grads[name] = after.conj()[:, :, None] * fused_grad * before.conj()[:, None, :]
-        both = fused_grad * fused.conj()
-        onto_left, onto_right = plan.scatters[name]
-        phase_grads += onto_left @ (after * both.sum(-1)) + onto_right @ (before * both.sum(-2))
+        grads[name] = after[:, :, None] * fused_grad * before[:, None, :]
+        both = fused_grad * fused
+        sides = np.concatenate([after.conj() * both.sum(-1), before.conj() * both.sum(-2)])
+        phase_grads += plan.scatters[name] @ sides
     start = 0
     for name in plan.diagonals:
         count = len(plan.kinds[name].slots[0])
@@ -384,30 +389,32 @@ def _forward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], keep: bool) -
 
 
 def _backward(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], inputs: tuple,
-              grad: np.ndarray) -> dict[str, np.ndarray]:
-    """The adjoint sweep from the output's gradient ``[c, .., c, R]``: the gradient of every stacked gate, per kind."""
+              mu: np.ndarray) -> dict[str, np.ndarray]:
+    """The adjoint sweep from ``mu``, the conjugate of the output's gradient ``[c, .., c, R]``: the conjugated gradient
+    ``conj(dL/dG)`` of every stacked gate, per kind (``sweep``)."""
     # Every dense stack entry is some gate's, written below; a diagonal kind's folded rows get theirs when unfolded.
     grads = {name: (np.zeros_like if name in DIAGONALS else np.empty_like)(values[0]) for name, values in built.items()}
-    return sweep_functions(plan).backward({name: values[0] for name, values in built.items()}, grads, inputs, grad)
+    return sweep_functions(plan).backward({name: values[0] for name, values in built.items()}, grads, inputs, mu)
 
 
 def _parameter_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads: dict[str, np.ndarray],
                      size: int) -> np.ndarray:
-    """The loss's gradient with respect to every flat value, from the gates' gradients and exact derivatives.
+    """The loss's gradient with respect to every flat value, from the gates' conjugated gradients ``h`` and their
+    exact derivatives.
 
-    With ``G = v(theta) exp(i phi E)`` entrywise and ``t = conj(exp(i phi E)) dL/dG``: ``dL/dtheta = sum v' Re t``
-    and ``dL/dphi = sum v E Im t`` (a diagonal: ``v = 1``). All terms are added into their values by one
-    ``bincount`` over ``plan.grad_slots`` (repeated slots adding up)."""
+    With ``G = v(theta) exp(i phi E)`` entrywise and ``t = exp(i phi E) h`` (the conjugate of
+    ``conj(exp(i phi E)) dL/dG``): ``dL/dtheta = sum v' Re t`` and ``dL/dphi = -sum v E Im t`` (a diagonal: ``v = 1``).
+    All terms are added into their values by one ``bincount`` over ``plan.grad_slots`` (repeated slots adding up),
+    each times its sign in ``plan.grad_signs``."""
     terms = []
     for name, kind in plan.kinds.items():
         if name in DIAGONALS:
-            phase, gate_grad = built[name][1], grads[name]
-            terms.append(((phase.conj() * gate_grad).imag * kind.exponents).sum(1))
+            terms.append(((built[name][1] * grads[name]).imag * kind.exponents).sum(1))
             continue
         values, phases, slopes = built[name][1:4]
-        turned = phases.conj() * grads[name].reshape(values.shape[0], -1)[:, kind.entries]
+        turned = phases * grads[name].reshape(values.shape[0], -1)[:, kind.entries]
         terms += [(slopes * turned.real).sum(1), (values * turned.imag * kind.exponents).sum(1)]
-    return np.bincount(plan.grad_slots, _joined(terms, np.float64), minlength=size)
+    return np.bincount(plan.grad_slots, _joined(terms, np.float64) * plan.grad_signs, minlength=size)
 
 
 class _Evolve(torch.autograd.Function):
@@ -446,7 +453,7 @@ class _Evolve(torch.autograd.Function):
             grad = grad.sum(0, keepdims=True)
         with torch_thread_count():
             state_grad = np.moveaxis(grad, 0, -1) if ctx.applied is None else pulled_back(grad, ctx.applied, -1)
-            grads = _backward(plan, ctx.built, ctx.inputs, state_grad)
+            grads = _backward(plan, ctx.built, ctx.inputs, state_grad.conj())
             if plan.folds:
                 _unfold_grads(plan, ctx.built, grads)
             flat_grad = _parameter_grads(plan, ctx.built, grads, ctx.size)

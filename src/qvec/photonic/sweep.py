@@ -3,10 +3,13 @@
 At B = 1 a gate costs microseconds of numpy work and as much again of Python around it: a helper call to
 see the state as the gate does, a branch on the gate's kind, a helper for its product, another to undo the
 view. Here each plan's ``forward`` (the state through every gate, each gate's input kept) and ``backward``
-(the adjoint sweep: each gate's gradient ``sum g x^dagger``, the gradient pulled back through ``G^dagger``)
-are written with one line per numpy operation, every shape and branch chosen while writing
+(the adjoint sweep) are written with one line per numpy operation, every shape and branch chosen while writing
 (``qvec.codegen``). A gate sees the state ``[c, .., c, R]`` as ``[L, K, S, R]`` (modes before, its own,
 after; rows last), after a transpose when its modes are not neighbours in order.
+
+The backward carries ``mu``, the conjugate of the state's gradient ``g``: pulled back as ``G^T mu`` and each gate's
+gradient kept as ``sum mu x^T`` (the conjugates of ``G^dagger g`` and ``sum g x^dagger``), so that neither the gates
+nor the kept inputs are conjugated.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ __all__ = ["Sweep", "sweep_functions"]
 
 @dataclass(frozen=True)
 class Sweep:
-    """``forward(stacks, state) -> (state, inputs)`` and ``backward(stacks, grads, inputs, grad)`` (fills the gates'
-    gradients per kind in ``grads``) of one plan, and their source."""
+    """``forward(stacks, state) -> (state, inputs)`` and ``backward(stacks, grads, inputs, mu)`` (fills the gates'
+    conjugated gradients per kind in ``grads``) of one plan, and their source."""
 
     forward: Callable
     backward: Callable
@@ -94,42 +97,42 @@ def _forward(plan: Plan) -> list[str]:
 
 # ----- backward -----------------------------------------------------------------------------------------
 
-def _gate_grad(gate: Gate, g: str, x: str, rows: int) -> list[str]:
-    """Lines writing ``sum g x^dagger`` over the gate's other axes (and the rows, for a shared gate) into its
-    kind's gradient stack; ``x`` has the gate's input rows, ``g`` ``rows``."""
+def _gate_grad(gate: Gate, mu: str, x: str, rows: int) -> list[str]:
+    """Lines writing ``sum mu x^T`` (the conjugate of ``sum g x^dagger``) over the gate's other axes (and the rows,
+    for a shared gate) into its kind's gradient stack; ``x`` has the gate's input rows, ``mu`` ``rows``."""
     target = _operator("G", gate)
     left, size, right = gate.view
     if gate.diagonal:  # products broadcast over rows the input did not have
-        total = f"({g} * {x}.conj()).sum((0, 2, 3))" if gate.rows == 1 else f"({g} * {x}.conj()).sum((0, 2)).T"
+        total = f"({mu} * {x}).sum((0, 2, 3))" if gate.rows == 1 else f"({mu} * {x}).sum((0, 2)).T"
         return [f"    {target} = {total}"]
     if gate.fresh is not None:
         f = gate.fresh
-        return [f"    {target} = 0", f"    {target}[:, :, {f}] = ({g} * {x}[:, {f}:{f + 1}].conj()).sum((0, 2)).T"]
-    conj = f"{x}.conj()" if rows == gate.batch_in else f"np.broadcast_to({x}.conj(), {(left, size, right, rows)})"
+        return [f"    {target} = 0", f"    {target}[:, :, {f}] = ({mu} * {x}[:, {f}:{f + 1}]).sum((0, 2)).T"]
+    seen = x if rows == gate.batch_in else f"np.broadcast_to({x}, {(left, size, right, rows)})"
     if gate.rows > 1:
-        return [f'    {target} = np.einsum("aisr,ajsr->rij", {g}, {conj})']
+        return [f'    {target} = np.einsum("aisr,ajsr->rij", {mu}, {seen})']
     if left == 1:  # [K, S R] each: one product (an outer one for a single column)
-        g2, x2 = f"{g}.reshape({size}, -1)", f"{conj}.reshape({size}, -1).T"
-        return [f"    {target} = {g2} * {x2}" if right * rows == 1 else f"    {target} = np.matmul({g2}, {x2})"]
+        mu2, x2 = f"{mu}.reshape({size}, -1)", f"{seen}.reshape({size}, -1).T"
+        return [f"    {target} = {mu2} * {x2}" if right * rows == 1 else f"    {target} = np.matmul({mu2}, {x2})"]
     if right * rows == 1:  # [L, K] each
-        return [f"    {target} = np.matmul({g}.reshape({left}, {size}).T, {conj}.reshape({left}, {size}))"]
-    return [f"    {target} = np.matmul({g}.reshape({left}, {size}, -1), "
-            f"{conj}.reshape({left}, {size}, -1).swapaxes(1, 2)).sum(0)"]
+        return [f"    {target} = np.matmul({mu}.reshape({left}, {size}).T, {seen}.reshape({left}, {size}))"]
+    return [f"    {target} = np.matmul({mu}.reshape({left}, {size}, -1), "
+            f"{seen}.reshape({left}, {size}, -1).swapaxes(1, 2)).sum(0)"]
 
 
-def _pull(gate: Gate, g: str, rows: int) -> list[str]:
-    """Lines setting ``p`` to ``G^dagger g`` (from the conjugated stacks), summed over rows the input did not have."""
-    op = _operator("C", gate)
+def _pull(gate: Gate, mu: str, rows: int) -> list[str]:
+    """Lines setting ``p`` to ``G^T mu`` (the conjugate of ``G^dagger g``), summed over rows the input did not have."""
+    op = _operator("S", gate)
     left, size, right = gate.view
     if gate.diagonal:
-        lines = [f"    p = {g} * {op}[:, None, None]" if gate.rows == 1 else f"    p = {g} * {op}.T[:, None, :]"]
+        lines = [f"    p = {mu} * {op}[:, None, None]" if gate.rows == 1 else f"    p = {mu} * {op}.T[:, None, :]"]
     elif gate.fresh is not None:  # the input's other levels were zero: their gradient is never read
         f = gate.fresh
-        lines = [f"    p = np.zeros_like({g})", f"    p[:, {f}] = ({op}[:, :, {f}].T[None, :, None, :] * {g}).sum(1)"]
+        lines = [f"    p = np.zeros_like({mu})", f"    p[:, {f}] = ({op}[:, :, {f}].T[None, :, None, :] * {mu}).sum(1)"]
     elif gate.rows > 1:
-        lines = [f'    p = np.einsum("rji,ajsr->aisr", {op}, {g})']
+        lines = [f'    p = np.einsum("rji,ajsr->aisr", {op}, {mu})']
     else:
-        flat = f"{g}.reshape({size}, -1)" if left == 1 else f"{g}.reshape({left}, {size}, -1)"
+        flat = f"{mu}.reshape({size}, -1)" if left == 1 else f"{mu}.reshape({left}, {size}, -1)"
         lines = [f"    p = np.matmul({op}.T, {flat})"]
     if gate.batch_in == 1 and rows > 1:
         lines.append(f"    p = p.reshape({(left, size, right, rows)}).sum(-1, keepdims=True)")
@@ -138,18 +141,18 @@ def _pull(gate: Gate, g: str, rows: int) -> list[str]:
 
 def _backward(plan: Plan) -> list[str]:
     used = dict.fromkeys(gate.name for gate in plan.gates)  # kinds folded away whole have no gate here
-    lines = ["def backward(stacks, grads, inputs, g):"]
-    lines += [f"    C_{name} = stacks[{name!r}].conj()" for name in used]
+    lines = ["def backward(stacks, grads, inputs, mu):"]
+    lines += [f"    S_{name} = stacks[{name!r}]" for name in used]
     lines += [f"    G_{name} = grads[{name!r}]" for name in used]
     if plan.gates:
         lines.append(f"    {''.join(f'x{i}, ' for i in range(len(plan.gates)))}= inputs")
     for i in range(len(plan.gates) - 1, -1, -1):
         gate = plan.gates[i]
         rows = _rows_after(gate)
-        lines.append(f"    g{i} = {_seen('g', gate, rows)}")
-        lines += _gate_grad(gate, f"g{i}", f"x{i}", rows)
+        lines.append(f"    mu{i} = {_seen('mu', gate, rows)}")
+        lines += _gate_grad(gate, f"mu{i}", f"x{i}", rows)
         if i == 0:  # the first gate's input is the constant start state: nothing to pull back
             break
-        lines += _pull(gate, f"g{i}", rows)
-        lines.append(f"    g = {_unseen('p', gate, plan, gate.batch_in)}")
+        lines += _pull(gate, f"mu{i}", rows)
+        lines.append(f"    mu = {_unseen('p', gate, plan, gate.batch_in)}")
     return lines + ["    return grads"]
