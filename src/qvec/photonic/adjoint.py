@@ -412,7 +412,7 @@ def _parameter_grads(plan: Plan, built: dict[str, tuple[np.ndarray, ...]], grads
             terms.append(((built[name][1] * grads[name]).imag * kind.exponents).sum(1))
             continue
         values, phases, slopes = built[name][1:4]
-        turned = phases * grads[name].reshape(values.shape[0], -1)[:, kind.entries]
+        turned = phases * grads[name].reshape(values.shape[0], -1).take(kind.entries, 1)
         terms += [(slopes * turned.real).sum(1), (values * turned.imag * kind.exponents).sum(1)]
     return np.bincount(plan.grad_slots, _joined(terms, np.float64) * plan.grad_signs, minlength=size)
 
