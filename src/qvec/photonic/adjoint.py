@@ -231,11 +231,16 @@ def _plan(circuit: Any, layout: Layout, rows: int, cutoff: int, dtype: torch.dty
                 _phases(kinds, diagonals, cutoff),
                 {name: np.eye(total, dtype=np.complex128)[:, np.concatenate([left, right])]
                  for name, (left, right) in folds.items()},
-                _joined([slot for kind in kinds.values() for slot in kind.slots[:1 if kind.name in DIAGONALS else 2]],
-                        np.int64),
-                _joined([np.full(len(slot), -1.0 if kind.name in DIAGONALS or k == 1 else 1.0)
-                         for kind in kinds.values() for k, slot in enumerate(kind.slots[:1 if kind.name in DIAGONALS else 2])],
-                        np.float64))
+                *_gradient_terms(kinds))
+
+
+def _gradient_terms(kinds: dict[str, Kind]) -> tuple[np.ndarray, np.ndarray]:
+    """The flat value each term of ``_parameter_grads`` adds into, in its order (per kind: a diagonal's phase;
+    a dense kind's ``theta``, then ``phi``), and the term's sign (-1 for a phase)."""
+    slots = [(slot, 1.0 if kind.name not in DIAGONALS and k == 0 else -1.0)
+             for kind in kinds.values() for k, slot in enumerate(kind.slots[:1 if kind.name in DIAGONALS else 2])]
+    return (_joined([slot for slot, _ in slots], np.int64),
+            _joined([np.full(len(slot), sign) for slot, sign in slots], np.float64))
 
 
 def _phases(kinds: dict[str, Kind], diagonals: tuple[str, ...], cutoff: int) -> Phases:
