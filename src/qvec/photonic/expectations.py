@@ -1,8 +1,9 @@
 """Expectation values ``<psi|H_k|psi>`` of a batch of kets as one autograd node.
 
 ``<x_phi>`` and ``<n>`` of a mode are read from a ket as ``Re <psi|H psi>`` with ``H`` Hermitian and
-sparse (a weight on one axis, or a shift of one axis), so the gradient with respect to the ket is
-``2 sum_k g_k H_k psi``: the ``H_k psi`` computed in the forward pass are all the backward needs. At
+sparse (a weight on one axis, or a shift of one axis; one ``c x c`` matrix per form, one product per mode
+read), so the gradient with respect to the ket is ``2 sum_k g_k H_k psi``: the ``H_k psi`` computed in the
+forward pass are all the backward needs. At
 small batches this replaces the readouts' dozens of small autograd operations with one node, computed in
 numpy (a few microseconds an operation on tiny arrays, against torch's tens). The adjoint engine reads the
 same forms from its own ket (``applied``, ``quadratic_forms``), inside its one node.
@@ -21,7 +22,7 @@ import torch
 if TYPE_CHECKING:
     from .state import FockState
 
-__all__ = ["Form", "applied", "expectations", "quadratic_forms", "read"]
+__all__ = ["Form", "applied", "expectations", "pulled_back", "quadratic_forms", "read"]
 
 # Up to this many amplitudes (B = 128 at 2 modes, cutoff 8) the readouts of a CPU ket are one autograd node: a
 # layer step was 1.34x / 1.12x faster with it at B = 32 / 128, 0.95x / 1.00x at 512 / 1,024 (alternating in one
